@@ -1,0 +1,46 @@
+using EvidenceVault.Custody;
+using EvidenceVault.Custody.Cli;
+using EvidenceVault.Custody.Hosting;
+
+// custody: the operator's command for the vault. Exit codes: 0 all holds, 1 a check failed or the
+// vault cannot be read (one line on stderr), 2 the command line is wrong.
+Console.OutputEncoding = System.Text.Encoding.UTF8;
+var verb = args.FirstOrDefault();
+var rest = args.Skip(1).ToArray();
+try
+{
+    return verb switch
+    {
+        "verify" => await VerifyCommand.RunAsync(rest),
+        "log" => LogCommand.Run(rest),
+        "proof" => ProofCommand.Run(rest),
+        "key" => KeyCommand.Run(rest),
+        "rebuild-catalog" => RebuildCatalogCommand.Run(rest),
+        null or "help" or "--help" or "-h" => Usage(Console.Out, 0),
+        _ => throw new UsageException($"Unknown command '{verb}'."),
+    };
+}
+catch (UsageException e)
+{
+    Console.Error.WriteLine($"custody: {e.Message}");
+    return Usage(Console.Error, 2);
+}
+catch (Exception e) when (e is VaultException or IOException or UnauthorizedAccessException or FormatException or InvalidDataException or Microsoft.Data.Sqlite.SqliteException)
+{
+    // An operator gets one line naming what is wrong, never a stack trace.
+    Console.Error.WriteLine($"custody: {e.Message}");
+    return 1;
+}
+
+static int Usage(TextWriter writer, int code)
+{
+    writer.WriteLine("""
+        usage:
+          custody verify --data DIR [--objects] [--key VERIFIER-KEY] [--json]
+          custody log --data DIR [--subject X] [--json]
+          custody proof --data DIR --index N [--size M] [--json]
+          custody key --data DIR
+          custody rebuild-catalog --data DIR
+        """);
+    return code;
+}

@@ -1,0 +1,97 @@
+using Microsoft.Data.Sqlite;
+
+namespace EvidenceVault.Custody.Catalog;
+
+/// <summary>
+/// The embedded catalog's schema, versioned with <c>PRAGMA user_version</c>. Migrations only ever
+/// add; a database newer than this code is refused rather than guessed at.
+/// Three kinds of table: custody (ledger, subjects, Merkle nodes, checkpoints: append-only, guarded
+/// by triggers), derived (clip tables, rebuilt from the ledger by <see cref="CatalogProjection"/>),
+/// and, in later versions, operational state such as the work queue.
+/// </summary>
+internal static class CatalogSchema
+{
+    private static readonly string[] Migrations =
+    [
+        // 1: ledger, tree, checkpoints, clip catalog.
+        """
+        CREATE TABLE ledger_entry(
+            idx INTEGER PRIMARY KEY,
+            time_ns INTEGER NOT NULL,
+            type TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            entry BLOB NOT NULL);
+        CREATE TABLE ledger_subject(
+            subject TEXT NOT NULL,
+            idx INTEGER NOT NULL,
+            PRIMARY KEY(subject, idx)) WITHOUT ROWID;
+        CREATE TABLE merkle_node(
+            level INTEGER NOT NULL,
+            idx INTEGER NOT NULL,
+            hash BLOB NOT NULL,
+            PRIMARY KEY(level, idx)) WITHOUT ROWID;
+        CREATE TABLE checkpoint(
+            size INTEGER PRIMARY KEY,
+            root BLOB NOT NULL,
+            note TEXT NOT NULL,
+            signed_ns INTEGER NOT NULL);
+
+        CREATE TABLE clip(
+            sha256 TEXT PRIMARY KEY,
+            size INTEGER NOT NULL,
+            first_ingested_idx INTEGER NOT NULL,
+            first_ingested_ns INTEGER NOT NULL,
+            custody_facts INTEGER NOT NULL) WITHOUT ROWID;
+        CREATE TABLE clip_custody(
+            idx INTEGER PRIMARY KEY,
+            sha256 TEXT NOT NULL,
+            file_name TEXT NOT NULL,
+            device_serial TEXT,
+            officer_id TEXT,
+            station TEXT,
+            flags TEXT NOT NULL);
+        CREATE INDEX clip_custody_by_clip ON clip_custody(sha256);
+        """
+        + AppendOnly("ledger_entry") + AppendOnly("ledger_subject") + AppendOnly("merkle_node") + AppendOnly("checkpoint"),
+    ];
+
+    public static int CurrentVersion => Migrations.Length;
+
+    public static void Migrate(SqliteConnection connection, string path)
+    {
+        var version = Convert.ToInt32(Scalar(connection, "PRAGMA user_version"), System.Globalization.CultureInfo.InvariantCulture);
+        if (version > CurrentVersion)
+        {
+            throw new VaultException($"{path} has schema version {version}; this build knows up to {CurrentVersion}. Upgrade EvidenceVault.");
+        }
+
+        for (var next = version; next < Migrations.Length; next++)
+        {
+            using var transaction = connection.BeginTransaction();
+            using (var command = connection.CreateCommand())
+            {
+                command.Transaction = transaction;
+                command.CommandText = Migrations[next] + $"\nPRAGMA user_version = {next + 1};";
+                command.ExecuteNonQuery();
+            }
+
+            transaction.Commit();
+        }
+    }
+
+    // R5 (002 §14, 004 §33) and R8: custody rows are never changed or removed, not even by the vault.
+    private static string AppendOnly(string table) => $"""
+
+        CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table}
+        BEGIN SELECT RAISE(ABORT, '{table} is append-only: custody records cannot be changed (R5)'); END;
+        CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table}
+        BEGIN SELECT RAISE(ABORT, '{table} is append-only: custody records cannot be deleted (R5)'); END;
+        """;
+
+    private static object? Scalar(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return command.ExecuteScalar();
+    }
+}

@@ -1,0 +1,19 @@
+using EvidenceVault.Custody.Commands;
+using EvidenceVault.Custody.Ingest;
+using FluentValidation;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace EvidenceVault.Custody;
+
+/// <summary>Registers the custody commands with their validators, for any host: CLI, agent, worker or API.</summary>
+public static class CustodyServices
+{
+    public static IServiceCollection AddCustody(this IServiceCollection services, Vault vault)
+    {
+        services.AddSingleton(vault);
+        services.AddSingleton<ISender, Sender>();
+        services.AddTransient<IRequestHandler<IngestClip, ClipIngestResult>, IngestClipHandler>();
+        services.AddValidatorsFromAssembly(typeof(CustodyServices).Assembly, includeInternalTypes: true);
+        return services;
+    }
+}

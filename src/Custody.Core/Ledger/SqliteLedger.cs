@@ -1,0 +1,354 @@
+using System.Security.Cryptography;
+using EvidenceVault.Custody.Catalog;
+using EvidenceVault.Custody.Checkpoints;
+using EvidenceVault.Custody.Merkle;
+using Microsoft.Data.Sqlite;
+using NodaTime;
+
+namespace EvidenceVault.Custody.Ledger;
+
+/// <summary>A stored ledger row before any check: the indexed columns and the canonical entry bytes.</summary>
+public sealed record RawEntry(long Index, long TimeNanoseconds, string Type, string Actor, byte[] Entry);
+
+/// <summary>An order-sensitive 64-bit fingerprint of the ascending entry indexes listed for one subject.</summary>
+public static class SubjectIndex
+{
+    public static ulong Fold(ulong fingerprint, long index)
+    {
+        // SplitMix64 finaliser over the running value: cheap, and any changed, missing or extra index changes it.
+        var z = (fingerprint ^ (ulong)index) + 0x9E3779B97F4A7C15UL;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return z ^ (z >> 31);
+    }
+}
+
+/// <summary>A fact to append; the ledger assigns index, time, subject links and salt.</summary>
+public sealed record NewEntry(string Type, string Actor, IReadOnlyList<string> Subjects, string Reason, byte[] Payload);
+
+/// <summary>
+/// The append-only custody ledger in the embedded SQLite catalog. An append writes the entry,
+/// its subject index, the Merkle nodes it completes and the derived catalog rows in one
+/// transaction, so the tree and the catalog never lag the ledger. Each append re-reads the tree's
+/// right edge (O(log n) nodes) inside its write transaction, so two processes appending to one
+/// vault cannot fork it. Thread-safe.
+/// </summary>
+public sealed class SqliteLedger : IMerkleNodes
+{
+    public const int SaltLength = 16;
+
+    private readonly SqliteConnection _connection;
+    private readonly Lock _gate;
+    private readonly IClock _clock;
+
+    internal SqliteLedger(SqliteConnection connection, Lock gate, IClock clock)
+    {
+        _connection = connection;
+        _gate = gate;
+        _clock = clock;
+    }
+
+    public long Size
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return SizeIn(null);
+            }
+        }
+    }
+
+    public IReadOnlyList<LedgerEntry> Append(IReadOnlyList<NewEntry> batch)
+    {
+        lock (_gate)
+        {
+            using var transaction = _connection.BeginTransaction(deferred: false);
+            var size = SizeIn(transaction);
+            var range = CompactRange.FromNodes(new TransactionNodes(this, transaction, size), size);
+            var heads = new Dictionary<string, (long Index, Sha256Digest Leaf)>(StringComparer.Ordinal);
+            var appended = new List<LedgerEntry>(batch.Count);
+
+            using var insertEntry = Command(transaction, "INSERT INTO ledger_entry(idx, time_ns, type, actor, entry) VALUES ($idx, $ns, $type, $actor, $entry)", "$idx", "$ns", "$type", "$actor", "$entry");
+            using var insertSubject = Command(transaction, "INSERT INTO ledger_subject(subject, idx) VALUES ($subject, $idx)", "$subject", "$idx");
+            using var insertNode = Command(transaction, "INSERT INTO merkle_node(level, idx, hash) VALUES ($level, $idx, $hash)", "$level", "$idx", "$hash");
+
+            foreach (var fact in batch)
+            {
+                var index = size + appended.Count;
+                var links = new List<SubjectLink>(fact.Subjects.Count);
+                foreach (var subject in fact.Subjects.Distinct(StringComparer.Ordinal))
+                {
+                    var head = heads.TryGetValue(subject, out var known) ? known : HeadIn(transaction, subject);
+                    links.Add(head is { Index: >= 0 } h ? new SubjectLink(subject, h.Index, h.Leaf) : new SubjectLink(subject, null, null));
+                }
+
+                var entry = new LedgerEntry(index, _clock.GetCurrentInstant(), fact.Type, fact.Actor, links, fact.Reason, fact.Payload, RandomNumberGenerator.GetBytes(SaltLength));
+                var bytes = LedgerEntryCodec.Encode(entry);
+                var leaf = MerkleHash.Leaf(bytes);
+
+                Run(insertEntry, index, (entry.Time - NodaConstants.UnixEpoch).ToInt64Nanoseconds(), entry.Type, entry.Actor, bytes);
+                foreach (var link in links)
+                {
+                    Run(insertSubject, link.Subject, index);
+                    heads[link.Subject] = (index, leaf);
+                }
+
+                range.Append(leaf, (level, nodeIndex, hash) => Run(insertNode, level, nodeIndex, hash.ToArray()));
+                CatalogProjection.Apply(_connection, transaction, entry);
+                appended.Add(entry);
+            }
+
+            transaction.Commit();
+            return appended;
+        }
+    }
+
+    /// <summary>
+    /// Signs a checkpoint of the current size unless the newest checkpoint already covers it.
+    /// Returns the new checkpoint (to publish), or null.
+    /// </summary>
+    public Checkpoint? SignCheckpoint(NoteSigningKey key)
+    {
+        lock (_gate)
+        {
+            using var transaction = _connection.BeginTransaction(deferred: false);
+            var size = SizeIn(transaction);
+            var latest = LatestCheckpointIn(transaction);
+            if (size == 0 || latest?.Size == size)
+            {
+                return null;
+            }
+
+            var checkpoint = Checkpoint.Create(key, size, MerkleProofs.Root(new TransactionNodes(this, transaction, size), size));
+            using var insert = Command(transaction, "INSERT INTO checkpoint(size, root, note, signed_ns) VALUES ($size, $root, $note, $ns)", "$size", "$root", "$note", "$ns");
+            Run(insert, size, checkpoint.Root.ToArray(), checkpoint.Note, (_clock.GetCurrentInstant() - NodaConstants.UnixEpoch).ToInt64Nanoseconds());
+            transaction.Commit();
+            return checkpoint;
+        }
+    }
+
+    /// <summary>Checkpoint rows as stored (notes unverified), oldest first.</summary>
+    public IReadOnlyList<(long Size, string Note)> CheckpointNotes()
+    {
+        lock (_gate)
+        {
+            var notes = new List<(long, string)>();
+            using var command = Command(null, "SELECT size, note FROM checkpoint ORDER BY size");
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                notes.Add((reader.GetInt64(0), reader.GetString(1)));
+            }
+
+            return notes;
+        }
+    }
+
+    public (long Size, string Note)? LatestCheckpointNote()
+    {
+        lock (_gate)
+        {
+            return LatestCheckpointIn(null) is { } latest ? (latest.Size, latest.Note) : null;
+        }
+    }
+
+    public LedgerEntry Read(long index)
+    {
+        lock (_gate)
+        {
+            using var command = Command(null, "SELECT entry FROM ledger_entry WHERE idx = $idx", "$idx");
+            command.Parameters[0].Value = index;
+            return command.ExecuteScalar() is byte[] bytes
+                ? LedgerEntryCodec.Decode(bytes)
+                : throw new VaultException($"The ledger has no entry {index}.");
+        }
+    }
+
+    /// <summary>Every entry in index order, or those about one subject.</summary>
+    public IReadOnlyList<LedgerEntry> Entries(string? subject = null)
+    {
+        lock (_gate)
+        {
+            using var command = subject is null
+                ? Command(null, "SELECT entry FROM ledger_entry ORDER BY idx")
+                : Command(null, "SELECT e.entry FROM ledger_subject s JOIN ledger_entry e ON e.idx = s.idx WHERE s.subject = $subject ORDER BY s.idx", "$subject");
+            if (subject is not null)
+            {
+                command.Parameters[0].Value = subject;
+            }
+
+            var entries = new List<LedgerEntry>();
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                entries.Add(LedgerEntryCodec.Decode((byte[])reader[0]));
+            }
+
+            return entries;
+        }
+    }
+
+    /// <summary>Streams stored rows in index order, as stored (for verification); stops when <paramref name="visit"/> returns false.</summary>
+    public void ScanEntries(Func<RawEntry, bool> visit)
+    {
+        lock (_gate)
+        {
+            using var command = Command(null, "SELECT idx, time_ns, type, actor, entry FROM ledger_entry ORDER BY idx");
+            using var reader = command.ExecuteReader();
+            while (reader.Read() && visit(new RawEntry(reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.GetString(3), (byte[])reader[4])))
+            {
+            }
+        }
+    }
+
+    /// <summary>Streams stored Merkle nodes by level, then index; stops when <paramref name="visit"/> returns false.</summary>
+    public void ScanNodes(Func<int, long, Sha256Digest, bool> visit)
+    {
+        lock (_gate)
+        {
+            using var command = Command(null, "SELECT level, idx, hash FROM merkle_node ORDER BY level, idx");
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                var hash = (byte[])reader[2];
+                var digest = hash.Length == Sha256Digest.Length ? new Sha256Digest(hash) : default;
+                if (!visit(reader.GetInt32(0), reader.GetInt64(1), digest))
+                {
+                    return;
+                }
+            }
+        }
+    }
+
+    /// <summary>Per subject in the subject index: how many entries it lists and a fingerprint of their indexes (<see cref="SubjectIndex.Fold"/>).</summary>
+    public IReadOnlyList<(string Subject, int Count, ulong Fingerprint)> SubjectIndexSummary()
+    {
+        lock (_gate)
+        {
+            var summary = new List<(string, int, ulong)>();
+            using var command = Command(null, "SELECT subject, idx FROM ledger_subject ORDER BY subject, idx");
+            using var reader = command.ExecuteReader();
+            string? current = null;
+            int count = 0;
+            ulong fingerprint = 0;
+            while (reader.Read())
+            {
+                var subject = reader.GetString(0);
+                if (subject != current)
+                {
+                    if (current is not null)
+                    {
+                        summary.Add((current, count, fingerprint));
+                    }
+
+                    (current, count, fingerprint) = (subject, 0, 0);
+                }
+
+                count++;
+                fingerprint = SubjectIndex.Fold(fingerprint, reader.GetInt64(1));
+            }
+
+            if (current is not null)
+            {
+                summary.Add((current, count, fingerprint));
+            }
+
+            return summary;
+        }
+    }
+
+    public Sha256Digest PerfectNode(int level, long index)
+    {
+        lock (_gate)
+        {
+            return NodeIn(null, level, index);
+        }
+    }
+
+    public IReadOnlyList<Sha256Digest> InclusionProof(long index, long size)
+    {
+        lock (_gate)
+        {
+            var nodes = new TransactionNodes(this, null, SizeIn(null));
+            return MerkleProofs.Inclusion(nodes, index, size);
+        }
+    }
+
+    public Sha256Digest Root(long size)
+    {
+        lock (_gate)
+        {
+            return MerkleProofs.Root(new TransactionNodes(this, null, SizeIn(null)), size);
+        }
+    }
+
+    internal long RebuildCatalog()
+    {
+        lock (_gate)
+        {
+            return CatalogProjection.Rebuild(_connection);
+        }
+    }
+
+    private long SizeIn(SqliteTransaction? transaction)
+    {
+        using var command = Command(transaction, "SELECT COALESCE(MAX(idx) + 1, 0) FROM ledger_entry");
+        return (long)command.ExecuteScalar()!;
+    }
+
+    private (long Index, Sha256Digest Leaf)? HeadIn(SqliteTransaction transaction, string subject)
+    {
+        using var command = Command(transaction, "SELECT MAX(idx) FROM ledger_subject WHERE subject = $subject", "$subject");
+        command.Parameters[0].Value = subject;
+        return command.ExecuteScalar() is long index ? (index, NodeIn(transaction, 0, index)) : null;
+    }
+
+    private (long Size, string Note)? LatestCheckpointIn(SqliteTransaction? transaction)
+    {
+        using var command = Command(transaction, "SELECT size, note FROM checkpoint ORDER BY size DESC LIMIT 1");
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? (reader.GetInt64(0), reader.GetString(1)) : null;
+    }
+
+    private Sha256Digest NodeIn(SqliteTransaction? transaction, int level, long index)
+    {
+        using var command = Command(transaction, "SELECT hash FROM merkle_node WHERE level = $level AND idx = $idx", "$level", "$idx");
+        command.Parameters[0].Value = level;
+        command.Parameters[1].Value = index;
+        return command.ExecuteScalar() is byte[] { Length: Sha256Digest.Length } hash
+            ? new Sha256Digest(hash)
+            : throw new VaultException($"Merkle node ({level}, {index}) is missing from the catalog: the tree table is damaged; run custody verify.");
+    }
+
+    private SqliteCommand Command(SqliteTransaction? transaction, string sql, params string[] parameters)
+    {
+        var command = _connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        foreach (var name in parameters)
+        {
+            command.Parameters.Add(new SqliteParameter { ParameterName = name });
+        }
+
+        return command;
+    }
+
+    private static void Run(SqliteCommand command, params object[] values)
+    {
+        for (var i = 0; i < values.Length; i++)
+        {
+            command.Parameters[i].Value = values[i];
+        }
+
+        command.ExecuteNonQuery();
+    }
+
+    /// <summary>The stored tree as seen inside one transaction, for proofs and the append frontier.</summary>
+    private sealed class TransactionNodes(SqliteLedger ledger, SqliteTransaction? transaction, long size) : IMerkleNodes
+    {
+        public long Size => size;
+
+        public Sha256Digest PerfectNode(int level, long index) => ledger.NodeIn(transaction, level, index);
+    }
+}

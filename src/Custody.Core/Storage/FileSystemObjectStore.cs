@@ -1,0 +1,197 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+
+namespace EvidenceVault.Custody.Storage;
+
+/// <summary>
+/// The embedded default: objects under <c>objects/sha256/ab/cd/abcd…</c> (two fan-out levels keep
+/// directories small), checkpoints under <c>checkpoints/</c>. A write goes to <c>tmp/</c>, is
+/// fsynced, renamed atomically into place and made read-only; the directory is fsynced so the
+/// rename survives power loss. A crash leaves at most a temporary file, never a partial object.
+/// </summary>
+public sealed class FileSystemObjectStore : IObjectStore
+{
+    private const int BufferSize = 1 << 20;
+    private readonly string _objects;
+    private readonly string _checkpoints;
+    private readonly string _temporary;
+
+    public FileSystemObjectStore(string root)
+    {
+        Root = Path.GetFullPath(root);
+        _objects = Path.Combine(Root, "sha256");
+        _checkpoints = Path.Combine(Root, "checkpoints");
+        _temporary = Path.Combine(Root, "tmp");
+        Directory.CreateDirectory(_objects);
+        Directory.CreateDirectory(_checkpoints);
+        Directory.CreateDirectory(_temporary);
+    }
+
+    public string Root { get; }
+
+    /// <summary>Where the temporary files live: a spool on the same filesystem can rename into the store instead of copying.</summary>
+    public string TemporaryDirectory => _temporary;
+
+    public string PathOf(Sha256Digest key)
+    {
+        var hex = key.ToHex();
+        return Path.Combine(_objects, hex[..2], hex[2..4], hex);
+    }
+
+    public async Task<StoredObject> PutAsync(Stream source, CancellationToken cancellationToken = default)
+    {
+        var temporary = Path.Combine(_temporary, Guid.NewGuid().ToString("N") + ".part");
+        try
+        {
+            Sha256Digest key;
+            long size = 0;
+            using (var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
+            await using (var target = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 0, FileOptions.None))
+            {
+                var buffer = new byte[BufferSize];
+                int read;
+                while ((read = await source.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+                {
+                    sha.AppendData(buffer, 0, read);
+                    await target.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                    size += read;
+                }
+
+                target.Flush(flushToDisk: true);
+                key = new Sha256Digest(sha.GetHashAndReset());
+            }
+
+            return CommitTemporary(temporary, key, size);
+        }
+        finally
+        {
+            if (File.Exists(temporary))
+            {
+                File.Delete(temporary);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Moves an already written and fsynced file (on this filesystem) into place under its key.
+    /// The caller vouches that <paramref name="key"/> and <paramref name="size"/> were computed over
+    /// the bytes it wrote; the size is checked against the file.
+    /// </summary>
+    public StoredObject CommitTemporary(string temporaryFile, Sha256Digest key, long size)
+    {
+        var actual = new FileInfo(temporaryFile).Length;
+        if (actual != size)
+        {
+            throw new IOException($"{temporaryFile} holds {actual} bytes, but {size} were written.");
+        }
+
+        var final = PathOf(key);
+        if (File.Exists(final))
+        {
+            File.Delete(temporaryFile);
+            return new StoredObject(key, size, AlreadyStored: true);
+        }
+
+        var directory = Path.GetDirectoryName(final)!;
+        Directory.CreateDirectory(directory);
+        Posix.MakeReadOnly(temporaryFile);
+        try
+        {
+            // No overwrite: if a concurrent writer got there first, the bytes are identical anyway.
+            File.Move(temporaryFile, final, overwrite: false);
+        }
+        catch (IOException) when (File.Exists(final))
+        {
+            File.Delete(temporaryFile);
+            return new StoredObject(key, size, AlreadyStored: true);
+        }
+
+        Posix.SyncDirectory(directory);
+        return new StoredObject(key, size, AlreadyStored: false);
+    }
+
+    public Task<bool> ExistsAsync(Sha256Digest key, CancellationToken cancellationToken = default) =>
+        Task.FromResult(File.Exists(PathOf(key)));
+
+    public Task<long?> SizeAsync(Sha256Digest key, CancellationToken cancellationToken = default)
+    {
+        var file = new FileInfo(PathOf(key));
+        return Task.FromResult(file.Exists ? file.Length : (long?)null);
+    }
+
+    public Task<Stream> OpenReadAsync(Sha256Digest key, CancellationToken cancellationToken = default)
+    {
+        var path = PathOf(key);
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"Object {key} is not in the store.", path);
+        }
+
+        return Task.FromResult<Stream>(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, BufferSize, FileOptions.SequentialScan));
+    }
+
+    public async IAsyncEnumerable<Sha256Digest> ListAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        foreach (var file in Directory.EnumerateFiles(_objects, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (Sha256Digest.TryParseHex(Path.GetFileName(file), out var key) && PathOf(key) == file)
+            {
+                yield return key;
+            }
+            else
+            {
+                throw new InvalidDataException($"Unexpected file in the object store: {file}");
+            }
+        }
+
+        await Task.CompletedTask.ConfigureAwait(false);
+    }
+
+    public async Task PublishCheckpointAsync(long size, string note, CancellationToken cancellationToken = default)
+    {
+        var final = CheckpointPath(size);
+        if (File.Exists(final))
+        {
+            var existing = await File.ReadAllTextAsync(final, cancellationToken).ConfigureAwait(false);
+            if (existing != note)
+            {
+                throw new InvalidOperationException($"A different checkpoint for size {size} is already published at {final}.");
+            }
+
+            return;
+        }
+
+        var temporary = Path.Combine(_temporary, Guid.NewGuid().ToString("N") + ".checkpoint");
+        await using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write))
+        {
+            await stream.WriteAsync(System.Text.Encoding.UTF8.GetBytes(note), cancellationToken).ConfigureAwait(false);
+            stream.Flush(flushToDisk: true);
+        }
+
+        Posix.MakeReadOnly(temporary);
+        File.Move(temporary, final, overwrite: false);
+        Posix.SyncDirectory(_checkpoints);
+    }
+
+    public Task<IReadOnlyList<long>> ListCheckpointsAsync(CancellationToken cancellationToken = default)
+    {
+        var sizes = Directory.EnumerateFiles(_checkpoints)
+            .Select(Path.GetFileName)
+            .Select(name => long.TryParse(name, NumberStyles.None, CultureInfo.InvariantCulture, out var size) ? size : -1)
+            .Where(size => size >= 0)
+            .Order()
+            .ToList();
+        return Task.FromResult<IReadOnlyList<long>>(sizes);
+    }
+
+    public async Task<string?> ReadCheckpointAsync(long size, CancellationToken cancellationToken = default)
+    {
+        var path = CheckpointPath(size);
+        return File.Exists(path) ? await File.ReadAllTextAsync(path, cancellationToken).ConfigureAwait(false) : null;
+    }
+
+    // Zero-padded so a directory listing is in ledger order.
+    private string CheckpointPath(long size) => Path.Combine(_checkpoints, size.ToString("D20", CultureInfo.InvariantCulture));
+}

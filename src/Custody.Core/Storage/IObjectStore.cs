@@ -1,0 +1,38 @@
+namespace EvidenceVault.Custody.Storage;
+
+/// <summary>
+/// Where originals live, content-addressed: the key is the SHA-256 of the bytes, so an original
+/// cannot be replaced without changing its name (R5). Writing an existing key is a no-op, never an
+/// overwrite. Also holds the published checkpoints, outside the catalog database, so that a
+/// database rewritten on its own no longer matches what was published.
+/// Implementations: the filesystem (embedded default) and S3/MinIO with object lock (deployment).
+/// </summary>
+public interface IObjectStore
+{
+    /// <summary>
+    /// Streams <paramref name="source"/> into the store, hashing as it writes, and makes the object
+    /// durable before returning. Nothing is visible under the key unless all of it was written.
+    /// </summary>
+    Task<StoredObject> PutAsync(Stream source, CancellationToken cancellationToken = default);
+
+    Task<bool> ExistsAsync(Sha256Digest key, CancellationToken cancellationToken = default);
+
+    /// <summary>Size of a stored object, or null when there is none.</summary>
+    Task<long?> SizeAsync(Sha256Digest key, CancellationToken cancellationToken = default);
+
+    Task<Stream> OpenReadAsync(Sha256Digest key, CancellationToken cancellationToken = default);
+
+    IAsyncEnumerable<Sha256Digest> ListAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Writes a signed checkpoint note once; the same note again is a no-op, a different one an error.</summary>
+    Task PublishCheckpointAsync(long size, string note, CancellationToken cancellationToken = default);
+
+    Task<IReadOnlyList<long>> ListCheckpointsAsync(CancellationToken cancellationToken = default);
+
+    Task<string?> ReadCheckpointAsync(long size, CancellationToken cancellationToken = default);
+}
+
+/// <param name="Key">SHA-256 of the bytes.</param>
+/// <param name="Size">Bytes stored.</param>
+/// <param name="AlreadyStored">True when identical bytes were already in the store (one object, several custody facts).</param>
+public sealed record StoredObject(Sha256Digest Key, long Size, bool AlreadyStored);

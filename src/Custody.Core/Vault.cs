@@ -1,0 +1,248 @@
+using EvidenceVault.Custody.Catalog;
+using EvidenceVault.Custody.Checkpoints;
+using EvidenceVault.Custody.Ledger;
+using EvidenceVault.Custody.Storage;
+using Microsoft.Data.Sqlite;
+using NodaTime;
+
+namespace EvidenceVault.Custody;
+
+/// <summary>Settings of an embedded vault (bound from configuration by the hosts).</summary>
+public sealed record VaultOptions
+{
+    /// <summary>The dock station or server that runs this vault; recorded in every ingest. Default: the host name.</summary>
+    public string Station { get; init; } = Environment.MachineName;
+
+    /// <summary>The checkpoint origin line, unique per ledger. Default: <c>evidencevault.local/</c> and a random id.</summary>
+    public string? Origin { get; init; }
+
+    /// <summary>
+    /// The Ed25519 seed (base64) when the agency supplies its signing key through configuration;
+    /// otherwise a key is made on first run and kept at <c>keys/ledger-signing.key</c> in the vault.
+    /// </summary>
+    public string? SigningKeySeed { get; init; }
+
+    /// <summary>A checkpoint is signed after every ingest batch and at least every this many entries. Default 1,000.</summary>
+    public int CheckpointEvery { get; init; } = 1000;
+}
+
+/// <summary>
+/// The embedded default: catalog (SQLite), object store (a folder) and signing key, all under one
+/// data directory:
+/// <c>catalog.db</c>, <c>objects/</c>, <c>keys/ledger-signing.key</c>.
+/// </summary>
+public sealed class Vault : IDisposable
+{
+    public const string CatalogFile = "catalog.db";
+    private const string KeyFile = "keys/ledger-signing.key";
+
+    private readonly SqliteConnection _connection;
+    private readonly VaultOptions _options;
+    private NoteSigningKey? _signingKey;
+
+    private Vault(string dataDirectory, SqliteConnection connection, IClock clock, VaultOptions options)
+    {
+        DataDirectory = dataDirectory;
+        _connection = connection;
+        _options = options;
+        Clock = clock;
+        var gate = new Lock();
+        Ledger = new SqliteLedger(connection, gate, clock);
+        Objects = new FileSystemObjectStore(Path.Combine(dataDirectory, "objects"));
+    }
+
+    public string DataDirectory { get; }
+
+    public IClock Clock { get; }
+
+    public SqliteLedger Ledger { get; }
+
+    public FileSystemObjectStore Objects { get; }
+
+    public string Station => _options.Station;
+
+    /// <summary>The vault's identity from its first ledger entry.</summary>
+    public VaultCreatedPayload Identity => PayloadJson.Deserialize<VaultCreatedPayload>(Ledger.Read(0).Payload);
+
+    public NoteVerifierKey VerifierKey => NoteVerifierKey.Parse(Identity.VerifierKey);
+
+    internal SqliteConnection Connection => _connection;
+
+    public static bool Exists(string dataDirectory) => File.Exists(Path.Combine(dataDirectory, CatalogFile));
+
+    public static Vault OpenOrCreate(string dataDirectory, IClock clock, VaultOptions? options = null) =>
+        Exists(dataDirectory) ? Open(dataDirectory, clock, options) : Create(dataDirectory, clock, options);
+
+    public static Vault Open(string dataDirectory, IClock clock, VaultOptions? options = null)
+    {
+        var full = Path.GetFullPath(dataDirectory);
+        if (!Exists(full))
+        {
+            throw new VaultException($"No vault at {full}: {CatalogFile} is missing.");
+        }
+
+        var vault = new Vault(full, Connect(Path.Combine(full, CatalogFile)), clock, options ?? new VaultOptions());
+        if (vault.Ledger.Size == 0)
+        {
+            vault.Dispose();
+            throw new VaultException($"The vault at {full} has an empty ledger: it was never set up, or its first entry was removed.");
+        }
+
+        return vault;
+    }
+
+    public static Vault Create(string dataDirectory, IClock clock, VaultOptions? options = null)
+    {
+        options ??= new VaultOptions();
+        var full = Path.GetFullPath(dataDirectory);
+        if (Exists(full))
+        {
+            throw new VaultException($"A vault already exists at {full}.");
+        }
+
+        Directory.CreateDirectory(full);
+        var seed = options.SigningKeySeed is { } configured ? DecodeSeed(configured) : WriteNewKey(full);
+        var origin = options.Origin ?? $"evidencevault.local/{Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(6))}";
+        var key = new NoteSigningKey(origin, seed);
+
+        var vault = new Vault(full, Connect(Path.Combine(full, CatalogFile)), clock, options) { _signingKey = key };
+        var payload = new VaultCreatedPayload(origin, key.Verifier.ToString(), options.Station);
+        vault.Ledger.Append([new NewEntry(EntryTypes.VaultCreated, "station:" + options.Station, [Subjects.Vault], "vault set up", PayloadJson.Serialize(payload))]);
+        vault.CheckpointAsync().GetAwaiter().GetResult();
+        return vault;
+    }
+
+    /// <summary>Appends facts, then signs a checkpoint once <see cref="VaultOptions.CheckpointEvery"/> entries are uncovered.</summary>
+    public async Task<IReadOnlyList<LedgerEntry>> RecordAsync(IReadOnlyList<NewEntry> facts, CancellationToken cancellationToken = default)
+    {
+        var entries = Ledger.Append(facts);
+        var covered = Ledger.LatestCheckpointNote()?.Size ?? 0;
+        if (entries.Count > 0 && entries[^1].Index + 1 - covered >= _options.CheckpointEvery)
+        {
+            await CheckpointAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        return entries;
+    }
+
+    /// <summary>
+    /// Signs a checkpoint of the whole ledger (after each ingest batch) and publishes it to the
+    /// object store. The row is committed before the file is written; a crash in between is mended
+    /// by publishing the newest row again on the next call.
+    /// </summary>
+    public async Task<Checkpoint?> CheckpointAsync(CancellationToken cancellationToken = default)
+    {
+        if (Ledger.LatestCheckpointNote() is { } previous)
+        {
+            await Objects.PublishCheckpointAsync(previous.Size, previous.Note, cancellationToken).ConfigureAwait(false);
+        }
+
+        var checkpoint = Ledger.SignCheckpoint(SigningKey());
+        if (checkpoint is not null)
+        {
+            await Objects.PublishCheckpointAsync(checkpoint.Size, checkpoint.Note, cancellationToken).ConfigureAwait(false);
+        }
+
+        return checkpoint;
+    }
+
+    /// <summary>Recreates the derived clip tables from the ledger alone; returns the number of entries replayed.</summary>
+    public long RebuildCatalog() => Ledger.RebuildCatalog();
+
+    public void Dispose() => _connection.Dispose();
+
+    private NoteSigningKey SigningKey()
+    {
+        if (_signingKey is not null)
+        {
+            return _signingKey;
+        }
+
+        var identity = Identity;
+        byte[] seed;
+        if (_options.SigningKeySeed is { } configured)
+        {
+            seed = DecodeSeed(configured);
+        }
+        else
+        {
+            var path = Path.Combine(DataDirectory, KeyFile);
+            if (!File.Exists(path))
+            {
+                throw new VaultException($"The signing key {path} is missing and none is configured: checkpoints cannot be signed.");
+            }
+
+            seed = DecodeSeed(File.ReadAllText(path));
+        }
+
+        var key = new NoteSigningKey(identity.Origin, seed);
+        if (key.Verifier.ToString() != identity.VerifierKey)
+        {
+            throw new VaultException($"The signing key does not belong to this vault (expected {identity.VerifierKey}).");
+        }
+
+        return _signingKey = key;
+    }
+
+    private static byte[] WriteNewKey(string dataDirectory)
+    {
+        var seed = NoteSigningKey.NewSeed();
+        var path = Path.Combine(dataDirectory, KeyFile);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        using (var stream = new FileStream(path, options))
+        {
+            stream.Write(System.Text.Encoding.ASCII.GetBytes(Convert.ToBase64String(seed) + "\n"));
+            stream.Flush(flushToDisk: true);
+        }
+
+        return seed;
+    }
+
+    private static byte[] DecodeSeed(string text)
+    {
+        try
+        {
+            var seed = Convert.FromBase64String(text.Trim());
+            return seed.Length == 32 ? seed : throw new VaultException("The signing key seed must be 32 bytes (base64).");
+        }
+        catch (FormatException e)
+        {
+            throw new VaultException("The signing key seed is not base64.", e);
+        }
+    }
+
+    private static SqliteConnection Connect(string path)
+    {
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = false,
+            DefaultTimeout = 30,
+        }.ToString());
+        try
+        {
+            connection.Open();
+            using (var pragma = connection.CreateCommand())
+            {
+                // WAL + FULL: a committed custody entry survives power loss (fsync at each commit).
+                pragma.CommandText = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 30000;";
+                pragma.ExecuteNonQuery();
+            }
+
+            CatalogSchema.Migrate(connection, path);
+            return connection;
+        }
+        catch (SqliteException e)
+        {
+            connection.Dispose();
+            throw new VaultException($"{path} is not a readable vault catalog: {e.Message}", e);
+        }
+    }
+}

@@ -1,0 +1,309 @@
+using System.Security.Cryptography;
+using EvidenceVault.Custody.Checkpoints;
+using EvidenceVault.Custody.Ledger;
+using EvidenceVault.Custody.Merkle;
+
+namespace EvidenceVault.Custody.Verification;
+
+/// <summary>What <see cref="VaultVerifier"/> found. <see cref="Problems"/> is empty only when everything holds.</summary>
+public sealed record VerificationReport(
+    long Entries,
+    int Checkpoints,
+    int PublishedCheckpoints,
+    long ObjectsChecked,
+    long EntriesAfterLastCheckpoint,
+    string? VerifierKey,
+    IReadOnlyList<string> Problems)
+{
+    public bool Ok => Problems.Count == 0;
+}
+
+/// <summary>
+/// Checks a vault end to end without trusting anything derived: every leaf is recomputed from the
+/// stored entry, the tree is rebuilt in memory and compared with the stored nodes, every
+/// checkpoint's signature and root is checked, consecutive checkpoints must be consistent, and the
+/// catalog must match what was published to the object store. With objects, every stored original
+/// is re-hashed against its key. Problems name the first broken entry, checkpoint or object.
+/// </summary>
+public static class VaultVerifier
+{
+    private const int MaxProblems = 50;
+
+    public static async Task<VerificationReport> VerifyAsync(Vault vault, bool rehashObjects, NoteVerifierKey? pinnedKey = null, CancellationToken cancellationToken = default)
+    {
+        var problems = new List<string>();
+        void Problem(string text)
+        {
+            if (problems.Count < MaxProblems)
+            {
+                problems.Add(text);
+            }
+        }
+
+        var tree = new MerkleTree();
+        var subjects = new Dictionary<string, SubjectState>(StringComparer.Ordinal);
+        var clips = new Dictionary<Sha256Digest, long>();
+        NoteVerifierKey? key = null;
+
+        // 1. Every entry: contiguous, canonical, its columns true to its bytes, its subject links exact.
+        vault.Ledger.ScanEntries(row =>
+        {
+            var index = tree.Size;
+            if (row.Index != index)
+            {
+                Problem($"ledger entry {index} is missing (next stored entry is {row.Index})");
+                return false;
+            }
+
+            LedgerEntry entry;
+            try
+            {
+                entry = LedgerEntryCodec.Decode(row.Entry);
+            }
+            catch (FormatException e)
+            {
+                Problem($"ledger entry {index} is not a valid entry: {e.Message}");
+                return false;
+            }
+
+            if (!LedgerEntryCodec.Encode(entry).AsSpan().SequenceEqual(row.Entry))
+            {
+                Problem($"ledger entry {index} is not in canonical form");
+            }
+
+            if (entry.Index != index || (entry.Time - NodaTime.NodaConstants.UnixEpoch).ToInt64Nanoseconds() != row.TimeNanoseconds || entry.Type != row.Type || entry.Actor != row.Actor)
+            {
+                Problem($"ledger entry {index}: the index, time, type or actor columns do not match the entry's hashed bytes");
+            }
+
+            var leaf = MerkleHash.Leaf(row.Entry);
+            foreach (var link in entry.Subjects)
+            {
+                subjects.TryGetValue(link.Subject, out var state);
+                var expectedPrevious = state.Count == 0 ? ((long?)null, (Sha256Digest?)null) : (state.HeadIndex, state.HeadLeaf);
+                if (link.PreviousIndex != expectedPrevious.Item1)
+                {
+                    Problem($"ledger entry {index} links to entry {link.PreviousIndex?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"} as the previous entry about {link.Subject}, but the ledger's is {expectedPrevious.Item1?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"}: an entry about it was removed or inserted");
+                }
+                else if (link.PreviousLeafHash != expectedPrevious.Item2)
+                {
+                    Problem($"ledger entry {link.PreviousIndex} was changed: entry {index} (about {link.Subject}) recorded a different hash for it");
+                }
+
+                subjects[link.Subject] = state.With(index, leaf);
+            }
+
+            if (index == 0)
+            {
+                key = ReadIdentity(entry, pinnedKey, Problem);
+            }
+            else if (entry.Type == EntryTypes.ClipIngested)
+            {
+                try
+                {
+                    var clip = PayloadJson.Deserialize<ClipIngestedPayload>(entry.Payload);
+                    clips[Sha256Digest.ParseHex(clip.Sha256)] = clip.Size;
+                }
+                catch (Exception e) when (e is FormatException or System.Text.Json.JsonException)
+                {
+                    Problem($"ledger entry {index}: ClipIngested payload is unreadable: {e.Message}");
+                }
+            }
+
+            tree.Append(leaf);
+            return true;
+        });
+
+        // 2. The subject index (used by custody log --subject) must list exactly the entries that name each subject.
+        foreach (var (subject, count, fingerprint) in vault.Ledger.SubjectIndexSummary())
+        {
+            if (!subjects.TryGetValue(subject, out var state) || state.Count != count || state.IndexFingerprint != fingerprint)
+            {
+                Problem($"the subject index for {subject} does not match the entries that name it");
+            }
+
+            subjects.Remove(subject);
+        }
+
+        foreach (var missing in subjects.Keys.Take(3))
+        {
+            Problem($"the subject index has no rows for {missing}");
+        }
+
+        // 3. The stored tree (which proofs are built from) must equal the tree rebuilt from the entries.
+        var expectedNodes = Enumerable.Range(0, tree.Levels).Sum(tree.NodesAtLevel);
+        long storedNodes = 0;
+        vault.Ledger.ScanNodes((level, nodeIndex, hash) =>
+        {
+            storedNodes++;
+            if (level >= tree.Levels || nodeIndex >= tree.NodesAtLevel(level))
+            {
+                Problem($"Merkle node ({level}, {nodeIndex}) is stored but no entry produces it");
+                return false;
+            }
+
+            if (tree.PerfectNode(level, nodeIndex) != hash)
+            {
+                Problem($"Merkle node ({level}, {nodeIndex}) does not match the entries (first affected entry: {nodeIndex << level})");
+                return false;
+            }
+
+            return true;
+        });
+
+        if (storedNodes != expectedNodes && problems.Count == 0)
+        {
+            Problem($"the stored tree has {storedNodes} nodes; the entries produce {expectedNodes}");
+        }
+
+        // 4. Checkpoints: signed by the vault's key, roots equal to the rebuilt tree, consecutive ones consistent,
+        //    and the catalog's rows equal to what was published.
+        var rows = vault.Ledger.CheckpointNotes();
+        var published = await vault.Objects.ListCheckpointsAsync(cancellationToken).ConfigureAwait(false);
+        Checkpoint? previous = null;
+        foreach (var (size, note) in rows)
+        {
+            var checkpoint = CheckCheckpoint($"checkpoint {size}", size, note, key, tree, Problem);
+            if (checkpoint is null)
+            {
+                continue;
+            }
+
+            if (previous is not null && checkpoint.Size <= tree.Size)
+            {
+                var proof = MerkleProofs.Consistency(tree, previous.Size, checkpoint.Size);
+                if (!MerkleProofs.VerifyConsistency(previous.Size, checkpoint.Size, previous.Root, checkpoint.Root, proof))
+                {
+                    Problem($"checkpoint {checkpoint.Size} is not consistent with checkpoint {previous.Size}");
+                }
+            }
+
+            previous = checkpoint;
+            var file = await vault.Objects.ReadCheckpointAsync(size, cancellationToken).ConfigureAwait(false);
+            if (file is null)
+            {
+                Problem($"checkpoint {size} was never published or its published file was deleted from the object store");
+            }
+            else if (file != note)
+            {
+                Problem($"checkpoint {size} in the catalog differs from the published checkpoint file");
+            }
+        }
+
+        var rowSizes = rows.Select(r => r.Size).ToHashSet();
+        foreach (var size in published.Where(s => !rowSizes.Contains(s)))
+        {
+            var note = await vault.Objects.ReadCheckpointAsync(size, cancellationToken).ConfigureAwait(false) ?? string.Empty;
+            CheckCheckpoint($"published checkpoint {size}", size, note, key, tree, Problem);
+            Problem($"published checkpoint {size} has no row in the catalog: checkpoint rows were removed" +
+                (size > tree.Size ? $", and the ledger holds only {tree.Size} of its {size} entries" : string.Empty));
+        }
+
+        if (rows.Count == 0)
+        {
+            Problem("the catalog holds no checkpoint");
+        }
+
+        // 5. Originals: every clip in custody is stored with its size; with objects, every stored file re-hashed.
+        long objectsChecked = 0;
+        foreach (var (digest, size) in clips)
+        {
+            var stored = await vault.Objects.SizeAsync(digest, cancellationToken).ConfigureAwait(false);
+            if (stored != size)
+            {
+                Problem(stored is null ? $"object {digest} is in custody but missing from the store" : $"object {digest} holds {stored} bytes; custody recorded {size}");
+            }
+        }
+
+        if (rehashObjects)
+        {
+            try
+            {
+                await foreach (var digest in vault.Objects.ListAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    objectsChecked++;
+                    await using var stream = await vault.Objects.OpenReadAsync(digest, cancellationToken).ConfigureAwait(false);
+                    var actual = new Sha256Digest(await SHA256.HashDataAsync(stream, cancellationToken).ConfigureAwait(false));
+                    if (actual != digest)
+                    {
+                        Problem($"object {digest} is damaged: its bytes now hash to {actual}");
+                    }
+                }
+            }
+            catch (InvalidDataException e)
+            {
+                Problem(e.Message);
+            }
+        }
+
+        var covered = rows.Count > 0 ? rows[^1].Size : 0;
+        return new VerificationReport(tree.Size, rows.Count, published.Count, objectsChecked, Math.Max(0, tree.Size - covered), key?.ToString(), problems);
+    }
+
+    private static NoteVerifierKey? ReadIdentity(LedgerEntry first, NoteVerifierKey? pinnedKey, Action<string> problem)
+    {
+        if (first.Type != EntryTypes.VaultCreated)
+        {
+            problem($"ledger entry 0 is {first.Type}, not {EntryTypes.VaultCreated}");
+            return null;
+        }
+
+        try
+        {
+            var key = NoteVerifierKey.Parse(PayloadJson.Deserialize<VaultCreatedPayload>(first.Payload).VerifierKey);
+            if (pinnedKey is not null && pinnedKey.ToString() != key.ToString())
+            {
+                problem($"the vault's key {key} is not the expected key {pinnedKey}");
+                return pinnedKey;
+            }
+
+            return key;
+        }
+        catch (Exception e) when (e is FormatException or System.Text.Json.JsonException)
+        {
+            problem($"ledger entry 0 does not carry a readable verifier key: {e.Message}");
+            return null;
+        }
+    }
+
+    private static Checkpoint? CheckCheckpoint(string name, long size, string note, NoteVerifierKey? key, MerkleTree tree, Action<string> problem)
+    {
+        if (key is null)
+        {
+            problem($"{name} cannot be checked: no verifier key");
+            return null;
+        }
+
+        var checkpoint = Checkpoint.Open(note, key, out var reason);
+        if (checkpoint is null)
+        {
+            problem($"{name}: {reason}");
+            return null;
+        }
+
+        if (checkpoint.Size != size)
+        {
+            problem($"{name} is signed for size {checkpoint.Size}");
+            return null;
+        }
+
+        if (size > tree.Size)
+        {
+            problem($"{name} covers {size} entries but the ledger holds only {tree.Size}: entries were removed");
+            return null;
+        }
+
+        if (MerkleProofs.Root(tree, size) != checkpoint.Root)
+        {
+            problem($"{name}: its signed root does not match the ledger's first {size} entries (an entry was changed)");
+            return null;
+        }
+
+        return checkpoint;
+    }
+
+    private readonly record struct SubjectState(int Count, long HeadIndex, Sha256Digest HeadLeaf, ulong IndexFingerprint)
+    {
+        public SubjectState With(long index, Sha256Digest leaf) => new(Count + 1, index, leaf, SubjectIndex.Fold(IndexFingerprint, index));
+    }
+}

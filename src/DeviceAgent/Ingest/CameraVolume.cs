@@ -1,0 +1,18 @@
+namespace EvidenceVault.DeviceAgent.Ingest;
+
+/// <summary>The files of a mounted camera volume, in a stable order, never leaving the volume.</summary>
+internal static class CameraVolume
+{
+    public static IEnumerable<string> Files(string volume)
+    {
+        var options = new EnumerationOptions
+        {
+            RecurseSubdirectories = true,
+            // A link could point anywhere on the dock PC; only what is on the camera is ingested.
+            AttributesToSkip = FileAttributes.ReparsePoint,
+            IgnoreInaccessible = false,
+            ReturnSpecialDirectories = false,
+        };
+        return Directory.EnumerateFiles(volume, "*", options).Order(StringComparer.Ordinal);
+    }
+}

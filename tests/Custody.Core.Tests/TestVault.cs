@@ -1,0 +1,77 @@
+using EvidenceVault.Custody.Commands;
+using EvidenceVault.Custody.Ingest;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using NodaTime;
+using NodaTime.Testing;
+
+namespace EvidenceVault.Custody.Tests;
+
+/// <summary>A real embedded vault in a fresh temporary folder (real SQLite file, real fsync paths), removed afterwards.</summary>
+public sealed class TestVault : IDisposable
+{
+    public TestVault()
+    {
+        Directory = Path.Combine(Path.GetTempPath(), "ev-test-" + Guid.NewGuid().ToString("N"));
+        Clock = new FakeClock(Instant.FromUtc(2026, 11, 23, 2, 0), Duration.FromMilliseconds(5));
+        Vault = Vault.Create(Directory, Clock, new VaultOptions { Station = "dock-01", Origin = "evidencevault.test/vault" });
+    }
+
+    public string Directory { get; }
+
+    public FakeClock Clock { get; }
+
+    public Vault Vault { get; private set; }
+
+    public async Task<ClipIngestResult> IngestAsync(byte[] content, string fileName, string? device = "A1B2C3D")
+    {
+        using var services = new ServiceCollection().AddCustody(Vault).BuildServiceProvider();
+        using var source = new MemoryStream(content);
+        return await services.GetRequiredService<ISender>().Send(new IngestClip(source, fileName, device, "123456", null, []));
+    }
+
+    public async Task<IReadOnlyList<ClipIngestResult>> IngestClipsAsync(int count, int seed = 1)
+    {
+        var random = new Random(seed);
+        var results = new List<ClipIngestResult>();
+        for (var i = 0; i < count; i++)
+        {
+            var bytes = new byte[1000 + random.Next(5000)];
+            random.NextBytes(bytes);
+            results.Add(await IngestAsync(bytes, $"A1B2C3D_123456_20261123090000_{i:D4}.MP4"));
+        }
+
+        await Vault.CheckpointAsync();
+        return results;
+    }
+
+    /// <summary>What a database administrator could do behind the vault's back: raw SQL on the catalog file.</summary>
+    public void Sql(string sql, params (string Name, object Value)[] parameters)
+    {
+        using var connection = new SqliteConnection($"Data Source={Path.Combine(Directory, Vault.CatalogFile)};Pooling=false");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+
+        command.ExecuteNonQuery();
+    }
+
+    public void Reopen()
+    {
+        Vault.Dispose();
+        Vault = Vault.Open(Directory, Clock);
+    }
+
+    public void Dispose()
+    {
+        Vault.Dispose();
+        if (System.IO.Directory.Exists(Directory))
+        {
+            System.IO.Directory.Delete(Directory, recursive: true);
+        }
+    }
+}
