@@ -146,10 +146,21 @@ public sealed class Vault : IDisposable
         return checkpoint;
     }
 
+    /// <summary>
+    /// A second, independent connection to the same catalog for long reads that run beside this
+    /// one (WAL lets readers proceed concurrently), e.g. verification on both cores.
+    /// </summary>
+    public SqliteLedger OpenSecondReader() =>
+        new(Connect(Path.Combine(DataDirectory, CatalogFile)), new Lock(), Clock, ownsConnection: true);
+
     /// <summary>Recreates the derived clip tables from the ledger alone; returns the number of entries replayed.</summary>
     public long RebuildCatalog() => Ledger.RebuildCatalog();
 
-    public void Dispose() => _connection.Dispose();
+    public void Dispose()
+    {
+        Ledger.Dispose();
+        _connection.Dispose();
+    }
 
     private NoteSigningKey SigningKey()
     {

@@ -13,81 +13,74 @@ internal static class CatalogProjection
 {
     public static readonly string[] DerivedTables = ["clip", "clip_custody"];
 
-    public static void Apply(SqliteConnection connection, SqliteTransaction transaction, LedgerEntry entry)
+    /// <summary>Gives a prepared statement for the SQL with the named parameters, bound to the current transaction.</summary>
+    public delegate SqliteCommand Statements(string sql, string[] parameters);
+
+    public static void Apply(Statements statements, LedgerEntry entry)
     {
         switch (entry.Type)
         {
             case EntryTypes.ClipIngested:
-                ApplyClipIngested(connection, transaction, entry);
+                ApplyClipIngested(statements, entry);
                 break;
         }
     }
 
-    /// <summary>Empties the derived tables and replays every entry; runs in one transaction.</summary>
-    public static long Rebuild(SqliteConnection connection)
+    /// <summary>Empties the derived tables and replays every entry, inside the caller's transaction.</summary>
+    public static long Rebuild(SqliteTransaction transaction, Statements statements)
     {
-        using var transaction = connection.BeginTransaction();
         foreach (var table in DerivedTables)
         {
-            Execute(connection, transaction, $"DELETE FROM {table}");
+            using var delete = transaction.Connection!.CreateCommand();
+            delete.Transaction = transaction;
+            delete.CommandText = $"DELETE FROM {table}";
+            delete.ExecuteNonQuery();
         }
 
-        long replayed = 0;
-        using (var read = connection.CreateCommand())
+        var entries = new List<byte[]>();
+        using (var read = transaction.Connection!.CreateCommand())
         {
             read.Transaction = transaction;
             read.CommandText = "SELECT entry FROM ledger_entry ORDER BY idx";
             using var reader = read.ExecuteReader();
             while (reader.Read())
             {
-                Apply(connection, transaction, LedgerEntryCodec.Decode((byte[])reader[0]));
-                replayed++;
+                entries.Add((byte[])reader[0]);
             }
         }
 
-        transaction.Commit();
-        return replayed;
-    }
-
-    private static void ApplyClipIngested(SqliteConnection connection, SqliteTransaction transaction, LedgerEntry entry)
-    {
-        var clip = PayloadJson.Deserialize<ClipIngestedPayload>(entry.Payload);
-        using (var upsert = connection.CreateCommand())
+        foreach (var bytes in entries)
         {
-            upsert.Transaction = transaction;
-            upsert.CommandText = """
-                INSERT INTO clip(sha256, size, first_ingested_idx, first_ingested_ns, custody_facts)
-                VALUES ($sha, $size, $idx, $ns, 1)
-                ON CONFLICT(sha256) DO UPDATE SET custody_facts = custody_facts + 1
-                """;
-            upsert.Parameters.AddWithValue("$sha", clip.Sha256);
-            upsert.Parameters.AddWithValue("$size", clip.Size);
-            upsert.Parameters.AddWithValue("$idx", entry.Index);
-            upsert.Parameters.AddWithValue("$ns", (entry.Time - NodaTime.NodaConstants.UnixEpoch).ToInt64Nanoseconds());
-            upsert.ExecuteNonQuery();
+            Apply(statements, LedgerEntryCodec.Decode(bytes));
         }
 
-        using var insert = connection.CreateCommand();
-        insert.Transaction = transaction;
-        insert.CommandText = """
-            INSERT INTO clip_custody(idx, sha256, file_name, device_serial, officer_id, station, flags)
-            VALUES ($idx, $sha, $name, $device, $officer, $station, $flags)
-            """;
-        insert.Parameters.AddWithValue("$idx", entry.Index);
-        insert.Parameters.AddWithValue("$sha", clip.Sha256);
-        insert.Parameters.AddWithValue("$name", clip.FileName);
-        insert.Parameters.AddWithValue("$device", (object?)clip.DeviceSerial ?? DBNull.Value);
-        insert.Parameters.AddWithValue("$officer", (object?)clip.OfficerId ?? DBNull.Value);
-        insert.Parameters.AddWithValue("$station", (object?)clip.Station ?? DBNull.Value);
-        insert.Parameters.AddWithValue("$flags", JsonSerializer.Serialize(clip.Flags));
-        insert.ExecuteNonQuery();
+        return entries.Count;
     }
 
-    private static void Execute(SqliteConnection connection, SqliteTransaction transaction, string sql)
+    private static void ApplyClipIngested(Statements statements, LedgerEntry entry)
     {
-        using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = sql;
+        var clip = PayloadJson.Deserialize<ClipIngestedPayload>(entry.Payload);
+        var upsert = statements("""
+            INSERT INTO clip(sha256, size, first_ingested_idx, first_ingested_ns, custody_facts)
+            VALUES ($sha, $size, $idx, $ns, 1)
+            ON CONFLICT(sha256) DO UPDATE SET custody_facts = custody_facts + 1
+            """, ["$sha", "$size", "$idx", "$ns"]);
+        Run(upsert, clip.Sha256, clip.Size, entry.Index, (entry.Time - NodaTime.NodaConstants.UnixEpoch).ToInt64Nanoseconds());
+
+        var insert = statements("""
+            INSERT INTO clip_custody(idx, sha256, file_name, device_serial, officer_id, station, flags)
+            VALUES ($idx, $sha, $name, $device, $officer, $station, $flags)
+            """, ["$idx", "$sha", "$name", "$device", "$officer", "$station", "$flags"]);
+        Run(insert, entry.Index, clip.Sha256, clip.FileName, clip.DeviceSerial, clip.OfficerId, clip.Station, JsonSerializer.Serialize(clip.Flags));
+    }
+
+    private static void Run(SqliteCommand command, params object?[] values)
+    {
+        for (var i = 0; i < values.Length; i++)
+        {
+            command.Parameters[i].Value = values[i] ?? DBNull.Value;
+        }
+
         command.ExecuteNonQuery();
     }
 }

@@ -33,16 +33,20 @@ public sealed record NewEntry(string Type, string Actor, IReadOnlyList<string> S
 /// right edge (O(log n) nodes) inside its write transaction, so two processes appending to one
 /// vault cannot fork it. Thread-safe.
 /// </summary>
-public sealed class SqliteLedger : IMerkleNodes
+public sealed class SqliteLedger : IMerkleNodes, IDisposable
 {
     public const int SaltLength = 16;
 
     private readonly SqliteConnection _connection;
     private readonly Lock _gate;
     private readonly IClock _clock;
+    private readonly Dictionary<string, SqliteCommand> _statements = new(StringComparer.Ordinal);
 
-    internal SqliteLedger(SqliteConnection connection, Lock gate, IClock clock)
+    private readonly bool _ownsConnection;
+
+    internal SqliteLedger(SqliteConnection connection, Lock gate, IClock clock, bool ownsConnection = false)
     {
+        _ownsConnection = ownsConnection;
         _connection = connection;
         _gate = gate;
         _clock = clock;
@@ -69,9 +73,9 @@ public sealed class SqliteLedger : IMerkleNodes
             var heads = new Dictionary<string, (long Index, Sha256Digest Leaf)>(StringComparer.Ordinal);
             var appended = new List<LedgerEntry>(batch.Count);
 
-            using var insertEntry = Command(transaction, "INSERT INTO ledger_entry(idx, time_ns, type, actor, entry) VALUES ($idx, $ns, $type, $actor, $entry)", "$idx", "$ns", "$type", "$actor", "$entry");
-            using var insertSubject = Command(transaction, "INSERT INTO ledger_subject(subject, idx) VALUES ($subject, $idx)", "$subject", "$idx");
-            using var insertNode = Command(transaction, "INSERT INTO merkle_node(level, idx, hash) VALUES ($level, $idx, $hash)", "$level", "$idx", "$hash");
+            var insertEntry = Statement(transaction, "INSERT INTO ledger_entry(idx, time_ns, type, actor, entry) VALUES ($idx, $ns, $type, $actor, $entry)", "$idx", "$ns", "$type", "$actor", "$entry");
+            var insertSubject = Statement(transaction, "INSERT INTO ledger_subject(subject, idx) VALUES ($subject, $idx)", "$subject", "$idx");
+            var insertNode = Statement(transaction, "INSERT INTO merkle_node(level, idx, hash) VALUES ($level, $idx, $hash)", "$level", "$idx", "$hash");
 
             foreach (var fact in batch)
             {
@@ -95,7 +99,7 @@ public sealed class SqliteLedger : IMerkleNodes
                 }
 
                 range.Append(leaf, (level, nodeIndex, hash) => Run(insertNode, level, nodeIndex, hash.ToArray()));
-                CatalogProjection.Apply(_connection, transaction, entry);
+                CatalogProjection.Apply((sql, names) => Statement(transaction, sql, names), entry);
                 appended.Add(entry);
             }
 
@@ -121,7 +125,7 @@ public sealed class SqliteLedger : IMerkleNodes
             }
 
             var checkpoint = Checkpoint.Create(key, size, MerkleProofs.Root(new TransactionNodes(this, transaction, size), size));
-            using var insert = Command(transaction, "INSERT INTO checkpoint(size, root, note, signed_ns) VALUES ($size, $root, $note, $ns)", "$size", "$root", "$note", "$ns");
+            var insert = Statement(transaction, "INSERT INTO checkpoint(size, root, note, signed_ns) VALUES ($size, $root, $note, $ns)", "$size", "$root", "$note", "$ns");
             Run(insert, size, checkpoint.Root.ToArray(), checkpoint.Note, (_clock.GetCurrentInstant() - NodaConstants.UnixEpoch).ToInt64Nanoseconds());
             transaction.Commit();
             return checkpoint;
@@ -134,7 +138,7 @@ public sealed class SqliteLedger : IMerkleNodes
         lock (_gate)
         {
             var notes = new List<(long, string)>();
-            using var command = Command(null, "SELECT size, note FROM checkpoint ORDER BY size");
+            var command = Statement(null, "SELECT size, note FROM checkpoint ORDER BY size");
             using var reader = command.ExecuteReader();
             while (reader.Read())
             {
@@ -157,7 +161,7 @@ public sealed class SqliteLedger : IMerkleNodes
     {
         lock (_gate)
         {
-            using var command = Command(null, "SELECT entry FROM ledger_entry WHERE idx = $idx", "$idx");
+            var command = Statement(null, "SELECT entry FROM ledger_entry WHERE idx = $idx", "$idx");
             command.Parameters[0].Value = index;
             return command.ExecuteScalar() is byte[] bytes
                 ? LedgerEntryCodec.Decode(bytes)
@@ -170,9 +174,9 @@ public sealed class SqliteLedger : IMerkleNodes
     {
         lock (_gate)
         {
-            using var command = subject is null
-                ? Command(null, "SELECT entry FROM ledger_entry ORDER BY idx")
-                : Command(null, "SELECT e.entry FROM ledger_subject s JOIN ledger_entry e ON e.idx = s.idx WHERE s.subject = $subject ORDER BY s.idx", "$subject");
+            var command = subject is null
+                ? Statement(null, "SELECT entry FROM ledger_entry ORDER BY idx")
+                : Statement(null, "SELECT e.entry FROM ledger_subject s JOIN ledger_entry e ON e.idx = s.idx WHERE s.subject = $subject ORDER BY s.idx", "$subject");
             if (subject is not null)
             {
                 command.Parameters[0].Value = subject;
@@ -194,7 +198,7 @@ public sealed class SqliteLedger : IMerkleNodes
     {
         lock (_gate)
         {
-            using var command = Command(null, "SELECT idx, time_ns, type, actor, entry FROM ledger_entry ORDER BY idx");
+            var command = Statement(null, "SELECT idx, time_ns, type, actor, entry FROM ledger_entry ORDER BY idx");
             using var reader = command.ExecuteReader();
             while (reader.Read() && visit(new RawEntry(reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.GetString(3), (byte[])reader[4])))
             {
@@ -207,7 +211,7 @@ public sealed class SqliteLedger : IMerkleNodes
     {
         lock (_gate)
         {
-            using var command = Command(null, "SELECT level, idx, hash FROM merkle_node ORDER BY level, idx");
+            var command = Statement(null, "SELECT level, idx, hash FROM merkle_node ORDER BY level, idx");
             using var reader = command.ExecuteReader();
             while (reader.Read())
             {
@@ -227,7 +231,7 @@ public sealed class SqliteLedger : IMerkleNodes
         lock (_gate)
         {
             var summary = new List<(string, int, ulong)>();
-            using var command = Command(null, "SELECT subject, idx FROM ledger_subject ORDER BY subject, idx");
+            var command = Statement(null, "SELECT subject, idx FROM ledger_subject ORDER BY subject, idx");
             using var reader = command.ExecuteReader();
             string? current = null;
             int count = 0;
@@ -287,33 +291,36 @@ public sealed class SqliteLedger : IMerkleNodes
     {
         lock (_gate)
         {
-            return CatalogProjection.Rebuild(_connection);
+            using var transaction = _connection.BeginTransaction();
+            var replayed = CatalogProjection.Rebuild(transaction, (sql, names) => Statement(transaction, sql, names));
+            transaction.Commit();
+            return replayed;
         }
     }
 
     private long SizeIn(SqliteTransaction? transaction)
     {
-        using var command = Command(transaction, "SELECT COALESCE(MAX(idx) + 1, 0) FROM ledger_entry");
+        var command = Statement(transaction, "SELECT COALESCE(MAX(idx) + 1, 0) FROM ledger_entry");
         return (long)command.ExecuteScalar()!;
     }
 
     private (long Index, Sha256Digest Leaf)? HeadIn(SqliteTransaction transaction, string subject)
     {
-        using var command = Command(transaction, "SELECT MAX(idx) FROM ledger_subject WHERE subject = $subject", "$subject");
+        var command = Statement(transaction, "SELECT MAX(idx) FROM ledger_subject WHERE subject = $subject", "$subject");
         command.Parameters[0].Value = subject;
         return command.ExecuteScalar() is long index ? (index, NodeIn(transaction, 0, index)) : null;
     }
 
     private (long Size, string Note)? LatestCheckpointIn(SqliteTransaction? transaction)
     {
-        using var command = Command(transaction, "SELECT size, note FROM checkpoint ORDER BY size DESC LIMIT 1");
+        var command = Statement(transaction, "SELECT size, note FROM checkpoint ORDER BY size DESC LIMIT 1");
         using var reader = command.ExecuteReader();
         return reader.Read() ? (reader.GetInt64(0), reader.GetString(1)) : null;
     }
 
     private Sha256Digest NodeIn(SqliteTransaction? transaction, int level, long index)
     {
-        using var command = Command(transaction, "SELECT hash FROM merkle_node WHERE level = $level AND idx = $idx", "$level", "$idx");
+        var command = Statement(transaction, "SELECT hash FROM merkle_node WHERE level = $level AND idx = $idx", "$level", "$idx");
         command.Parameters[0].Value = level;
         command.Parameters[1].Value = index;
         return command.ExecuteScalar() is byte[] { Length: Sha256Digest.Length } hash
@@ -321,16 +328,42 @@ public sealed class SqliteLedger : IMerkleNodes
             : throw new VaultException($"Merkle node ({level}, {index}) is missing from the catalog: the tree table is damaged; run custody verify.");
     }
 
-    private SqliteCommand Command(SqliteTransaction? transaction, string sql, params string[] parameters)
+    public void Dispose()
     {
-        var command = _connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = sql;
-        foreach (var name in parameters)
+        lock (_gate)
         {
-            command.Parameters.Add(new SqliteParameter { ParameterName = name });
+            foreach (var statement in _statements.Values)
+            {
+                statement.Dispose();
+            }
+
+            _statements.Clear();
+            if (_ownsConnection)
+            {
+                _connection.Dispose();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Prepared statements are kept for the connection's life: preparing costs more than running
+    /// these small statements, and an append runs several per entry. Callers hold the lock.
+    /// </summary>
+    private SqliteCommand Statement(SqliteTransaction? transaction, string sql, params string[] parameters)
+    {
+        if (!_statements.TryGetValue(sql, out var command))
+        {
+            command = _connection.CreateCommand();
+            command.CommandText = sql;
+            foreach (var name in parameters)
+            {
+                command.Parameters.Add(new SqliteParameter { ParameterName = name });
+            }
+
+            _statements[sql] = command;
         }
 
+        command.Transaction = transaction;
         return command;
     }
 

@@ -40,6 +40,11 @@ public static class VaultVerifier
             }
         }
 
+        // The stored tree and subject index are read on a second connection while this thread
+        // recomputes every leaf: the two passes share nothing until they are compared.
+        using var side = vault.OpenSecondReader();
+        var storedTask = Task.Run(() => (Nodes: ReadStoredNodes(side), Subjects: side.SubjectIndexSummary()), cancellationToken);
+
         var tree = new MerkleTree();
         var subjects = new Dictionary<string, SubjectState>(StringComparer.Ordinal);
         var clips = new Dictionary<Sha256Digest, long>();
@@ -66,11 +71,8 @@ public static class VaultVerifier
                 return false;
             }
 
-            if (!LedgerEntryCodec.Encode(entry).AsSpan().SequenceEqual(row.Entry))
-            {
-                Problem($"ledger entry {index} is not in canonical form");
-            }
-
+            // The decoder is strict (exact lengths, strict UTF-8, flags 0/1, no trailing bytes), so bytes
+            // that decode are the canonical encoding of what they decode to; no re-encoding needed.
             if (entry.Index != index || (entry.Time - NodaTime.NodaConstants.UnixEpoch).ToInt64Nanoseconds() != row.TimeNanoseconds || entry.Type != row.Type || entry.Actor != row.Actor)
             {
                 Problem($"ledger entry {index}: the index, time, type or actor columns do not match the entry's hashed bytes");
@@ -115,7 +117,8 @@ public static class VaultVerifier
         });
 
         // 2. The subject index (used by custody log --subject) must list exactly the entries that name each subject.
-        foreach (var (subject, count, fingerprint) in vault.Ledger.SubjectIndexSummary())
+        var storedTree = await storedTask.ConfigureAwait(false);
+        foreach (var (subject, count, fingerprint) in storedTree.Subjects)
         {
             if (!subjects.TryGetValue(subject, out var state) || state.Count != count || state.IndexFingerprint != fingerprint)
             {
@@ -131,29 +134,36 @@ public static class VaultVerifier
         }
 
         // 3. The stored tree (which proofs are built from) must equal the tree rebuilt from the entries.
-        var expectedNodes = Enumerable.Range(0, tree.Levels).Sum(tree.NodesAtLevel);
-        long storedNodes = 0;
-        vault.Ledger.ScanNodes((level, nodeIndex, hash) =>
+        if (storedTree.Nodes.Problem is { } nodeProblem)
         {
-            storedNodes++;
-            if (level >= tree.Levels || nodeIndex >= tree.NodesAtLevel(level))
+            Problem(nodeProblem);
+        }
+
+        for (var level = 0; level < Math.Max(tree.Levels, storedTree.Nodes.Levels.Count); level++)
+        {
+            var storedLevel = level < storedTree.Nodes.Levels.Count ? storedTree.Nodes.Levels[level] : [];
+            var expected = tree.NodesAtLevel(level);
+            var mismatch = -1;
+            for (var i = 0; i < Math.Min(expected, storedLevel.Count); i++)
             {
-                Problem($"Merkle node ({level}, {nodeIndex}) is stored but no entry produces it");
-                return false;
+                if (storedLevel[i] != tree.PerfectNode(level, i))
+                {
+                    mismatch = i;
+                    break;
+                }
             }
 
-            if (tree.PerfectNode(level, nodeIndex) != hash)
+            if (mismatch >= 0)
             {
-                Problem($"Merkle node ({level}, {nodeIndex}) does not match the entries (first affected entry: {nodeIndex << level})");
-                return false;
+                Problem($"Merkle node ({level}, {mismatch}) does not match the entries (first affected entry: {(long)mismatch << level})");
+                break;
             }
 
-            return true;
-        });
-
-        if (storedNodes != expectedNodes && problems.Count == 0)
-        {
-            Problem($"the stored tree has {storedNodes} nodes; the entries produce {expectedNodes}");
+            if (storedLevel.Count != expected)
+            {
+                Problem($"the stored tree has {storedLevel.Count} nodes at level {level}; the entries produce {expected}");
+                break;
+            }
         }
 
         // 4. Checkpoints: signed by the vault's key, roots equal to the rebuilt tree, consecutive ones consistent,
@@ -238,6 +248,29 @@ public static class VaultVerifier
 
         var covered = rows.Count > 0 ? rows[^1].Size : 0;
         return new VerificationReport(tree.Size, rows.Count, published.Count, objectsChecked, Math.Max(0, tree.Size - covered), key?.ToString(), problems);
+    }
+
+    private static (List<List<Sha256Digest>> Levels, string? Problem) ReadStoredNodes(SqliteLedger ledger)
+    {
+        var levels = new List<List<Sha256Digest>>();
+        string? problem = null;
+        ledger.ScanNodes((level, index, hash) =>
+        {
+            while (levels.Count <= level)
+            {
+                levels.Add([]);
+            }
+
+            if (index != levels[level].Count)
+            {
+                problem = $"Merkle node ({level}, {levels[level].Count}) is missing from the stored tree";
+                return false;
+            }
+
+            levels[level].Add(hash);
+            return true;
+        });
+        return (levels, problem);
     }
 
     private static NoteVerifierKey? ReadIdentity(LedgerEntry first, NoteVerifierKey? pinnedKey, Action<string> problem)

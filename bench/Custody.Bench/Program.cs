@@ -1,0 +1,17 @@
+using EvidenceVault.Bench;
+
+// Benchmarks for docs/benchmarks.md. Each prints its figure next to a baseline measured in the
+// same run on the same machine, so the ratio means something on a noisy box.
+//   dotnet run -c Release --project bench/Custody.Bench -- ledger [entries-for-verify]
+var which = args.FirstOrDefault() ?? "ledger";
+switch (which)
+{
+    case "ledger":
+        await LedgerBench.RunAsync(args.Length > 1 ? long.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1_000_000);
+        break;
+    default:
+        Console.Error.WriteLine($"unknown benchmark '{which}' (known: ledger)");
+        return 2;
+}
+
+return 0;
