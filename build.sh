@@ -63,7 +63,11 @@ run_tests() {
   need_dotnet
   local results="$ROOT/.test-results"
   rm -rf "$results"
-  build
+  if ! build; then
+    echo "build.sh: the build failed" >&2
+    echo "0 passed, 1 failed"
+    return 1
+  fi
   local status=0
   dotnet test EvidenceVault.sln -c Release --no-build --nologo -v quiet \
     --logger "trx" --logger "console;verbosity=minimal" --results-directory "$results" || status=$?

@@ -20,5 +20,5 @@ internal static class Output
     public static string Utc(Instant instant) => InstantPattern.ExtendedIso.Format(instant);
 
     public static Vault OpenVault(Hosting.Arguments arguments) =>
-        Vault.Open(arguments.Required("data"), SystemClock.Instance);
+        Vault.Open(arguments.Required("data"), SystemClock.Instance, VaultOptions.FromEnvironment());
 }

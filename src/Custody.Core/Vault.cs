@@ -22,6 +22,21 @@ public sealed record VaultOptions
     /// </summary>
     public string? SigningKeySeed { get; init; }
 
+    /// <summary>
+    /// Options from the environment, for hosts without a configuration file:
+    /// <c>EVIDENCEVAULT_STATION</c>, <c>EVIDENCEVAULT_ORIGIN</c>, <c>EVIDENCEVAULT_SIGNING_KEY</c> (base64 seed).
+    /// </summary>
+    public static VaultOptions FromEnvironment()
+    {
+        var defaults = new VaultOptions();
+        return defaults with
+        {
+            Station = Environment.GetEnvironmentVariable("EVIDENCEVAULT_STATION") is { Length: > 0 } station ? station : defaults.Station,
+            Origin = Environment.GetEnvironmentVariable("EVIDENCEVAULT_ORIGIN") is { Length: > 0 } origin ? origin : null,
+            SigningKeySeed = Environment.GetEnvironmentVariable("EVIDENCEVAULT_SIGNING_KEY") is { Length: > 0 } seed ? seed : null,
+        };
+    }
+
     /// <summary>A checkpoint is signed after every ingest batch and at least every this many entries. Default 1,000.</summary>
     public int CheckpointEvery { get; init; } = 1000;
 }

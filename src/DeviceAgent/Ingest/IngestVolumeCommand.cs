@@ -32,7 +32,7 @@ internal static class IngestVolumeCommand
             throw new VaultException($"Volume {volume} does not exist or is not a directory.");
         }
 
-        using var vault = Vault.OpenOrCreate(arguments.Required("data"), SystemClock.Instance);
+        using var vault = Vault.OpenOrCreate(arguments.Required("data"), SystemClock.Instance, VaultOptions.FromEnvironment());
         using var services = new ServiceCollection().AddCustody(vault).BuildServiceProvider();
         var sender = services.GetRequiredService<ISender>();
         var json = arguments.Has("json");

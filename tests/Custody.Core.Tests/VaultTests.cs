@@ -1,0 +1,72 @@
+using EvidenceVault.Custody.Checkpoints;
+using EvidenceVault.Custody.Ledger;
+using NodaTime;
+using NodaTime.Testing;
+
+namespace EvidenceVault.Custody.Tests;
+
+public sealed class VaultTests : IDisposable
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "ev-vault-" + Guid.NewGuid().ToString("N"));
+    private readonly FakeClock _clock = new(Instant.FromUtc(2026, 11, 23, 0, 0));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_directory))
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Create_WithConfiguredKey_WritesNoKeyFileAndSignsWithThatKey()
+    {
+        var seed = Enumerable.Range(1, 32).Select(i => (byte)i).ToArray();
+        var options = new VaultOptions { Origin = "agency.example/vault", SigningKeySeed = Convert.ToBase64String(seed) };
+        using (var vault = Vault.Create(_directory, _clock, options))
+        {
+            vault.VerifierKey.ToString().Should().Be(new NoteSigningKey("agency.example/vault", seed).Verifier.ToString());
+        }
+
+        File.Exists(Path.Combine(_directory, "keys", "ledger-signing.key")).Should().BeFalse("the configured key stays out of the vault");
+        using var reopened = Vault.Open(_directory, _clock, options);
+        reopened.Ledger.Append([new NewEntry("TestRecorded", "user:t", ["vault"], "test", "{}"u8.ToArray())]);
+        (await reopened.CheckpointAsync()).Should().NotBeNull();
+    }
+
+    [Fact]
+    public async Task Checkpoint_WithAnotherAgencysKey_IsRefusedNamingTheExpectedKey()
+    {
+        using (Vault.Create(_directory, _clock, new VaultOptions { Origin = "agency.example/vault" }))
+        {
+        }
+
+        var wrong = new VaultOptions { SigningKeySeed = Convert.ToBase64String(new byte[32]) };
+        using var vault = Vault.Open(_directory, _clock, wrong);
+        vault.Ledger.Append([new NewEntry("TestRecorded", "user:t", ["vault"], "test", "{}"u8.ToArray())]);
+
+        var act = () => vault.CheckpointAsync();
+
+        (await act.Should().ThrowAsync<VaultException>()).WithMessage("*does not belong to this vault*agency.example/vault+*");
+    }
+
+    [Fact]
+    public void Create_WhereAVaultExists_IsRefused()
+    {
+        using (Vault.Create(_directory, _clock))
+        {
+        }
+
+        var act = () => Vault.Create(_directory, _clock);
+
+        act.Should().Throw<VaultException>().WithMessage("A vault already exists*");
+    }
+
+    [Fact]
+    public void Create_NewVault_KeepsTheSigningSeedReadableByItsOwnerOnly()
+    {
+        using var vault = Vault.Create(_directory, _clock);
+        File.GetUnixFileMode(Path.Combine(_directory, "keys", "ledger-signing.key"))
+            .Should().Be(UnixFileMode.UserRead | UnixFileMode.UserWrite);
+    }
+}
