@@ -34,7 +34,7 @@ internal static class LedgerBench
     private static void DurableAppend(string root)
     {
         const int Batches = 100;
-        var payload = PayloadJson.Serialize(new ClipIngestedPayload { Sha256 = new string('a', 64), Size = 123456789, FileName = "A1B2C3D_123456_20261123083000_0001.MP4", DeviceSerial = "A1B2C3D", OfficerId = "123456", Station = "dock-01" });
+        var payload = PayloadJson.Serialize(new ClipIngestedPayload { Sha256 = new string('a', 64), Size = 123456789, Station = "dock-01", Clip = new ClipFacts { FileName = "A1B2C3D_123456_20261123083000_0001.MP4", DeviceSerial = "A1B2C3D", OfficerId = "123456" } });
 
         // Baseline: the same number of rows of the same size, inserted raw into SQLite with the same
         // durability (WAL, synchronous=FULL, one transaction per batch): the floor for any durable log.

@@ -64,6 +64,7 @@ public sealed class Vault : IDisposable
         var gate = new Lock();
         Ledger = new SqliteLedger(connection, gate, clock);
         Objects = new FileSystemObjectStore(Path.Combine(dataDirectory, "objects"));
+        Clips = new ClipCatalog(Ledger);
     }
 
     public string DataDirectory { get; }
@@ -73,6 +74,9 @@ public sealed class Vault : IDisposable
     public SqliteLedger Ledger { get; }
 
     public FileSystemObjectStore Objects { get; }
+
+    /// <summary>Queries over the derived clip tables.</summary>
+    public ClipCatalog Clips { get; }
 
     public string Station => _options.Station;
 
@@ -96,11 +100,16 @@ public sealed class Vault : IDisposable
             throw new VaultException($"No vault at {full}: {CatalogFile} is missing.");
         }
 
-        var vault = new Vault(full, Connect(Path.Combine(full, CatalogFile)), clock, options ?? new VaultOptions());
+        var vault = new Vault(full, Connect(Path.Combine(full, CatalogFile), out var rebuild), clock, options ?? new VaultOptions());
         if (vault.Ledger.Size == 0)
         {
             vault.Dispose();
             throw new VaultException($"The vault at {full} has an empty ledger: it was never set up, or its first entry was removed.");
+        }
+
+        if (rebuild)
+        {
+            vault.RebuildCatalog();
         }
 
         return vault;
@@ -131,6 +140,7 @@ public sealed class Vault : IDisposable
     public async Task<IReadOnlyList<LedgerEntry>> RecordAsync(IReadOnlyList<NewEntry> facts, CancellationToken cancellationToken = default)
     {
         var entries = Ledger.Append(facts);
+        Hosting.FaultPoints.Reach("entry-appended");
         var covered = Ledger.LatestCheckpointNote()?.Size ?? 0;
         if (entries.Count > 0 && entries[^1].Index + 1 - covered >= _options.CheckpointEvery)
         {
@@ -155,6 +165,7 @@ public sealed class Vault : IDisposable
         var checkpoint = Ledger.SignCheckpoint(SigningKey());
         if (checkpoint is not null)
         {
+            Hosting.FaultPoints.Reach("checkpoint-signed");
             await Objects.PublishCheckpointAsync(checkpoint.Size, checkpoint.Note, cancellationToken).ConfigureAwait(false);
         }
 
@@ -243,7 +254,9 @@ public sealed class Vault : IDisposable
         }
     }
 
-    private static SqliteConnection Connect(string path)
+    private static SqliteConnection Connect(string path) => Connect(path, out _);
+
+    private static SqliteConnection Connect(string path, out bool rebuildDerived)
     {
         var connection = new SqliteConnection(new SqliteConnectionStringBuilder
         {
@@ -262,7 +275,7 @@ public sealed class Vault : IDisposable
                 pragma.ExecuteNonQuery();
             }
 
-            CatalogSchema.Migrate(connection, path);
+            rebuildDerived = CatalogSchema.Migrate(connection, path);
             return connection;
         }
         catch (SqliteException e)

@@ -1,19 +1,26 @@
 using EvidenceVault.Custody;
 using EvidenceVault.Custody.Hosting;
+using EvidenceVault.DeviceAgent.Dock;
 using EvidenceVault.DeviceAgent.Ingest;
+using EvidenceVault.DeviceAgent.Sdk;
 using Serilog;
+using Serilog.Formatting.Compact;
 
-// deviceagent: runs on the dock PC. Exit codes: 0 every clip in verified custody, 1 some clip is
-// not (each named), 2 the command line is wrong.
+// deviceagent: runs on the dock PC. Exit codes: 0 every clip in verified custody, 1 some clip or
+// camera is not (each named), 2 the command line is wrong. Logs go to stderr; --json results to stdout.
 Console.OutputEncoding = System.Text.Encoding.UTF8;
-Log.Logger = new LoggerConfiguration()
-    .WriteTo.Console(standardErrorFromLevel: Serilog.Events.LogEventLevel.Verbose)
-    .CreateLogger();
+var logger = new LoggerConfiguration();
+logger = Console.IsErrorRedirected
+    ? logger.WriteTo.Console(new CompactJsonFormatter(), standardErrorFromLevel: Serilog.Events.LogEventLevel.Verbose)
+    : logger.WriteTo.Console(standardErrorFromLevel: Serilog.Events.LogEventLevel.Verbose);
+Log.Logger = logger.CreateLogger();
 try
 {
     return args.FirstOrDefault() switch
     {
-        "ingest" => await IngestVolumeCommand.RunAsync(args[1..]),
+        "ingest" => await IngestCommand.RunAsync(args[1..]),
+        "dock" => await DockCommand.RunAsync(args[1..]),
+        "sdk" => await SdkCommand.RunAsync(args[1..]),
         null or "help" or "--help" => Usage(Console.Out, 0),
         var verb => throw new UsageException($"Unknown command '{verb}'."),
     };
@@ -23,7 +30,7 @@ catch (UsageException e)
     Console.Error.WriteLine($"deviceagent: {e.Message}");
     return Usage(Console.Error, 2);
 }
-catch (Exception e) when (e is VaultException or IOException or UnauthorizedAccessException or FormatException or InvalidDataException or Microsoft.Data.Sqlite.SqliteException)
+catch (Exception e) when (e is VaultException or IOException or UnauthorizedAccessException or FormatException or InvalidDataException or Microsoft.Data.Sqlite.SqliteException or SdkException)
 {
     // An operator gets one line naming what is wrong, never a stack trace.
     Console.Error.WriteLine($"deviceagent: {e.Message}");
@@ -36,6 +43,11 @@ finally
 
 static int Usage(TextWriter writer, int code)
 {
-    writer.WriteLine("usage: deviceagent ingest <volume> --data DIR [--json]");
+    writer.WriteLine("""
+        usage:
+          deviceagent ingest <volume> --data DIR [--profile ID] [--json] [--delete-after-custody]
+          deviceagent dock <mount-root> --data DIR [--parallel N] [--once] [--json] [--delete-after-custody]
+          deviceagent sdk --library PATH --data DIR --volume PATH [--password P] [--json] [--delete-after-custody]
+        """);
     return code;
 }

@@ -1,5 +1,6 @@
 using EvidenceVault.Custody.Commands;
 using EvidenceVault.Custody.Ingest;
+using EvidenceVault.Custody.Ledger;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using NodaTime;
@@ -27,7 +28,7 @@ public sealed class TestVault : IDisposable
     {
         using var services = new ServiceCollection().AddCustody(Vault).BuildServiceProvider();
         using var source = new MemoryStream(content);
-        return await services.GetRequiredService<ISender>().Send(new IngestClip(source, fileName, device, "123456", null, []));
+        return await services.GetRequiredService<ISender>().Send(new IngestClip(source, new ClipFacts { FileName = fileName, DeviceSerial = device, OfficerId = "123456" }));
     }
 
     public async Task<IReadOnlyList<ClipIngestResult>> IngestClipsAsync(int count, int seed = 1)

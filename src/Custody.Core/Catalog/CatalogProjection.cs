@@ -68,10 +68,12 @@ internal static class CatalogProjection
         Run(upsert, clip.Sha256, clip.Size, entry.Index, (entry.Time - NodaTime.NodaConstants.UnixEpoch).ToInt64Nanoseconds());
 
         var insert = statements("""
-            INSERT INTO clip_custody(idx, sha256, file_name, device_serial, officer_id, station, flags)
-            VALUES ($idx, $sha, $name, $device, $officer, $station, $flags)
-            """, ["$idx", "$sha", "$name", "$device", "$officer", "$station", "$flags"]);
-        Run(insert, entry.Index, clip.Sha256, clip.FileName, clip.DeviceSerial, clip.OfficerId, clip.Station, JsonSerializer.Serialize(clip.Flags));
+            INSERT INTO clip_custody(idx, sha256, file_name, device_serial, officer_id, station, flags, size_on_camera, recorded_start, important, ingested_ns)
+            VALUES ($idx, $sha, $name, $device, $officer, $station, $flags, $listed, $start, $important, $ns)
+            """, ["$idx", "$sha", "$name", "$device", "$officer", "$station", "$flags", "$listed", "$start", "$important", "$ns"]);
+        var facts = clip.Clip;
+        Run(insert, entry.Index, clip.Sha256, facts.FileName, facts.DeviceSerial, facts.OfficerId, clip.Station, JsonSerializer.Serialize(facts.Flags),
+            facts.SizeOnCamera, facts.RecordedStart, facts.Important ? 1 : 0, (entry.Time - NodaTime.NodaConstants.UnixEpoch).ToInt64Nanoseconds());
     }
 
     private static void Run(SqliteCommand command, params object?[] values)

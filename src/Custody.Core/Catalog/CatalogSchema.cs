@@ -53,11 +53,25 @@ internal static class CatalogSchema
         CREATE INDEX clip_custody_by_clip ON clip_custody(sha256);
         """
         + AppendOnly("ledger_entry") + AppendOnly("ledger_subject") + AppendOnly("merkle_node") + AppendOnly("checkpoint"),
+
+        // 2: what the dock needs to find a camera's file already in custody without reading it,
+        // and the clip facts later stages query. Derived columns: filled by a catalog rebuild.
+        """
+        ALTER TABLE clip_custody ADD COLUMN size_on_camera INTEGER;
+        ALTER TABLE clip_custody ADD COLUMN recorded_start TEXT;
+        ALTER TABLE clip_custody ADD COLUMN important INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE clip_custody ADD COLUMN ingested_ns INTEGER;
+        CREATE INDEX clip_custody_by_source ON clip_custody(device_serial, file_name);
+        """,
     ];
+
+    /// <summary>Migrations after which the derived tables must be rebuilt from the ledger.</summary>
+    public static readonly int[] RebuildAfter = [2];
 
     public static int CurrentVersion => Migrations.Length;
 
-    public static void Migrate(SqliteConnection connection, string path)
+    /// <summary>Brings the schema up to date; true when a migration changed derived tables (rebuild them).</summary>
+    public static bool Migrate(SqliteConnection connection, string path)
     {
         var version = Convert.ToInt32(Scalar(connection, "PRAGMA user_version"), System.Globalization.CultureInfo.InvariantCulture);
         if (version > CurrentVersion)
@@ -65,6 +79,7 @@ internal static class CatalogSchema
             throw new VaultException($"{path} has schema version {version}; this build knows up to {CurrentVersion}. Upgrade EvidenceVault.");
         }
 
+        var rebuild = false;
         for (var next = version; next < Migrations.Length; next++)
         {
             using var transaction = connection.BeginTransaction();
@@ -76,7 +91,10 @@ internal static class CatalogSchema
             }
 
             transaction.Commit();
+            rebuild |= version > 0 && RebuildAfter.Contains(next + 1);
         }
+
+        return rebuild;
     }
 
     // R5 (002 §14, 004 §33) and R8: custody rows are never changed or removed, not even by the vault.

@@ -1,6 +1,7 @@
 using EvidenceVault.Custody.Ledger;
 using FluentValidation;
 using EvidenceVault.Custody.Commands;
+using EvidenceVault.Custody.Hosting;
 
 namespace EvidenceVault.Custody.Ingest;
 
@@ -10,28 +11,25 @@ namespace EvidenceVault.Custody.Ingest;
 /// <c>ClipIngested</c> entry. Nothing is ledgered unless the object is stored whole (R1, R5).
 /// </summary>
 /// <param name="Source">The bytes as they come off the camera; read once, front to back.</param>
-/// <param name="FileName">The name on the camera, relative to the volume: untrusted, recorded verbatim, never used as a path.</param>
-public sealed record IngestClip(
-    Stream Source,
-    string FileName,
-    string? DeviceSerial,
-    string? OfficerId,
-    string? UnitId,
-    IReadOnlyList<string> Flags) : IRequest<ClipIngestResult>;
+public sealed record IngestClip(Stream Source, ClipFacts Facts) : IRequest<ClipIngestResult>;
 
 /// <param name="Sha256">The object key.</param>
 /// <param name="AlreadyStored">The same bytes were in custody before (another name or another dock).</param>
 /// <param name="LedgerIndex">The custody entry written for this clip.</param>
-public sealed record ClipIngestResult(Sha256Digest Sha256, long Size, bool AlreadyStored, long LedgerIndex);
+/// <param name="Flags">The flags recorded with it, including any the vault added.</param>
+public sealed record ClipIngestResult(Sha256Digest Sha256, long Size, bool AlreadyStored, long LedgerIndex, IReadOnlyList<string> Flags);
 
 public sealed class IngestClipValidator : AbstractValidator<IngestClip>
 {
     public IngestClipValidator()
     {
         RuleFor(c => c.Source).NotNull();
-        RuleFor(c => c.FileName).NotEmpty().MaximumLength(4096);
-        RuleFor(c => c.DeviceSerial).MaximumLength(64);
-        RuleFor(c => c.OfficerId).MaximumLength(64);
+        RuleFor(c => c.Facts.FileName).NotEmpty().MaximumLength(4096);
+        RuleFor(c => c.Facts.DeviceSerial).MaximumLength(64);
+        RuleFor(c => c.Facts.OfficerId).MaximumLength(64);
+        RuleFor(c => c.Facts.TimeZone)
+            .Must(zone => zone is null || NodaTime.DateTimeZoneProviders.Tzdb.GetZoneOrNull(zone) is not null)
+            .WithMessage("'{PropertyValue}' is not a TZDB time zone.");
     }
 }
 
@@ -45,30 +43,28 @@ internal sealed class IngestClipHandler(Vault vault) : IRequestHandler<IngestCli
         var size = await vault.Objects.SizeAsync(stored.Key, cancellationToken).ConfigureAwait(false);
         if (size != stored.Size)
         {
-            throw new VaultException($"{request.FileName}: the stored object {stored.Key} holds {size?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "nothing"}, expected {stored.Size} bytes; not in custody.");
+            throw new VaultException($"{request.Facts.FileName}: the stored object {stored.Key} holds {size?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "nothing"}, expected {stored.Size} bytes; not in custody.");
         }
 
-        var payload = new ClipIngestedPayload
+        var facts = request.Facts;
+        if (facts.SizeOnCamera is { } listed && listed != stored.Size && !facts.Flags.Contains(ClipFlags.ChangedWhileRead))
         {
-            Sha256 = stored.Key.ToHex(),
-            Size = stored.Size,
-            FileName = request.FileName,
-            DeviceSerial = request.DeviceSerial,
-            OfficerId = request.OfficerId,
-            UnitId = request.UnitId,
-            Station = vault.Station,
-            Flags = request.Flags,
-        };
+            // The camera was still writing, or the file was altered while docked: keep what was read, and say so.
+            facts = facts with { Flags = [.. facts.Flags, ClipFlags.ChangedWhileRead] };
+        }
+
+        FaultPoints.Reach("object-stored");
+        var payload = new ClipIngestedPayload { Sha256 = stored.Key.ToHex(), Size = stored.Size, Station = vault.Station, Clip = facts };
         List<string> subjects = [Subjects.Clip(stored.Key)];
-        if (request.DeviceSerial is { } serial)
+        if (facts.DeviceSerial is { } serial)
         {
             subjects.Add(Subjects.Device(serial));
         }
 
-        var actor = request.DeviceSerial is { } device ? "device:" + device : "station:" + vault.Station;
+        var actor = facts.DeviceSerial is { } device ? "device:" + device : "station:" + vault.Station;
         var entries = await vault.RecordAsync(
             [new NewEntry(EntryTypes.ClipIngested, actor, subjects, "docked: R1 upload within 24 h (000 §19, 001 §21, 002 §13, 003 §32)", PayloadJson.Serialize(payload))],
             cancellationToken).ConfigureAwait(false);
-        return new ClipIngestResult(stored.Key, stored.Size, stored.AlreadyStored, entries[0].Index);
+        return new ClipIngestResult(stored.Key, stored.Size, stored.AlreadyStored, entries[0].Index, facts.Flags);
     }
 }

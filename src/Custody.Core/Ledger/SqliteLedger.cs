@@ -287,6 +287,15 @@ public sealed class SqliteLedger : IMerkleNodes, IDisposable
         }
     }
 
+    /// <summary>Runs a read of the catalog under the ledger's lock with its prepared statements.</summary>
+    internal T Query<T>(Func<CatalogProjection.Statements, T> read)
+    {
+        lock (_gate)
+        {
+            return read((sql, names) => Statement(null, sql, names));
+        }
+    }
+
     internal long RebuildCatalog()
     {
         lock (_gate)

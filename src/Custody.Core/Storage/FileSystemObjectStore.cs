@@ -41,7 +41,7 @@ public sealed class FileSystemObjectStore : IObjectStore
 
     public async Task<StoredObject> PutAsync(Stream source, CancellationToken cancellationToken = default)
     {
-        var temporary = Path.Combine(_temporary, Guid.NewGuid().ToString("N") + ".part");
+        var temporary = NewTemporaryPath();
         try
         {
             Sha256Digest key;
@@ -55,6 +55,11 @@ public sealed class FileSystemObjectStore : IObjectStore
                 {
                     sha.AppendData(buffer, 0, read);
                     await target.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                    if (size == 0)
+                    {
+                        Hosting.FaultPoints.Reach("mid-copy");
+                    }
+
                     size += read;
                 }
 
@@ -71,6 +76,32 @@ public sealed class FileSystemObjectStore : IObjectStore
                 File.Delete(temporary);
             }
         }
+    }
+
+    /// <summary>A temporary file name in the spool, tagged with this process id so abandoned ones can be told apart.</summary>
+    public string NewTemporaryPath() =>
+        Path.Combine(_temporary, $"{Environment.ProcessId}-{Guid.NewGuid():N}.part");
+
+    /// <summary>
+    /// Removes temporary files left by processes that no longer run (a crash or power loss mid-copy).
+    /// They were never objects and never in custody; the camera still holds the clip. Returns how many.
+    /// </summary>
+    public int RemoveAbandonedTemporaryFiles()
+    {
+        var removed = 0;
+        foreach (var file in Directory.EnumerateFiles(_temporary))
+        {
+            var name = Path.GetFileName(file);
+            var dash = name.IndexOf('-', StringComparison.Ordinal);
+            if (dash > 0 && int.TryParse(name.AsSpan(0, dash), System.Globalization.CultureInfo.InvariantCulture, out var pid) &&
+                pid != Environment.ProcessId && !Directory.Exists($"/proc/{pid}"))
+            {
+                File.Delete(file);
+                removed++;
+            }
+        }
+
+        return removed;
     }
 
     /// <summary>
@@ -163,7 +194,7 @@ public sealed class FileSystemObjectStore : IObjectStore
             return;
         }
 
-        var temporary = Path.Combine(_temporary, Guid.NewGuid().ToString("N") + ".checkpoint");
+        var temporary = Path.Combine(_temporary, $"{Environment.ProcessId}-{Guid.NewGuid():N}.checkpoint");
         await using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write))
         {
             await stream.WriteAsync(System.Text.Encoding.UTF8.GetBytes(note), cancellationToken).ConfigureAwait(false);
@@ -171,7 +202,22 @@ public sealed class FileSystemObjectStore : IObjectStore
         }
 
         Posix.MakeReadOnly(temporary);
-        File.Move(temporary, final, overwrite: false);
+        try
+        {
+            File.Move(temporary, final, overwrite: false);
+        }
+        catch (IOException) when (File.Exists(final))
+        {
+            // Another dock of this station published it a moment ago; it must be the same note.
+            File.Delete(temporary);
+            if (await File.ReadAllTextAsync(final, cancellationToken).ConfigureAwait(false) != note)
+            {
+                throw new InvalidOperationException($"A different checkpoint for size {size} is already published at {final}.");
+            }
+
+            return;
+        }
+
         Posix.SyncDirectory(_checkpoints);
     }
 

@@ -3,7 +3,7 @@ namespace EvidenceVault.DeviceAgent.Ingest;
 /// <summary>The files of a mounted camera volume, in a stable order, never leaving the volume.</summary>
 internal static class CameraVolume
 {
-    public static IEnumerable<string> Files(string volume)
+    public static IEnumerable<FileInfo> Files(string volume)
     {
         var options = new EnumerationOptions
         {
@@ -13,6 +13,8 @@ internal static class CameraVolume
             IgnoreInaccessible = false,
             ReturnSpecialDirectories = false,
         };
-        return Directory.EnumerateFiles(volume, "*", options).Order(StringComparer.Ordinal);
+        return new DirectoryInfo(volume).EnumerateFiles("*", options)
+            .Where(f => f.LinkTarget is null)
+            .OrderBy(f => f.FullName, StringComparer.Ordinal);
     }
 }

@@ -1,0 +1,19 @@
+namespace EvidenceVault.Custody.Ingest;
+
+/// <summary>Why a clerk should look at a clip. A flagged clip is still stored, hashed and ledgered.</summary>
+public static class ClipFlags
+{
+    /// <summary>The name does not follow the device profile; device, officer and start come from the dock instead.</summary>
+    public const string UnparsedName = "unparsed-name";
+
+    public const string Empty = "empty";
+
+    /// <summary>The size read differs from the size listed when docked (still being written, or altered).</summary>
+    public const string ChangedWhileRead = "changed-while-read";
+
+    /// <summary>The serial in the name is not the docked camera's serial.</summary>
+    public const string SerialMismatch = "serial-mismatch";
+
+    /// <summary>The camera's clock was further off than GA/T 947.2's drift allowance since its last dock.</summary>
+    public const string ClockOffsetExceedsAllowance = "clock-offset-exceeds-allowance";
+}

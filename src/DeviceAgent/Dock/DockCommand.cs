@@ -1,0 +1,90 @@
+using EvidenceVault.Custody.Hosting;
+using EvidenceVault.DeviceAgent.Ingest;
+using Serilog;
+
+namespace EvidenceVault.DeviceAgent.Dock;
+
+/// <summary>
+/// <c>deviceagent dock &lt;mount-root&gt; --data DIR</c>: the dock service. Each volume mounted under
+/// the root is a docked camera; up to --parallel cameras are ingested at once (collection stations
+/// take 8–25), and one failing camera does not stop the others. A volume that goes away and comes
+/// back is a new dock. With --once it takes what is docked now and exits.
+/// </summary>
+internal static class DockCommand
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var arguments = Arguments.Parse(args, ["data", "profile", "profiles", "parallel", "poll-seconds"], ["json", "once", "delete-after-custody"]);
+        if (arguments.Positionals.Count != 1)
+        {
+            throw new UsageException("dock takes exactly one mount root.");
+        }
+
+        var root = Path.GetFullPath(arguments.Positionals[0]);
+        Directory.CreateDirectory(root);
+        var parallel = (int)(arguments.Long("parallel") ?? 4);
+        var poll = TimeSpan.FromSeconds(arguments.Long("poll-seconds") ?? 2);
+        using var host = AgentHost.Open(arguments);
+        using var stop = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => stop.Cancel();
+
+        using var slots = new SemaphoreSlim(parallel);
+        var running = new Dictionary<string, Task<bool>>(StringComparer.Ordinal);
+        var failures = 0;
+        Log.Information("Dock service watching {Root}, {Parallel} cameras at once", root, parallel);
+        while (!stop.IsCancellationRequested)
+        {
+            var present = Directory.EnumerateDirectories(root).Order(StringComparer.Ordinal).ToList();
+            foreach (var volume in present.Where(v => !running.ContainsKey(v)))
+            {
+                running[volume] = IngestOneAsync(host, volume, arguments, slots, stop.Token);
+            }
+
+            // A camera taken out of the dock may be docked again later: forget finished volumes that left.
+            foreach (var gone in running.Keys.Where(v => !present.Contains(v) && running[v].IsCompleted).ToList())
+            {
+                running.Remove(gone);
+            }
+
+            if (arguments.Has("once"))
+            {
+                var results = await Task.WhenAll(running.Values);
+                failures = results.Count(ok => !ok);
+                break;
+            }
+
+            try
+            {
+                await Task.Delay(poll, stop.Token);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+
+        await Task.WhenAll(running.Values);
+        return failures == 0 ? 0 : 1;
+    }
+
+    private static async Task<bool> IngestOneAsync(AgentHost host, string volume, Arguments arguments, SemaphoreSlim slots, CancellationToken cancellationToken)
+    {
+        await slots.WaitAsync(cancellationToken);
+        try
+        {
+            var camera = new DockedCamera(volume, null, null, null, null, null, null, "mass-storage");
+            var outcomes = await host.IngestAsync(camera, arguments.Value("profile"), arguments.Has("delete-after-custody"), cancellationToken);
+            return outcomes.All(o => o.Custodied);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // One camera's failure is reported and does not stop the dock.
+            Log.Error(e, "Camera at {Volume} could not be ingested", volume);
+            return false;
+        }
+        finally
+        {
+            slots.Release();
+        }
+    }
+}

@@ -1,0 +1,101 @@
+using EvidenceVault.Custody;
+using EvidenceVault.Custody.Commands;
+using EvidenceVault.Custody.Hosting;
+using EvidenceVault.DeviceAgent.Profiles;
+using Microsoft.Extensions.DependencyInjection;
+using NodaTime;
+using Serilog;
+
+namespace EvidenceVault.DeviceAgent.Ingest;
+
+/// <summary>What every agent verb shares: the vault, the command sender, the device profiles and the clip report.</summary>
+internal sealed class AgentHost : IDisposable
+{
+    private static readonly System.Text.Json.JsonSerializerOptions JsonLine = new(System.Text.Json.JsonSerializerDefaults.Web);
+    private readonly ServiceProvider _services;
+    private readonly Lock _output = new();
+
+    private AgentHost(Vault vault, IReadOnlyList<DeviceProfile> profiles, bool json)
+    {
+        Vault = vault;
+        Profiles = profiles;
+        Json = json;
+        _services = new ServiceCollection().AddCustody(vault).BuildServiceProvider();
+        var abandoned = vault.Objects.RemoveAbandonedTemporaryFiles();
+        if (abandoned > 0)
+        {
+            Log.Warning("Removed {Count} partial copies left by an interrupted dock; those clips are still on their cameras and are taken again", abandoned);
+        }
+    }
+
+    public Vault Vault { get; }
+
+    public IReadOnlyList<DeviceProfile> Profiles { get; }
+
+    public bool Json { get; }
+
+    public IngestProgress Progress { get; } = new();
+
+    public static AgentHost Open(Arguments arguments) =>
+        new(Vault.OpenOrCreate(arguments.Required("data"), SystemClock.Instance, VaultOptions.FromEnvironment()),
+            DeviceProfile.LoadAll(arguments.Value("profiles")),
+            arguments.Has("json"));
+
+    /// <summary>The named profile, or the first whose naming convention a file on the volume follows.</summary>
+    public DeviceProfile ProfileFor(string volume, string? id)
+    {
+        if (id is not null)
+        {
+            return Profiles.FirstOrDefault(p => p.Id == id) ?? throw new UsageException($"No device profile '{id}' (known: {string.Join(", ", Profiles.Select(p => p.Id))}).");
+        }
+
+        var names = CameraVolume.Files(volume).Take(200).Select(f => f.Name).ToList();
+        return Profiles.FirstOrDefault(p => names.Any(n => p.ParseName(n) is not null)) ?? Profiles[0];
+    }
+
+    public async Task<IReadOnlyList<ClipOutcome>> IngestAsync(DockedCamera camera, string? profileId, bool deleteAfterCustody, CancellationToken cancellationToken = default)
+    {
+        var profile = ProfileFor(camera.Volume, profileId);
+        var ingest = new CameraIngest(Vault, _services.GetRequiredService<ISender>(), profile, Progress);
+        var outcomes = await ingest.RunAsync(camera, deleteAfterCustody, cancellationToken).ConfigureAwait(false);
+        Report(camera, outcomes);
+        return outcomes;
+    }
+
+    public void Dispose()
+    {
+        _services.Dispose();
+        Vault.Dispose();
+    }
+
+    private void Report(DockedCamera camera, IReadOnlyList<ClipOutcome> outcomes)
+    {
+        lock (_output)
+        {
+            foreach (var o in outcomes)
+            {
+                if (Json)
+                {
+                    Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(new
+                    {
+                        fileName = o.FileName,
+                        sha256 = o.Sha256,
+                        size = o.Size,
+                        status = o.Status,
+                        flags = o.Flags,
+                        bytesRead = o.BytesRead,
+                        ledgerIndex = o.LedgerIndex,
+                        deviceSerial = o.DeviceSerial,
+                        volume = camera.Volume,
+                        error = o.Error,
+                    }, JsonLine));
+                }
+                else
+                {
+                    var flags = o.Flags.Count > 0 ? $"  [{string.Join(", ", o.Flags)}]" : string.Empty;
+                    Console.WriteLine($"{o.Status,-18} {o.Sha256 ?? new string('-', 64)}  {o.FileName}{flags}{(o.Error is null ? string.Empty : "  " + o.Error)}");
+                }
+            }
+        }
+    }
+}

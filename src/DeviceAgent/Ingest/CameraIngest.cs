@@ -1,0 +1,161 @@
+using EvidenceVault.Custody;
+using EvidenceVault.Custody.Commands;
+using EvidenceVault.Custody.Ingest;
+using EvidenceVault.Custody.Ledger;
+using EvidenceVault.DeviceAgent.Profiles;
+using NodaTime;
+using NodaTime.Text;
+using Serilog;
+
+namespace EvidenceVault.DeviceAgent.Ingest;
+
+/// <summary>What became of one file on a docked camera.</summary>
+/// <param name="Status">in-custody (taken now), already-in-custody (taken at an earlier dock; not read again), or failed.</param>
+/// <param name="BytesRead">Bytes read from the camera for this file by this dock: its size once, or 0 when already in custody.</param>
+public sealed record ClipOutcome(string FileName, string? DeviceSerial, string? Sha256, long? Size, long BytesRead, string Status, IReadOnlyList<string> Flags, string? Error, long? LedgerIndex)
+{
+    public const string InCustody = "in-custody";
+    public const string AlreadyInCustody = "already-in-custody";
+    public const string Failed = "failed";
+
+    public bool Custodied => Status is InCustody or AlreadyInCustody;
+}
+
+/// <summary>
+/// Takes every file of one docked camera into custody: each is read exactly once, hashed while it
+/// streams into the store's spool, renamed into place, then ledgered (R1: within 24 h; R5: the
+/// original unchanged). Files already in custody from an earlier dock are not read again. A failing
+/// file is named and the rest go on. Deleting from the camera happens only when configured and only
+/// after the batch's checkpoint is signed and each stored object is confirmed.
+/// </summary>
+public sealed class CameraIngest(Vault vault, ISender sender, DeviceProfile profile, IngestProgress progress)
+{
+    public async Task<IReadOnlyList<ClipOutcome>> RunAsync(DockedCamera camera, bool deleteAfterCustody, CancellationToken cancellationToken = default)
+    {
+        var files = CameraVolume.Files(camera.Volume).ToList();
+        var cameraFlags = CameraFlags(camera);
+        progress.CameraStarted(camera, files.Count, files.Sum(f => f.Length));
+        var outcomes = new List<ClipOutcome>(files.Count);
+        foreach (var file in files)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var outcome = await IngestFileAsync(camera, file, cameraFlags, cancellationToken).ConfigureAwait(false);
+            progress.ClipFinished(camera, outcome);
+            outcomes.Add(outcome);
+        }
+
+        // One signed checkpoint for the dock's batch, published before anything leaves the camera.
+        await vault.CheckpointAsync(cancellationToken).ConfigureAwait(false);
+        if (deleteAfterCustody)
+        {
+            await DeleteFromCameraAsync(camera, files, outcomes, cancellationToken).ConfigureAwait(false);
+        }
+
+        progress.CameraFinished(camera, outcomes);
+        return outcomes;
+    }
+
+    private async Task<ClipOutcome> IngestFileAsync(DockedCamera camera, FileInfo file, IReadOnlyList<string> cameraFlags, CancellationToken cancellationToken)
+    {
+        // The name is untrusted: it is recorded verbatim and never becomes a path in the vault.
+        var name = Path.GetRelativePath(camera.Volume, file.FullName).Replace(Path.DirectorySeparatorChar, '/');
+        var parsed = profile.ParseName(file.Name);
+        var serial = camera.Serial ?? parsed?.Serial;
+        var listedSize = file.Length;
+        try
+        {
+            if (vault.Clips.InCustody(serial, name, listedSize) is { } known)
+            {
+                return new ClipOutcome(name, serial, known.ToHex(), listedSize, 0, ClipOutcome.AlreadyInCustody, [], null, null);
+            }
+
+            var facts = Facts(camera, name, parsed, serial, listedSize, cameraFlags);
+            await using var source = new CountingStream(
+                new FileStream(file.FullName, new FileStreamOptions { Mode = FileMode.Open, Access = FileAccess.Read, Share = FileShare.ReadWrite, BufferSize = 0, Options = FileOptions.SequentialScan }),
+                read => progress.BytesRead(camera, read));
+            var result = await sender.Send(new IngestClip(source, facts), cancellationToken).ConfigureAwait(false);
+            Log.Information("{Camera}: {FileName} in custody as {Sha256} ({Size} bytes, ledger entry {Index})", serial ?? camera.Volume, name, result.Sha256.ToHex(), result.Size, result.LedgerIndex);
+            return new ClipOutcome(name, serial, result.Sha256.ToHex(), result.Size, source.BytesRead, ClipOutcome.InCustody, result.Flags, null, result.LedgerIndex);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FluentValidation.ValidationException or VaultException)
+        {
+            Log.Error("{Camera}: {FileName} is NOT in custody: {Reason}", serial ?? camera.Volume, name, e.Message);
+            return new ClipOutcome(name, serial, null, listedSize, 0, ClipOutcome.Failed, [], e.Message, null);
+        }
+    }
+
+    private ClipFacts Facts(DockedCamera camera, string name, ClipName? parsed, string? serial, long listedSize, IReadOnlyList<string> cameraFlags)
+    {
+        List<string> flags = [.. cameraFlags];
+        if (parsed is null)
+        {
+            flags.Add(ClipFlags.UnparsedName);
+        }
+        else if (camera.Serial is not null && !string.Equals(parsed.Serial, camera.Serial, StringComparison.OrdinalIgnoreCase))
+        {
+            flags.Add(ClipFlags.SerialMismatch);
+        }
+
+        if (listedSize == 0)
+        {
+            flags.Add(ClipFlags.Empty);
+        }
+
+        string? recordedStart = null;
+        if (parsed is not null)
+        {
+            // The camera's clock read parsed.Start; the true start is that minus the measured offset.
+            var raw = parsed.Start.InZoneLeniently(profile.Zone).ToInstant();
+            var corrected = camera.ClockOffsetSeconds is { } offset ? raw - Duration.FromSeconds(offset) : raw;
+            recordedStart = InstantPattern.ExtendedIso.Format(corrected);
+        }
+
+        return new ClipFacts
+        {
+            FileName = name,
+            DeviceSerial = serial,
+            OfficerId = camera.OfficerId ?? parsed?.Officer,
+            OfficerName = camera.OfficerName,
+            UnitId = camera.UnitId,
+            UnitName = camera.UnitName,
+            RecordedStartLocal = parsed is null ? null : LocalDateTimePattern.ExtendedIso.Format(parsed.Start),
+            TimeZone = parsed is null ? null : profile.TimeZone,
+            ClockOffsetSeconds = camera.ClockOffsetSeconds,
+            RecordedStart = recordedStart,
+            Sequence = parsed?.Sequence,
+            Important = parsed?.Important ?? false,
+            SizeOnCamera = listedSize,
+            Flags = flags,
+        };
+    }
+
+    /// <summary>GA/T 947.2 allows about 3 s of drift a day: a larger offset since the last dock is flagged on every clip.</summary>
+    private List<string> CameraFlags(DockedCamera camera)
+    {
+        if (camera is not { ClockOffsetSeconds: { } offset, Serial: { } serial })
+        {
+            return [];
+        }
+
+        var last = vault.Clips.LastIngestFrom(serial);
+        var days = last is { } when ? Math.Max(1, (vault.Clock.GetCurrentInstant() - when).TotalDays) : 1;
+        return Math.Abs(offset) > profile.ClockDriftAllowanceSecondsPerDay * days + 1 ? [ClipFlags.ClockOffsetExceedsAllowance] : [];
+    }
+
+    private async Task DeleteFromCameraAsync(DockedCamera camera, List<FileInfo> files, List<ClipOutcome> outcomes, CancellationToken cancellationToken)
+    {
+        for (var i = 0; i < files.Count; i++)
+        {
+            // Verified custody first: the object must be in the store with the size the ledger recorded.
+            if (!outcomes[i].Custodied || outcomes[i] is not { Sha256: { } hex, Size: { } size } ||
+                await vault.Objects.SizeAsync(Sha256Digest.ParseHex(hex), cancellationToken).ConfigureAwait(false) is not { } stored || stored != size ||
+                files[i].Length != size)
+            {
+                Log.Warning("{Volume}: {FileName} stays on the camera: its custody is not verified", camera.Volume, outcomes[i].FileName);
+                continue;
+            }
+
+            files[i].Delete();
+        }
+    }
+}

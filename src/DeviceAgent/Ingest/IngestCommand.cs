@@ -1,0 +1,28 @@
+using EvidenceVault.Custody;
+using EvidenceVault.Custody.Hosting;
+
+namespace EvidenceVault.DeviceAgent.Ingest;
+
+/// <summary><c>deviceagent ingest &lt;volume&gt; --data DIR [--profile ID] [--json]</c>: one docked camera in mass-storage mode.</summary>
+internal static class IngestCommand
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var arguments = Arguments.Parse(args, ["data", "profile", "profiles"], ["json", "delete-after-custody"]);
+        if (arguments.Positionals.Count != 1)
+        {
+            throw new UsageException("ingest takes exactly one volume path.");
+        }
+
+        var volume = Path.GetFullPath(arguments.Positionals[0]);
+        if (!Directory.Exists(volume))
+        {
+            throw new VaultException($"Volume {volume} does not exist or is not a directory.");
+        }
+
+        using var host = AgentHost.Open(arguments);
+        var camera = new DockedCamera(volume, null, null, null, null, null, null, "mass-storage");
+        var outcomes = await host.IngestAsync(camera, arguments.Value("profile"), arguments.Has("delete-after-custody"));
+        return outcomes.All(o => o.Custodied) ? 0 : 1;
+    }
+}
