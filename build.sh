@@ -25,42 +25,67 @@ ensure_packages() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# The SDK emulator (C) that tests and the demo dock cameras through.
+build_emulator() {
+  command -v gcc >/dev/null || ensure_packages gcc libc6-dev
+  mkdir -p hardware/emulator/build
+  if [ ! -f hardware/emulator/build/libzfyemu.so ] || [ hardware/emulator/zfy_emulator.c -nt hardware/emulator/build/libzfyemu.so ]; then
+    gcc -O2 -Wall -Wextra -Werror -shared -fPIC -o hardware/emulator/build/libzfyemu.so hardware/emulator/zfy_emulator.c
+  fi
+}
+
 build() {
   need_dotnet
+  build_emulator
   dotnet build EvidenceVault.sln -c Release -nologo -v quiet -clp:ErrorsOnly
 }
 
 demo() {
-  build
-  local out="$ROOT/.demo"
-  rm -rf "$out"
-  mkdir -p "$out/camera/DCIM/100MEDIA"
-  # A docked camera's volume: clips, the same clip saved twice, and a file that is no video.
-  head -c 3000000 /dev/urandom > "$out/camera/DCIM/100MEDIA/A1B2C3D_123456_20261123083000_0001.MP4"
-  head -c 2000000 /dev/urandom > "$out/camera/DCIM/100MEDIA/A1B2C3D_123456_20261123084510_0002_IMP.MP4"
-  cp "$out/camera/DCIM/100MEDIA/A1B2C3D_123456_20261123083000_0001.MP4" "$out/camera/DCIM/100MEDIA/copy-of-0001.MP4"
-  echo "battery log" > "$out/camera/DCIM/notes.txt"
-  local agent="dotnet src/DeviceAgent/bin/Release/net10.0/deviceagent.dll"
+  ensure_packages ffmpeg espeak-ng
+  build >/dev/null
+  local out="$ROOT/.demo" agent="dotnet src/DeviceAgent/bin/Release/net10.0/deviceagent.dll"
   local custody="dotnet src/Custody.Cli/bin/Release/net10.0/custody.dll"
-
-  echo "== docking camera A1B2C3D into a fresh vault at $out/data"
-  $agent ingest "$out/camera" --data "$out/data" 2>/dev/null
+  rm -rf "$out"; mkdir -p "$out/docked"
+  echo "== shift end: two cameras come back to the dock"
+  # Camera 1 (docked through the vendor SDK): recording interrupted for 5 minutes; on resuming the
+  # officer explains why on camera (R3). Its clock runs 40 s fast.
+  hardware/emulator/make-camera.sh "$out/cam1" --serial A1B2C3D --officer 123456 --clock-offset 40 \
+    --start "2026-11-23 09:00:00" clip:8 imp:6 gap:300 \
+    speech:10:"xian4 zai4 ji4 xu4 lu4 xiang4. gang1 cai2 she4 bei4 mei2 dian4, huan4 le5 dian4 chi2." clip:6
+  # Camera 2 (plain mass storage): one clip was cut off when the battery died, one file is no video.
+  hardware/emulator/make-camera.sh "$out/cam2" --serial B7C8D9E --officer 654321 --name 李娜 \
+    --start "2026-11-23 14:10:00" clip:8 truncated:6 clip:5 notvideo
+  mv "$out/cam2/volume" "$out/docked/B7C8D9E"
+  echo "   camera A1B2C3D: $(ls "$out/cam1/volume/DCIM/100MEDIA" | wc -l) files (SDK dock); camera B7C8D9E: $(ls "$out/docked/B7C8D9E/DCIM/100MEDIA" | wc -l) files (mass storage)"
   echo
-  echo "== custody trail"
-  $custody log --data "$out/data" | grep -E '^ +[0-9]+ ' || true
+  echo "== deviceagent sdk: identity, clock offset, sync, mass storage, ingest"
+  ZFY_EMULATOR_ROOT="$out/cam1" $agent sdk --library hardware/emulator/build/libzfyemu.so \
+    --data "$out/vault" --volume "$out/cam1/volume" 2>/dev/null || true
   echo
-  echo "== inclusion proof of entry 2 against the newest signed checkpoint"
-  $custody proof --data "$out/data" --index 2
+  echo "== deviceagent dock: every mounted volume is a docked camera"
+  $agent dock "$out/docked" --data "$out/vault" --once 2>/dev/null || true
   echo
-  echo "== the vault's checkpoint key (publish it; a court pins it)"
-  $custody key --data "$out/data"
+  echo "== docking camera B7C8D9E again: nothing is read twice"
+  $agent ingest "$out/docked/B7C8D9E" --data "$out/vault" 2>/dev/null | cut -c1-40 | sort | uniq -c
+  if [ -d src/Ingest.Worker ] && ls src/Ingest.Worker/*.csproj >/dev/null 2>&1; then
+    echo; echo "== Ingest.Worker: probe, interruptions"
+    dotnet src/Ingest.Worker/bin/Release/net10.0/Ingest.Worker.dll --data "$out/vault" --drain 2>/dev/null || true
+  fi
+  echo
+  echo "== custody clips"
+  $custody clips --data "$out/vault"
+  echo
+  echo "== inclusion proof of entry 3 against the newest signed checkpoint"
+  $custody proof --data "$out/vault" --index 3 | tail -12
   echo
   echo "== custody verify --objects"
-  $custody verify --data "$out/data" --objects
+  $custody verify --data "$out/vault" --objects
 }
 
 run_tests() {
   need_dotnet
+  # Real media (ffmpeg, espeak-ng) and the C emulator (gcc) are part of the tests.
+  ensure_packages ffmpeg espeak-ng gcc libc6-dev
   local results="$ROOT/.test-results"
   rm -rf "$results"
   if ! build; then

@@ -15,6 +15,7 @@ try
         "log" => LogCommand.Run(rest),
         "proof" => ProofCommand.Run(rest),
         "key" => KeyCommand.Run(rest),
+        "clips" => ClipsCommand.Run(rest),
         "rebuild-catalog" => RebuildCatalogCommand.Run(rest),
         null or "help" or "--help" or "-h" => Usage(Console.Out, 0),
         _ => throw new UsageException($"Unknown command '{verb}'."),
@@ -39,6 +40,7 @@ static int Usage(TextWriter writer, int code)
           custody verify --data DIR [--objects] [--key VERIFIER-KEY] [--json]
           custody log --data DIR [--subject X] [--json]
           custody proof --data DIR --index N [--size M] [--json]
+          custody clips --data DIR [--json]
           custody key --data DIR
           custody rebuild-catalog --data DIR
         """);

@@ -89,8 +89,41 @@ public sealed class Vault : IDisposable
 
     public static bool Exists(string dataDirectory) => File.Exists(Path.Combine(dataDirectory, CatalogFile));
 
-    public static Vault OpenOrCreate(string dataDirectory, IClock clock, VaultOptions? options = null) =>
-        Exists(dataDirectory) ? Open(dataDirectory, clock, options) : Create(dataDirectory, clock, options);
+    public static Vault OpenOrCreate(string dataDirectory, IClock clock, VaultOptions? options = null)
+    {
+        if (Exists(dataDirectory) && !IsUnfinishedSetUp(dataDirectory))
+        {
+            return Open(dataDirectory, clock, options);
+        }
+
+        return Create(dataDirectory, clock, options);
+    }
+
+    /// <summary>
+    /// A set-up cut short (power loss between making the key and committing the first entry) leaves
+    /// a catalog with an empty ledger. Nothing can be in custody before the first entry, so such a
+    /// vault is set up again from scratch; any other vault is never touched.
+    /// </summary>
+    private static bool IsUnfinishedSetUp(string dataDirectory)
+    {
+        var catalog = Path.Combine(dataDirectory, CatalogFile);
+        using (var connection = Connect(catalog))
+        using (var command = connection.CreateCommand())
+        {
+            command.CommandText = "SELECT COUNT(*) FROM ledger_entry";
+            if ((long)command.ExecuteScalar()! != 0)
+            {
+                return false;
+            }
+        }
+
+        foreach (var file in new[] { catalog, catalog + "-wal", catalog + "-shm" })
+        {
+            File.Delete(file);
+        }
+
+        return true;
+    }
 
     public static Vault Open(string dataDirectory, IClock clock, VaultOptions? options = null)
     {
@@ -129,7 +162,9 @@ public sealed class Vault : IDisposable
         var origin = options.Origin ?? $"evidencevault.local/{Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(6))}";
         var key = new NoteSigningKey(origin, seed);
 
+        Hosting.FaultPoints.Reach("vault-key-written");
         var vault = new Vault(full, Connect(Path.Combine(full, CatalogFile)), clock, options) { _signingKey = key };
+        Hosting.FaultPoints.Reach("catalog-created");
         var payload = new VaultCreatedPayload(origin, key.Verifier.ToString(), options.Station);
         vault.Ledger.Append([new NewEntry(EntryTypes.VaultCreated, "station:" + options.Station, [Subjects.Vault], "vault set up", PayloadJson.Serialize(payload))]);
         vault.CheckpointAsync().GetAwaiter().GetResult();
@@ -226,7 +261,8 @@ public sealed class Vault : IDisposable
         var seed = NoteSigningKey.NewSeed();
         var path = Path.Combine(dataDirectory, KeyFile);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        // Create, not CreateNew: a key left by a set-up that never committed its first entry signed nothing.
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows())
         {
             options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;

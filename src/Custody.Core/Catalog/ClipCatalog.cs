@@ -35,6 +35,34 @@ public sealed class ClipCatalog
         return command.ExecuteScalar() is long ns ? NodaConstants.UnixEpoch + Duration.FromNanoseconds(ns) : (Instant?)null;
     });
 
+    /// <summary>Every custody fact about clips, oldest first, as the catalog holds it.</summary>
+    public IReadOnlyList<ClipRow> All() => _ledger.Query(statements =>
+    {
+        var command = statements("""
+            SELECT c.idx, c.sha256, k.size, c.file_name, c.device_serial, c.officer_id, c.station, c.recorded_start, c.important, c.flags, c.ingested_ns
+            FROM clip_custody c JOIN clip k ON k.sha256 = c.sha256 ORDER BY c.idx
+            """, []);
+        var rows = new List<ClipRow>();
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            rows.Add(new ClipRow(
+                reader.GetInt64(0),
+                Sha256Digest.ParseHex(reader.GetString(1)),
+                reader.GetInt64(2),
+                reader.GetString(3),
+                reader.IsDBNull(4) ? null : reader.GetString(4),
+                reader.IsDBNull(5) ? null : reader.GetString(5),
+                reader.IsDBNull(6) ? null : reader.GetString(6),
+                reader.IsDBNull(7) ? null : reader.GetString(7),
+                reader.GetInt64(8) != 0,
+                System.Text.Json.JsonSerializer.Deserialize<string[]>(reader.GetString(9)) ?? [],
+                NodaConstants.UnixEpoch + Duration.FromNanoseconds(reader.GetInt64(10))));
+        }
+
+        return rows;
+    });
+
     /// <summary>Number of custody facts (ClipIngested entries) and distinct objects.</summary>
     public (long Facts, long Objects) Counts() => _ledger.Query(statements =>
     {
@@ -44,3 +72,19 @@ public sealed class ClipCatalog
         return (reader.GetInt64(0), reader.GetInt64(1));
     });
 }
+
+/// <summary>One custody fact about a clip, from the catalog.</summary>
+/// <param name="LedgerIndex">The ClipIngested entry.</param>
+/// <param name="RecordedStart">Offset-corrected start, UTC ISO 8601, when the name carried one.</param>
+public sealed record ClipRow(
+    long LedgerIndex,
+    Sha256Digest Sha256,
+    long Size,
+    string FileName,
+    string? DeviceSerial,
+    string? OfficerId,
+    string? Station,
+    string? RecordedStart,
+    bool Important,
+    IReadOnlyList<string> Flags,
+    Instant IngestedAt);

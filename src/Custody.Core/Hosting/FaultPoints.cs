@@ -3,7 +3,7 @@ namespace EvidenceVault.Custody.Hosting;
 /// <summary>
 /// Deterministic crash points for the fault tests: with <c>EVIDENCEVAULT_FAULT=name:n</c> the
 /// process kills itself (SIGKILL: no finally blocks, no flush) the n-th time it reaches the named
-/// point. Unset, a point costs one field read. Points: mid-copy, object-stored, entry-appended, checkpoint-signed.
+/// point. Unset, a point costs one field read. Points: vault-key-written, catalog-created, mid-copy, object-stored, entry-appended, checkpoint-signed.
 /// </summary>
 public static class FaultPoints
 {

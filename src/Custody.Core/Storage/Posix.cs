@@ -6,12 +6,12 @@ namespace EvidenceVault.Custody.Storage;
 /// The two calls .NET does not expose: fsync of a directory (so a rename survives power loss)
 /// and chmod of a file (so originals are read-only once written).
 /// </summary>
-internal static partial class Posix
+public static partial class Posix
 {
     private const int ReadOnly = 0;
     private const int Directory = 0x10000; // O_DIRECTORY on Linux
 
-    public static void SyncDirectory(string path)
+    internal static void SyncDirectory(string path)
     {
         if (!OperatingSystem.IsLinux())
         {
@@ -37,7 +37,30 @@ internal static partial class Posix
         }
     }
 
-    public static void MakeReadOnly(string path)
+    /// <summary>
+    /// True for a regular file, without following a link. A FIFO or device node on a camera volume
+    /// would block or never end if read; statx is used because its layout is the same on every architecture.
+    /// </summary>
+    public static bool IsRegularFile(string path)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return File.Exists(path);
+        }
+
+        const int AtFdCwd = -100, AtSymlinkNoFollow = 0x100, StatxType = 0x1;
+        const ushort TypeMask = 0xF000, Regular = 0x8000;
+        var buffer = new byte[256];
+        if (Statx(AtFdCwd, path, AtSymlinkNoFollow, StatxType, buffer) != 0)
+        {
+            return false;
+        }
+
+        var mode = BitConverter.ToUInt16(buffer, 28); // struct statx: stx_mode at byte 28
+        return (mode & TypeMask) == Regular;
+    }
+
+    internal static void MakeReadOnly(string path)
     {
         if (!OperatingSystem.IsWindows())
         {
@@ -47,6 +70,9 @@ internal static partial class Posix
 
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Open(string path, int flags);
+
+    [LibraryImport("libc", EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Statx(int dirfd, string path, int flags, uint mask, byte[] buffer);
 
     [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
     private static partial int Fsync(int fd);

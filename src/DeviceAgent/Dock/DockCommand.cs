@@ -25,7 +25,8 @@ internal static class DockCommand
         var parallel = (int)(arguments.Long("parallel") ?? 4);
         var poll = TimeSpan.FromSeconds(arguments.Long("poll-seconds") ?? 2);
         using var host = AgentHost.Open(arguments);
-        using var stop = new CancellationTokenSource();
+        // Not disposed: SIGTERM may arrive while the process is already leaving.
+        var stop = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
         AppDomain.CurrentDomain.ProcessExit += (_, _) => stop.Cancel();
 

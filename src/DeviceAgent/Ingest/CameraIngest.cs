@@ -64,6 +64,12 @@ public sealed class CameraIngest(Vault vault, ISender sender, DeviceProfile prof
         var listedSize = file.Length;
         try
         {
+            if (!Custody.Storage.Posix.IsRegularFile(file.FullName))
+            {
+                Log.Error("{Camera}: {FileName} is not a regular file (FIFO, device or socket) and was not read", serial ?? camera.Volume, name);
+                return new ClipOutcome(name, serial, null, null, 0, ClipOutcome.Failed, [], "not a regular file (FIFO, device or socket): not read", null);
+            }
+
             if (vault.Clips.InCustody(serial, name, listedSize) is { } known)
             {
                 return new ClipOutcome(name, serial, known.ToHex(), listedSize, 0, ClipOutcome.AlreadyInCustody, [], null, null);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using EvidenceVault.Custody.Checkpoints;
 using EvidenceVault.Custody.Merkle;
@@ -117,23 +116,5 @@ public sealed class CustodyCommandTests : IDisposable
         result.Error.Should().StartWith("custody: Unknown option --objcts.");
     }
 
-    internal static (int ExitCode, string Output, string Error) Run(string tool, params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, tool + ".dll"));
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        process.WaitForExit();
-        return (process.ExitCode, output.Result, error.Result);
-    }
+    private static Tools.Result Run(string tool, params string[] args) => Tools.Dotnet(tool, args);
 }

@@ -1,0 +1,79 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace EvidenceVault.Tests;
+
+/// <summary>Runs the project's real programs and scripts as a user's script would: processes, exit codes, output.</summary>
+internal static class Tools
+{
+    public static string RepoRoot { get; } = FindRoot();
+
+    public sealed record Result(int ExitCode, string Output, string Error)
+    {
+        public IReadOnlyList<JsonElement> JsonLines() =>
+            Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+    }
+
+    /// <summary>A .NET tool of this repository (custody, deviceagent) from the test's output folder.</summary>
+    public static Result Dotnet(string tool, IEnumerable<string> args, IDictionary<string, string>? environment = null) =>
+        Run("dotnet", [Path.Combine(AppContext.BaseDirectory, tool + ".dll"), .. args], environment);
+
+    public static Result Run(string program, IEnumerable<string> args, IDictionary<string, string>? environment = null, TimeSpan? timeout = null)
+    {
+        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[key] = value;
+        }
+
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(timeout ?? TimeSpan.FromMinutes(3)))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{program} {string.Join(' ', args)} did not finish");
+        }
+
+        return new Result(process.ExitCode, output.Result, error.Result);
+    }
+
+    /// <summary>hardware/emulator/make-camera.sh: an emulated camera with ffmpeg-made clips.</summary>
+    public static string MakeCamera(string root, params string[] items)
+    {
+        var result = Run(Path.Combine(RepoRoot, "hardware", "emulator", "make-camera.sh"), [root, .. items]);
+        if (result.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"make-camera.sh failed: {result.Error}");
+        }
+
+        return Path.Combine(root, "volume");
+    }
+
+    public static string EmulatorLibrary => Path.Combine(RepoRoot, "hardware", "emulator", "build", "libzfyemu.so");
+
+    public static string TempDirectory(string prefix)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"{prefix}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(path);
+        return path;
+    }
+
+    private static string FindRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "EvidenceVault.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("EvidenceVault.sln not found above the test folder.");
+    }
+}
