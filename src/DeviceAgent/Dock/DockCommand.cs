@@ -30,16 +30,23 @@ internal static class DockCommand
         Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
         AppDomain.CurrentDomain.ProcessExit += (_, _) => stop.Cancel();
 
+        var code = await host.WithProgressAsync(arguments, () => WatchAsync(host, root, arguments, parallel, poll, stop.Token));
+        host.PrintDeferred();
+        return code;
+    }
+
+    private static async Task<int> WatchAsync(AgentHost host, string root, Arguments arguments, int parallel, TimeSpan poll, CancellationToken stopping)
+    {
         using var slots = new SemaphoreSlim(parallel);
         var running = new Dictionary<string, Task<bool>>(StringComparer.Ordinal);
         var failures = 0;
         Log.Information("Dock service watching {Root}, {Parallel} cameras at once", root, parallel);
-        while (!stop.IsCancellationRequested)
+        while (!stopping.IsCancellationRequested)
         {
             var present = Directory.EnumerateDirectories(root).Order(StringComparer.Ordinal).ToList();
             foreach (var volume in present.Where(v => !running.ContainsKey(v)))
             {
-                running[volume] = IngestOneAsync(host, volume, arguments, slots, stop.Token);
+                running[volume] = IngestOneAsync(host, volume, arguments, slots, stopping);
             }
 
             // A camera taken out of the dock may be docked again later: forget finished volumes that left.
@@ -57,7 +64,7 @@ internal static class DockCommand
 
             try
             {
-                await Task.Delay(poll, stop.Token);
+                await Task.Delay(poll, stopping);
             }
             catch (OperationCanceledException)
             {

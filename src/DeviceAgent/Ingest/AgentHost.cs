@@ -34,7 +34,25 @@ internal sealed class AgentHost : IDisposable
 
     public bool Json { get; }
 
-    public IngestProgress Progress { get; } = new();
+    public IngestProgress Progress { get; private set; } = new();
+
+    /// <summary>A person is watching: show live bars instead of progress log events (results still print after).</summary>
+    public static bool Interactive(Arguments arguments) => !Console.IsOutputRedirected && !arguments.Has("json");
+
+    /// <summary>Runs the dock's work with terminal progress bars when a person is watching.</summary>
+    public async Task<T> WithProgressAsync<T>(Arguments arguments, Func<Task<T>> work)
+    {
+        if (!Interactive(arguments))
+        {
+            return await work().ConfigureAwait(false);
+        }
+
+        return await TerminalProgress.RunAsync(async progress =>
+        {
+            Progress = progress;
+            return await work().ConfigureAwait(false);
+        }).ConfigureAwait(false);
+    }
 
     public static AgentHost Open(Arguments arguments) =>
         new(Vault.OpenOrCreate(arguments.Required("data"), SystemClock.Instance, VaultOptions.FromEnvironment()),
@@ -68,7 +86,35 @@ internal sealed class AgentHost : IDisposable
         Vault.Dispose();
     }
 
+    private readonly List<(DockedCamera Camera, IReadOnlyList<ClipOutcome> Outcomes)> _deferred = [];
+
+    /// <summary>Prints the per-clip results held back while live progress bars were on screen.</summary>
+    public void PrintDeferred()
+    {
+        foreach (var (camera, outcomes) in _deferred)
+        {
+            Print(camera, outcomes);
+        }
+
+        _deferred.Clear();
+    }
+
     private void Report(DockedCamera camera, IReadOnlyList<ClipOutcome> outcomes)
+    {
+        if (Progress is TerminalProgress)
+        {
+            lock (_output)
+            {
+                _deferred.Add((camera, outcomes));
+            }
+
+            return;
+        }
+
+        Print(camera, outcomes);
+    }
+
+    private void Print(DockedCamera camera, IReadOnlyList<ClipOutcome> outcomes)
     {
         lock (_output)
         {

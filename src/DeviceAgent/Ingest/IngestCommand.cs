@@ -22,7 +22,8 @@ internal static class IngestCommand
 
         using var host = AgentHost.Open(arguments);
         var camera = new DockedCamera(volume, null, null, null, null, null, null, "mass-storage");
-        var outcomes = await host.IngestAsync(camera, arguments.Value("profile"), arguments.Has("delete-after-custody"));
+        var outcomes = await host.WithProgressAsync(arguments, () => host.IngestAsync(camera, arguments.Value("profile"), arguments.Has("delete-after-custody")));
+        host.PrintDeferred();
         return outcomes.All(o => o.Custodied) ? 0 : 1;
     }
 }

@@ -34,7 +34,8 @@ internal static class SdkCommand
             await WaitForVolumeAsync(volume, TimeSpan.FromSeconds(arguments.Long("wait-seconds") ?? 30));
 
             var camera = new DockedCamera(volume, identity.Serial, identity.UserNo, identity.UserName, identity.UnitNo, identity.UnitName, offset, "sdk");
-            var outcomes = await host.IngestAsync(camera, arguments.Value("profile"), arguments.Has("delete-after-custody"));
+            var outcomes = await host.WithProgressAsync(arguments, () => host.IngestAsync(camera, arguments.Value("profile"), arguments.Has("delete-after-custody")));
+            host.PrintDeferred();
             return outcomes.All(o => o.Custodied) ? 0 : 1;
         }
         catch (SdkException e)

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Ingest throughput against two baselines on the same files, same disk, same run, cold page cache:
+#   cp + sync            one read and one durable write: the physical limit of what ingest must do
+#   sha256sum, cp + sync what a careful clerk would do by hand
+#   deviceagent ingest   read once, hash while streaming, fsync, rename, ledger, checkpoint
+# Usage: bench/ingest.sh [GiB=2] [runs=5]   (root: it drops the page cache between runs)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+gib=${1:-2} runs=${2:-5}
+work=${EVBENCH_DIR:-/var/tmp/evbench}
+command -v /usr/bin/time >/dev/null || { apt-get install -y -qq time >/dev/null; }
+./build.sh build >/dev/null
+agent="dotnet src/DeviceAgent/bin/Release/net10.0/deviceagent.dll"
+
+rm -rf "$work"; mkdir -p "$work/camera/DCIM/100MEDIA"
+# Clip-named files of incompressible bytes (H.264 is incompressible too; ingest never looks inside).
+files=$((gib * 8))
+for i in $(seq 1 $files); do
+  head -c $((128 * 1024 * 1024)) /dev/urandom > "$work/camera/DCIM/100MEDIA/$(printf 'A1B2C3D_123456_20261123%02d%02d00_%04d.MP4' $((8 + i / 60)) $((i % 60)) "$i")"
+done
+sync
+
+cold() { sync; echo 3 > /proc/sys/vm/drop_caches; }
+now() { date +%s.%N; }
+
+declare -a t_cp t_clerk t_ingest rss
+for run in $(seq 1 "$runs"); do
+  rm -rf "$work/copy" "$work/data"; cold
+  s=$(now); cp -r "$work/camera" "$work/copy"; sync; e=$(now)
+  t_cp+=("$(echo "$e - $s" | bc)")
+
+  rm -rf "$work/copy"; cold
+  s=$(now); (cd "$work/camera" && find . -type f -exec sha256sum {} + > "$work/sums"); cp -r "$work/camera" "$work/copy"; sync; e=$(now)
+  t_clerk+=("$(echo "$e - $s" | bc)")
+
+  rm -rf "$work/copy"; cold
+  s=$(now)
+  /usr/bin/time -f '%M' -o "$work/rss" $agent ingest "$work/camera" --data "$work/data" >/dev/null 2>&1
+  e=$(now)
+  t_ingest+=("$(echo "$e - $s" | bc)")
+  rss+=("$(cat "$work/rss")")
+  echo "run $run: cp+sync ${t_cp[-1]} s, sha256sum+cp+sync ${t_clerk[-1]} s, ingest ${t_ingest[-1]} s, agent peak RSS ${rss[-1]} KiB"
+done
+
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+m_cp=$(median "${t_cp[@]}"); m_clerk=$(median "${t_clerk[@]}"); m_ingest=$(median "${t_ingest[@]}"); m_rss=$(median "${rss[@]}")
+echo
+echo "$gib GiB in $files files, cold cache, median of $runs runs:"
+printf '  cp + sync (baseline)        %6.2f s\n' "$m_cp"
+printf '  sha256sum, cp + sync        %6.2f s\n' "$m_clerk"
+printf '  deviceagent ingest          %6.2f s   %.2fx cp+sync (goal <= 1.15x), %.2fx faster than sha256sum+cp+sync (goal >= 1.7x)\n' \
+  "$m_ingest" "$(echo "$m_ingest / $m_cp" | bc -l)" "$(echo "$m_clerk / $m_ingest" | bc -l)"
+printf '  agent peak RSS              %6d KiB (goal < 200 MB)\n' "$m_rss"
+rm -rf "$work"
