@@ -49,7 +49,7 @@ static int Usage(TextWriter writer, int code)
         usage:
           deviceagent ingest <volume> --data DIR [--profile ID] [--json] [--delete-after-custody]
           deviceagent dock <mount-root> --data DIR [--parallel N] [--once] [--json] [--delete-after-custody]
-          deviceagent sdk --library PATH --data DIR --volume PATH [--password P] [--json] [--delete-after-custody]
+          deviceagent sdk --library PATH --data DIR [--volume PATH] [--password P] [--json] [--delete-after-custody]
         """);
     return code;
 }

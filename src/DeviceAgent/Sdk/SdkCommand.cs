@@ -7,7 +7,7 @@ using Serilog;
 namespace EvidenceVault.DeviceAgent.Sdk;
 
 /// <summary>
-/// <c>deviceagent sdk --library PATH --data DIR --volume PATH</c>: dock one camera through the vendor
+/// <c>deviceagent sdk --library PATH --data DIR [--volume PATH]</c>: dock one camera through the vendor
 /// SDK. Connect, read identity, read the camera's clock and record its offset from the dock's clock
 /// (before syncing: recorded times are corrected by it, and both raw and corrected are kept), sync
 /// the clock, switch to mass storage, then ingest the volume with the SDK's identity.
@@ -18,7 +18,6 @@ internal static class SdkCommand
     {
         var arguments = Arguments.Parse(args, ["library", "data", "volume", "password", "id-code", "profile", "profiles", "wait-seconds"], ["json", "delete-after-custody"]);
         var library = arguments.Required("library");
-        var volume = Path.GetFullPath(arguments.Required("volume"));
         var password = arguments.Value("password") ?? Environment.GetEnvironmentVariable("EVIDENCEVAULT_SDK_PASSWORD") ?? "000000";
         using var host = AgentHost.Open(arguments);
         using var sdk = new ZfySdk(library);
@@ -26,7 +25,13 @@ internal static class SdkCommand
         {
             sdk.Connect(arguments.Value("id-code") ?? string.Empty);
             var identity = sdk.ReadIdentity(password);
-            var offset = MeasureClockOffset(sdk, password, host.ProfileFor(volume, arguments.Value("profile")).Zone);
+            // Where the camera's volume is mounted once it is in mass-storage mode: given, or the
+            // dock integration's convention <mount root>/<serial> (hardware/README.md).
+            var volume = Path.GetFullPath(arguments.Value("volume") ?? Path.Combine(
+                Environment.GetEnvironmentVariable("EVIDENCEVAULT_DOCK_MOUNTS") is { Length: > 0 } mounts ? mounts : "/run/evidencevault/docked",
+                identity.Serial));
+            var zone = (arguments.Value("profile") is { } id ? host.Profiles.FirstOrDefault(p => p.Id == id) : null)?.Zone ?? host.Profiles[0].Zone;
+            var offset = MeasureClockOffset(sdk, password, zone);
             Log.Information("Camera {Serial} of officer {OfficerId} ({OfficerName}, {UnitName}) docked; clock offset {OffsetSeconds} s",
                 identity.Serial, identity.UserNo, identity.UserName, identity.UnitName, offset);
             sdk.SyncClock(password);

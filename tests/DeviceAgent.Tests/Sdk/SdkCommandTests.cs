@@ -38,6 +38,23 @@ public sealed class SdkCommandTests : IDisposable
     }
 
     [Fact]
+    public void Sdk_NoVolumeGiven_IngestsTheVolumeMountedUnderTheDockRootBySerial()
+    {
+        Tools.MakeCamera(Camera, "--serial", "ZFY0077", "clip:2");
+        var mounts = Path.Combine(_work, "docked");
+        Directory.CreateDirectory(mounts);
+        Directory.Move(Path.Combine(Camera, "volume"), Path.Combine(mounts, "ZFY0077"));
+
+        var result = Tools.Dotnet(
+            "deviceagent",
+            ["sdk", "--library", Tools.EmulatorLibrary, "--data", Data, "--json"],
+            new Dictionary<string, string> { ["ZFY_EMULATOR_ROOT"] = Camera, ["EVIDENCEVAULT_DOCK_MOUNTS"] = mounts });
+
+        result.ExitCode.Should().Be(0, result.Error);
+        result.JsonLines().Should().ContainSingle().Which.GetProperty("deviceSerial").GetString().Should().Be("ZFY0077");
+    }
+
+    [Fact]
     public void Sdk_WrongPassword_ExitsOneNamingTheStepAndIngestsNothing()
     {
         Tools.MakeCamera(Camera, "clip:2");
