@@ -13,6 +13,19 @@ internal static class ClipsCommand
         var clips = vault.Clips.All();
         foreach (var clip in clips)
         {
+            var probeJson = vault.Clips.FactsOf("clip_probe", clip.Sha256);
+            var probe = probeJson is null ? null : JsonSerializer.Deserialize<Ledger.ClipProbedPayload>(probeJson, Ledger.PayloadJson.Options);
+            var flags = clip.Flags.ToList();
+            if (probe?.Error is not null)
+            {
+                flags.Add("probe-failed");
+            }
+
+            if (probe?.Discontinuities.Count > 0)
+            {
+                flags.Add("timestamp-discontinuity");
+            }
+
             if (arguments.Has("json"))
             {
                 Console.WriteLine(JsonSerializer.Serialize(new
@@ -26,20 +39,41 @@ internal static class ClipsCommand
                     station = clip.Station,
                     recordedStart = clip.RecordedStart,
                     important = clip.Important,
-                    flags = clip.Flags,
+                    flags,
                     ingestedAt = Output.Utc(clip.IngestedAt),
+                    probe = probe is null ? (object?)null : new
+                    {
+                        status = probe.Error is null ? "probed" : "failed",
+                        durationSeconds = probe.DurationSeconds,
+                        container = probe.Container,
+                        videoCodec = probe.VideoCodec,
+                        audioCodec = probe.AudioCodec,
+                        width = probe.Width,
+                        height = probe.Height,
+                        frameRate = probe.FrameRate,
+                        creationTime = probe.CreationTime,
+                        discontinuities = probe.Discontinuities,
+                        error = probe.Error,
+                    },
+                    cases = vault.Clips.CasesOf(clip.Sha256),
                 }, Output.JsonLine));
             }
             else
             {
-                var flags = clip.Flags.Count > 0 ? "  ! " + string.Join(", ", clip.Flags) : string.Empty;
-                Console.WriteLine($"{clip.DeviceSerial ?? "-",-8} {clip.OfficerId ?? "-",-7} {clip.RecordedStart ?? "(start unknown)",-21} {clip.Size,12:N0}  {clip.Sha256.ToHex()[..12]}  {clip.FileName}{(clip.Important ? "  [重点]" : string.Empty)}{flags}");
+                var shown = flags.Count > 0 ? "  ! " + string.Join(", ", flags) : string.Empty;
+                var media = probe switch
+                {
+                    null => "not probed yet",
+                    { Error: not null } => "unreadable",
+                    _ => $"{probe.DurationSeconds,7:F1} s {probe.VideoCodec}/{probe.AudioCodec ?? "-"} {probe.Width}x{probe.Height}",
+                };
+                Console.WriteLine($"{clip.DeviceSerial ?? "-",-8} {clip.OfficerId ?? "-",-7} {clip.RecordedStart ?? "(start unknown)",-21} {clip.Size,12:N0}  {clip.Sha256.ToHex()[..12]}  {media,-26} {clip.FileName}{(clip.Important ? "  [重点]" : string.Empty)}{shown}");
             }
         }
 
         if (!arguments.Has("json"))
         {
-            Console.WriteLine($"{clips.Count} custody facts, {clips.Select(c => c.Sha256).Distinct().Count()} distinct originals, {clips.Count(c => c.Flags.Count > 0)} flagged for the clerk.");
+            Console.WriteLine($"{clips.Count} custody facts, {clips.Select(c => c.Sha256).Distinct().Count()} distinct originals, {clips.Count(c => c.Flags.Count > 0 || vault.Clips.FactsOf("clip_probe", c.Sha256)?.Contains("\"error\"", StringComparison.Ordinal) == true)} flagged for the clerk.");
         }
 
         return 0;

@@ -16,6 +16,8 @@ try
         "proof" => ProofCommand.Run(rest),
         "key" => KeyCommand.Run(rest),
         "clips" => ClipsCommand.Run(rest),
+        "interruptions" => InterruptionsCommand.Run(rest),
+        "case" => await CaseCommand.RunAsync(rest),
         "rebuild-catalog" => RebuildCatalogCommand.Run(rest),
         null or "help" or "--help" or "-h" => Usage(Console.Out, 0),
         _ => throw new UsageException($"Unknown command '{verb}'."),
@@ -41,6 +43,12 @@ static int Usage(TextWriter writer, int code)
           custody log --data DIR [--subject X] [--json]
           custody proof --data DIR --index N [--size M] [--json]
           custody clips --data DIR [--json]
+          custody interruptions --data DIR [--json]
+          custody case register --data DIR --number N --cause TEXT [--party P]... --by USER
+          custody case action --data DIR --number N --type T --officer ID... [--place P] --start TIME --end TIME --by USER
+          custody case link|unlink --data DIR --number N --clip SHA256 --reason TEXT --by USER
+          custody case explain --data DIR --resumed SHA256 [--previous SHA256] --category C --text TEXT
+                               --signed-by ID --signed-by ID [--document FILE] --by USER
           custody key --data DIR
           custody rebuild-catalog --data DIR
         """);

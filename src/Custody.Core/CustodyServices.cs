@@ -13,6 +13,10 @@ public static class CustodyServices
         services.AddSingleton(vault);
         services.AddSingleton<ISender, Sender>();
         services.AddTransient<IRequestHandler<IngestClip, ClipIngestResult>, IngestClipHandler>();
+        services.AddTransient<IRequestHandler<Cases.RegisterCase, long>, Cases.CaseCommandHandlers>();
+        services.AddTransient<IRequestHandler<Cases.RecordAction, long>, Cases.CaseCommandHandlers>();
+        services.AddTransient<IRequestHandler<Cases.LinkClip, long>, Cases.CaseCommandHandlers>();
+        services.AddTransient<IRequestHandler<Cases.AttachWrittenExplanation, long>, Cases.CaseCommandHandlers>();
         services.AddValidatorsFromAssembly(typeof(CustodyServices).Assembly, includeInternalTypes: true);
         return services;
     }

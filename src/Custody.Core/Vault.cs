@@ -65,6 +65,7 @@ public sealed class Vault : IDisposable
         Ledger = new SqliteLedger(connection, gate, clock);
         Objects = new FileSystemObjectStore(Path.Combine(dataDirectory, "objects"));
         Clips = new ClipCatalog(Ledger);
+        Work = new Work.WorkQueue(Ledger, clock);
     }
 
     public string DataDirectory { get; }
@@ -74,6 +75,9 @@ public sealed class Vault : IDisposable
     public SqliteLedger Ledger { get; }
 
     public FileSystemObjectStore Objects { get; }
+
+    /// <summary>The durable queue of worker jobs (probe, speech analysis).</summary>
+    public Work.WorkQueue Work { get; }
 
     /// <summary>Queries over the derived clip tables.</summary>
     public ClipCatalog Clips { get; }

@@ -11,7 +11,7 @@ namespace EvidenceVault.Custody.Catalog;
 /// </summary>
 internal static class CatalogProjection
 {
-    public static readonly string[] DerivedTables = ["clip", "clip_custody"];
+    public static readonly string[] DerivedTables = ["clip", "clip_custody", "clip_probe", "clip_speech", "written_explanation", "case_file", "case_action", "clip_link"];
 
     /// <summary>Gives a prepared statement for the SQL with the named parameters, bound to the current transaction.</summary>
     public delegate SqliteCommand Statements(string sql, string[] parameters);
@@ -22,6 +22,40 @@ internal static class CatalogProjection
         {
             case EntryTypes.ClipIngested:
                 ApplyClipIngested(statements, entry);
+                break;
+            case EntryTypes.ClipProbed or EntryTypes.ProbeFailed:
+                var probe = PayloadJson.Deserialize<ClipProbedPayload>(entry.Payload);
+                Run(statements("INSERT OR REPLACE INTO clip_probe(sha256, idx, ok, duration_s, facts) VALUES ($sha, $idx, $ok, $d, $facts)", ["$sha", "$idx", "$ok", "$d", "$facts"]),
+                    probe.Sha256, entry.Index, entry.Type == EntryTypes.ClipProbed ? 1 : 0, probe.DurationSeconds, entry.PayloadText);
+                break;
+            case EntryTypes.SpeechAnalysed:
+                var speech = PayloadJson.Deserialize<SpeechAnalysedPayload>(entry.Payload);
+                Run(statements("INSERT OR REPLACE INTO clip_speech(sha256, idx, verdict, facts) VALUES ($sha, $idx, $v, $facts)", ["$sha", "$idx", "$v", "$facts"]),
+                    speech.Sha256, entry.Index, speech.Verdict, entry.PayloadText);
+                break;
+            case EntryTypes.WrittenExplanationAttached:
+                var written = PayloadJson.Deserialize<WrittenExplanationPayload>(entry.Payload);
+                Run(statements("INSERT INTO written_explanation(idx, resumed_sha256, facts) VALUES ($idx, $sha, $facts)", ["$idx", "$sha", "$facts"]),
+                    entry.Index, written.ResumedClipSha256, entry.PayloadText);
+                break;
+            case EntryTypes.CaseRegistered:
+                var registered = PayloadJson.Deserialize<CaseRegisteredPayload>(entry.Payload);
+                Run(statements("INSERT OR REPLACE INTO case_file(case_number, idx, facts) VALUES ($n, $idx, $facts)", ["$n", "$idx", "$facts"]),
+                    registered.CaseNumber, entry.Index, entry.PayloadText);
+                break;
+            case EntryTypes.ActionRecorded:
+                var action = PayloadJson.Deserialize<ActionRecordedPayload>(entry.Payload);
+                Run(statements("INSERT INTO case_action(idx, case_number, start_utc, end_utc, facts) VALUES ($idx, $n, $s, $e, $facts)", ["$idx", "$n", "$s", "$e", "$facts"]),
+                    entry.Index, action.CaseNumber, action.Start, action.End, entry.PayloadText);
+                break;
+            case EntryTypes.ClipLinked:
+                var link = PayloadJson.Deserialize<ClipLinkPayload>(entry.Payload);
+                Run(statements("INSERT OR REPLACE INTO clip_link(sha256, case_number, action_idx, idx) VALUES ($sha, $n, $a, $idx)", ["$sha", "$n", "$a", "$idx"]),
+                    link.Sha256, link.CaseNumber, link.ActionIndex, entry.Index);
+                break;
+            case EntryTypes.ClipUnlinked:
+                var unlink = PayloadJson.Deserialize<ClipLinkPayload>(entry.Payload);
+                Run(statements("DELETE FROM clip_link WHERE sha256 = $sha AND case_number = $n", ["$sha", "$n"]), unlink.Sha256, unlink.CaseNumber);
                 break;
         }
     }

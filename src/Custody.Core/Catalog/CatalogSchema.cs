@@ -63,10 +63,60 @@ internal static class CatalogSchema
         ALTER TABLE clip_custody ADD COLUMN ingested_ns INTEGER;
         CREATE INDEX clip_custody_by_source ON clip_custody(device_serial, file_name);
         """,
+
+        // 3: what the worker learns about clips (probe, speech), cases with their actions and clip
+        // links, written explanations (all derived from the ledger), and the work queue (operational:
+        // not custody, not rebuilt, written in the same transaction as the entry that causes the work).
+        """
+        CREATE TABLE clip_probe(
+            sha256 TEXT PRIMARY KEY,
+            idx INTEGER NOT NULL,
+            ok INTEGER NOT NULL,
+            duration_s REAL,
+            facts TEXT NOT NULL) WITHOUT ROWID;
+        CREATE TABLE clip_speech(
+            sha256 TEXT PRIMARY KEY,
+            idx INTEGER NOT NULL,
+            verdict TEXT NOT NULL,
+            facts TEXT NOT NULL) WITHOUT ROWID;
+        CREATE TABLE written_explanation(
+            idx INTEGER PRIMARY KEY,
+            resumed_sha256 TEXT NOT NULL,
+            facts TEXT NOT NULL);
+        CREATE INDEX written_explanation_by_clip ON written_explanation(resumed_sha256);
+        CREATE TABLE case_file(
+            case_number TEXT PRIMARY KEY,
+            idx INTEGER NOT NULL,
+            facts TEXT NOT NULL) WITHOUT ROWID;
+        CREATE TABLE case_action(
+            idx INTEGER PRIMARY KEY,
+            case_number TEXT NOT NULL,
+            start_utc TEXT NOT NULL,
+            end_utc TEXT NOT NULL,
+            facts TEXT NOT NULL);
+        CREATE TABLE clip_link(
+            sha256 TEXT NOT NULL,
+            case_number TEXT NOT NULL,
+            action_idx INTEGER,
+            idx INTEGER NOT NULL,
+            PRIMARY KEY(sha256, case_number)) WITHOUT ROWID;
+        CREATE TABLE work_item(
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            state TEXT NOT NULL DEFAULT 'pending',
+            attempts INTEGER NOT NULL DEFAULT 0,
+            not_before_ns INTEGER NOT NULL DEFAULT 0,
+            lease_owner TEXT,
+            lease_until_ns INTEGER,
+            last_error TEXT,
+            UNIQUE(kind, subject));
+        CREATE INDEX work_item_ready ON work_item(state, not_before_ns);
+        """,
     ];
 
     /// <summary>Migrations after which the derived tables must be rebuilt from the ledger.</summary>
-    public static readonly int[] RebuildAfter = [2];
+    public static readonly int[] RebuildAfter = [2, 3];
 
     public static int CurrentVersion => Migrations.Length;
 

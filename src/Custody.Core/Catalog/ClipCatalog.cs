@@ -1,4 +1,5 @@
 using EvidenceVault.Custody.Ledger;
+using EvidenceVault.Custody.Interruptions;
 using NodaTime;
 
 namespace EvidenceVault.Custody.Catalog;
@@ -40,7 +41,7 @@ public sealed class ClipCatalog
     {
         var command = statements("""
             SELECT c.idx, c.sha256, k.size, c.file_name, c.device_serial, c.officer_id, c.station, c.recorded_start, c.important, c.flags, c.ingested_ns
-            FROM clip_custody c JOIN clip k ON k.sha256 = c.sha256 ORDER BY c.idx
+            FROM clip_custody c JOIN clip k ON k.sha256 = c.sha256 ORDER BY c.device_serial, c.recorded_start, c.idx
             """, []);
         var rows = new List<ClipRow>();
         using var reader = command.ExecuteReader();
@@ -61,6 +62,115 @@ public sealed class ClipCatalog
         }
 
         return rows;
+    });
+
+    /// <summary>
+    /// Recording times of every probed clip with a known start: the first custody fact of each
+    /// original per device (the same bytes under two names are one recording).
+    /// </summary>
+    public IReadOnlyList<Interruptions.ClipTiming> Timings(string? deviceSerial = null) => _ledger.Query(statements =>
+    {
+        var command = statements("""
+            SELECT c.sha256, c.device_serial, c.officer_id, c.recorded_start, p.duration_s
+            FROM clip_custody c JOIN clip_probe p ON p.sha256 = c.sha256
+            WHERE p.ok = 1 AND p.duration_s IS NOT NULL AND c.recorded_start IS NOT NULL AND c.device_serial IS NOT NULL
+              AND ($device IS NULL OR c.device_serial = $device)
+              AND c.idx = (SELECT MIN(idx) FROM clip_custody d WHERE d.sha256 = c.sha256 AND d.device_serial = c.device_serial)
+            """, ["$device"]);
+        command.Parameters[0].Value = (object?)deviceSerial ?? DBNull.Value;
+        var rows = new List<Interruptions.ClipTiming>();
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            var start = NodaTime.Text.InstantPattern.ExtendedIso.Parse(reader.GetString(3));
+            if (start.Success)
+            {
+                rows.Add(new Interruptions.ClipTiming(Sha256Digest.ParseHex(reader.GetString(0)), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2),
+                    start.Value, Duration.FromSeconds(reader.GetDouble(4))));
+            }
+        }
+
+        return rows;
+    });
+
+    /// <summary>Enforcement actions of all cases, as windows for interruption analysis and automatic links.</summary>
+    public IReadOnlyList<Interruptions.ActionWindow> Actions() => _ledger.Query(statements =>
+    {
+        var rows = new List<Interruptions.ActionWindow>();
+        using var reader = statements("SELECT idx, facts FROM case_action ORDER BY idx", []).ExecuteReader();
+        while (reader.Read())
+        {
+            var action = System.Text.Json.JsonSerializer.Deserialize<ActionRecordedPayload>(reader.GetString(1), PayloadJson.Options)!;
+            rows.Add(new Interruptions.ActionWindow(action.CaseNumber, action.Officers.ToArray(),
+                NodaTime.Text.InstantPattern.ExtendedIso.Parse(action.Start).Value, NodaTime.Text.InstantPattern.ExtendedIso.Parse(action.End).Value) { Index = reader.GetInt64(0) });
+        }
+
+        return rows;
+    });
+
+    /// <summary>A derived fact as its stored JSON, by table and clip (probe, speech).</summary>
+    public string? FactsOf(string table, Sha256Digest sha256) => _ledger.Query(statements =>
+    {
+        if (table is not ("clip_probe" or "clip_speech"))
+        {
+            throw new ArgumentOutOfRangeException(nameof(table));
+        }
+
+        var command = statements($"SELECT facts FROM {table} WHERE sha256 = $sha", ["$sha"]);
+        command.Parameters[0].Value = sha256.ToHex();
+        return command.ExecuteScalar() as string;
+    });
+
+    /// <summary>Written explanations attached for an interruption resumed by this clip.</summary>
+    public IReadOnlyList<WrittenExplanationPayload> WrittenExplanations(Sha256Digest resumed) => _ledger.Query(statements =>
+    {
+        var command = statements("SELECT facts FROM written_explanation WHERE resumed_sha256 = $sha ORDER BY idx", ["$sha"]);
+        command.Parameters[0].Value = resumed.ToHex();
+        var rows = new List<WrittenExplanationPayload>();
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            rows.Add(System.Text.Json.JsonSerializer.Deserialize<WrittenExplanationPayload>(reader.GetString(0), PayloadJson.Options)!);
+        }
+
+        return rows;
+    });
+
+    /// <summary>Cases a clip is linked to.</summary>
+    public IReadOnlyList<string> CasesOf(Sha256Digest sha256) => _ledger.Query(statements =>
+    {
+        var command = statements("SELECT case_number FROM clip_link WHERE sha256 = $sha ORDER BY case_number", ["$sha"]);
+        command.Parameters[0].Value = sha256.ToHex();
+        var rows = new List<string>();
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            rows.Add(reader.GetString(0));
+        }
+
+        return rows;
+    });
+
+    /// <summary>The devices and camera file names a clip came from (the same bytes may have come under several names).</summary>
+    public IReadOnlyList<(string? Device, string FileName)> SourcesOf(Sha256Digest sha256) => _ledger.Query(statements =>
+    {
+        var command = statements("SELECT device_serial, file_name FROM clip_custody WHERE sha256 = $sha ORDER BY idx", ["$sha"]);
+        command.Parameters[0].Value = sha256.ToHex();
+        var rows = new List<(string?, string)>();
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            rows.Add((reader.IsDBNull(0) ? null : reader.GetString(0), reader.GetString(1)));
+        }
+
+        return rows;
+    });
+
+    public bool CaseExists(string caseNumber) => _ledger.Query(statements =>
+    {
+        var command = statements("SELECT 1 FROM case_file WHERE case_number = $n", ["$n"]);
+        command.Parameters[0].Value = caseNumber;
+        return command.ExecuteScalar() is not null;
     });
 
     /// <summary>Number of custody facts (ClipIngested entries) and distinct objects.</summary>

@@ -11,6 +11,27 @@ public static class EntryTypes
 
     /// <summary>Somebody saw a clip's bytes (R8, 004 §32).</summary>
     public const string ClipViewed = "ClipViewed";
+
+    /// <summary>The worker read a clip's container, streams and timestamps with ffprobe (the original untouched).</summary>
+    public const string ClipProbed = "ClipProbed";
+
+    /// <summary>ffprobe could not read the clip (truncated, corrupt, not a video); it stays in custody, flagged.</summary>
+    public const string ProbeFailed = "ProbeFailed";
+
+    /// <summary>The opening seconds of a resumed clip were measured for speech (R3: explanation by voice on resuming).</summary>
+    public const string SpeechAnalysed = "SpeechAnalysed";
+
+    /// <summary>A signed written explanation of an interruption was attached (R3, 001 §20, 002 §11, 004 §17).</summary>
+    public const string WrittenExplanationAttached = "WrittenExplanationAttached";
+
+    public const string CaseRegistered = "CaseRegistered";
+
+    /// <summary>An enforcement action of a case: type, officers, place, start and end.</summary>
+    public const string ActionRecorded = "ActionRecorded";
+
+    public const string ClipLinked = "ClipLinked";
+
+    public const string ClipUnlinked = "ClipUnlinked";
 }
 
 /// <summary>Subject names: a kind prefix and the identifier.</summary>

@@ -66,6 +66,125 @@ public sealed record ClipIngestedPayload
     public required ClipFacts Clip { get; init; }
 }
 
+/// <summary>Payload of ClipProbed and ProbeFailed: what ffprobe said about an original (never re-encoded).</summary>
+public sealed record ClipProbedPayload
+{
+    public required string Sha256 { get; init; }
+
+    /// <summary>SHA-256 of ffprobe's own JSON output, so the full report can be reproduced and compared.</summary>
+    public string? ProbeDigest { get; init; }
+
+    public double? DurationSeconds { get; init; }
+
+    public string? Container { get; init; }
+
+    public string? VideoCodec { get; init; }
+
+    public string? AudioCodec { get; init; }
+
+    public int? Width { get; init; }
+
+    public int? Height { get; init; }
+
+    public double? FrameRate { get; init; }
+
+    /// <summary>The container's creation_time tag, as written by the camera.</summary>
+    public string? CreationTime { get; init; }
+
+    public double? VideoStartSeconds { get; init; }
+
+    public double? AudioStartSeconds { get; init; }
+
+    /// <summary>Video timestamp jumps inside the file: forward by more than 1 s, or any step back (R4).</summary>
+    public IReadOnlyList<TimestampJump> Discontinuities { get; init; } = [];
+
+    /// <summary>For ProbeFailed: ffprobe's error, naming the file.</summary>
+    public string? Error { get; init; }
+}
+
+/// <param name="AtSeconds">Decode timestamp before the jump.</param>
+/// <param name="JumpSeconds">Positive forward, negative backwards.</param>
+public sealed record TimestampJump(double AtSeconds, double JumpSeconds);
+
+/// <summary>Payload of SpeechAnalysed: the measured figures with the verdict, for the clerk to confirm.</summary>
+public sealed record SpeechAnalysedPayload
+{
+    public required string Sha256 { get; init; }
+
+    /// <summary>detected, not-detected, or no-audio.</summary>
+    public required string Verdict { get; init; }
+
+    public double SecondsAnalysed { get; init; }
+
+    /// <summary>Standard deviation of the 100 ms RMS levels (dB) after a 300–3400 Hz band-pass: speech varies, a tone or steady noise does not.</summary>
+    public double LevelSpreadDb { get; init; }
+
+    public double MeanLevelDb { get; init; }
+
+    public double ThresholdDb { get; init; }
+
+    public int Windows { get; init; }
+}
+
+/// <summary>Payload of WrittenExplanationAttached (R3): why recording stopped, signed by the officers.</summary>
+public sealed record WrittenExplanationPayload
+{
+    public required string ResumedClipSha256 { get; init; }
+
+    public string? PreviousClipSha256 { get; init; }
+
+    /// <summary>equipment-failure, low-battery, storage-full, weather, obstruction, other.</summary>
+    public required string Category { get; init; }
+
+    public required string Text { get; init; }
+
+    /// <summary>The officers' 警号, distinct.</summary>
+    public required IReadOnlyList<string> SignedBy { get; init; }
+
+    /// <summary>The scanned or signed document, stored by its SHA-256.</summary>
+    public string? DocumentSha256 { get; init; }
+}
+
+public sealed record CaseRegisteredPayload
+{
+    public required string CaseNumber { get; init; }
+
+    /// <summary>案由.</summary>
+    public required string Cause { get; init; }
+
+    public IReadOnlyList<string> Parties { get; init; } = [];
+}
+
+public sealed record ActionRecordedPayload
+{
+    public required string CaseNumber { get; init; }
+
+    /// <summary>e.g. on-site-inspection, sealing, sampling (R12).</summary>
+    public required string ActionType { get; init; }
+
+    public required IReadOnlyList<string> Officers { get; init; }
+
+    public string? Place { get; init; }
+
+    /// <summary>UTC ISO 8601.</summary>
+    public required string Start { get; init; }
+
+    public required string End { get; init; }
+}
+
+/// <summary>Payload of ClipLinked and ClipUnlinked.</summary>
+public sealed record ClipLinkPayload
+{
+    public required string Sha256 { get; init; }
+
+    public required string CaseNumber { get; init; }
+
+    /// <summary>The action whose officers and time matched, for automatic links.</summary>
+    public long? ActionIndex { get; init; }
+
+    public bool Automatic { get; init; }
+}
+
 /// <summary>The one JSON shape of payloads: camelCase, compact, nulls omitted.</summary>
 public static class PayloadJson
 {

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using EvidenceVault.Custody.Catalog;
 using EvidenceVault.Custody.Checkpoints;
 using EvidenceVault.Custody.Merkle;
+using EvidenceVault.Custody.Work;
 using Microsoft.Data.Sqlite;
 using NodaTime;
 
@@ -100,6 +101,9 @@ public sealed class SqliteLedger : IMerkleNodes, IDisposable
 
                 range.Append(leaf, (level, nodeIndex, hash) => Run(insertNode, level, nodeIndex, hash.ToArray()));
                 CatalogProjection.Apply((sql, names) => Statement(transaction, sql, names), entry);
+                // Outbox: the work an entry causes is queued in the same transaction, so it can be
+                // neither lost (entry without job) nor orphaned (job without entry).
+                WorkQueue.EnqueueFor((sql, names) => Statement(transaction, sql, names), entry);
                 appended.Add(entry);
             }
 
@@ -262,6 +266,24 @@ public sealed class SqliteLedger : IMerkleNodes, IDisposable
         }
     }
 
+    /// <summary>Entries of one type, in index order.</summary>
+    public IReadOnlyList<LedgerEntry> EntriesOfType(string type)
+    {
+        lock (_gate)
+        {
+            var command = Statement(null, "SELECT entry FROM ledger_entry WHERE type = $type ORDER BY idx", "$type");
+            command.Parameters[0].Value = type;
+            var entries = new List<LedgerEntry>();
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                entries.Add(LedgerEntryCodec.Decode((byte[])reader[0]));
+            }
+
+            return entries;
+        }
+    }
+
     public Sha256Digest PerfectNode(int level, long index)
     {
         lock (_gate)
@@ -293,6 +315,18 @@ public sealed class SqliteLedger : IMerkleNodes, IDisposable
         lock (_gate)
         {
             return read((sql, names) => Statement(null, sql, names));
+        }
+    }
+
+    /// <summary>Runs a change of operational state (the work queue) in one write transaction.</summary>
+    internal T Write<T>(Func<CatalogProjection.Statements, T> write)
+    {
+        lock (_gate)
+        {
+            using var transaction = _connection.BeginTransaction(deferred: false);
+            var result = write((sql, names) => Statement(transaction, sql, names));
+            transaction.Commit();
+            return result;
         }
     }
 

@@ -1,0 +1,78 @@
+using EvidenceVault.Custody.Cases;
+using EvidenceVault.Custody.Commands;
+using EvidenceVault.Custody.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using NodaTime.Text;
+
+namespace EvidenceVault.Custody.Cli;
+
+/// <summary>
+/// <c>custody case</c>: register a case, record its enforcement actions, link or unlink clips, attach
+/// a written explanation of an interruption. Every verb needs --by (who) and is a ledger entry.
+/// </summary>
+internal static class CaseCommand
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var verb = args.FirstOrDefault() ?? throw new UsageException("case needs a verb: register, action, link, unlink, explain.");
+        var arguments = Arguments.Parse(args[1..],
+            ["data", "number", "cause", "party", "type", "officer", "place", "start", "end", "clip", "by", "reason", "resumed", "previous", "category", "text", "signed-by", "document"],
+            []);
+        using var vault = Output.OpenVault(arguments);
+        using var services = new ServiceCollection().AddCustody(vault).BuildServiceProvider();
+        var sender = services.GetRequiredService<ISender>();
+        var by = arguments.Required("by");
+        try
+        {
+            long index = verb switch
+            {
+                "register" => await sender.Send(new RegisterCase(arguments.Required("number"), arguments.Required("cause"), arguments.Values("party"), by, arguments.Value("reason") ?? "case registered")),
+                "action" => await sender.Send(new RecordAction(arguments.Required("number"), arguments.Required("type"), arguments.Values("officer"), arguments.Value("place"),
+                    Time(arguments.Required("start"), "start"), Time(arguments.Required("end"), "end"), by, arguments.Value("reason") ?? "enforcement action recorded")),
+                "link" or "unlink" => await sender.Send(new LinkClip(Digest(arguments.Required("clip"), "clip"), arguments.Required("number"), verb == "link", by, arguments.Value("reason") ?? string.Empty)),
+                "explain" => await ExplainAsync(sender, arguments, by),
+                _ => throw new UsageException($"Unknown case verb '{verb}'."),
+            };
+            Console.WriteLine($"ledger entry {index}");
+            return 0;
+        }
+        catch (FluentValidation.ValidationException e)
+        {
+            foreach (var error in e.Errors)
+            {
+                Console.Error.WriteLine($"custody: {error.PropertyName}: {error.ErrorMessage}");
+            }
+
+            return 1;
+        }
+    }
+
+    private static async Task<long> ExplainAsync(ISender sender, Arguments arguments, string by)
+    {
+        await using var document = arguments.Value("document") is { } path ? File.OpenRead(path) : null;
+        return await sender.Send(new AttachWrittenExplanation(
+            Digest(arguments.Required("resumed"), "resumed"),
+            arguments.Value("previous") is { } previous ? Digest(previous, "previous") : null,
+            arguments.Required("category"),
+            arguments.Required("text"),
+            arguments.Values("signed-by"),
+            document,
+            by));
+    }
+
+    private static NodaTime.Instant Time(string text, string option)
+    {
+        // Accepts UTC (Z) or an offset; camera-side times in China are +08:00.
+        var parsed = OffsetDateTimePattern.ExtendedIso.Parse(text);
+        if (parsed.Success)
+        {
+            return parsed.Value.ToInstant();
+        }
+
+        var utc = InstantPattern.ExtendedIso.Parse(text);
+        return utc.Success ? utc.Value : throw new UsageException($"--{option} '{text}' is not an ISO 8601 time with an offset (e.g. 2026-11-23T09:00:00+08:00).");
+    }
+
+    private static Sha256Digest Digest(string text, string option) =>
+        Sha256Digest.TryParseHex(text, out var digest) ? digest : throw new UsageException($"--{option} takes a SHA-256 (64 hex digits).");
+}

@@ -1,0 +1,146 @@
+using EvidenceVault.Custody;
+using EvidenceVault.Custody.Cases;
+using EvidenceVault.Custody.Interruptions;
+using EvidenceVault.Custody.Ledger;
+using EvidenceVault.Custody.Work;
+using EvidenceVault.Worker.Probe;
+using EvidenceVault.Worker.Speech;
+using NodaTime;
+using Polly;
+using Polly.Retry;
+using Serilog;
+
+namespace EvidenceVault.Worker.Jobs;
+
+/// <summary>
+/// Takes jobs from the vault's work queue and runs them: probe a clip, analyse a resumed clip's
+/// opening for speech. Handlers are idempotent (a job delivered twice finds its result ledgered and
+/// does nothing), transient failures are retried in-process with backoff and jitter (Polly) and then
+/// through the queue, which parks a job with its reason after its last attempt.
+/// </summary>
+public sealed class JobRunner(Vault vault, string workerId, InterruptionPolicy policy)
+{
+    private static readonly Duration Lease = Duration.FromMinutes(10);
+
+    private readonly ResiliencePipeline _retry = new ResiliencePipelineBuilder()
+        .AddRetry(new RetryStrategyOptions
+        {
+            ShouldHandle = new PredicateBuilder().Handle<IOException>().Handle<TimeoutException>(),
+            MaxRetryAttempts = 3,
+            BackoffType = DelayBackoffType.Exponential,
+            UseJitter = true,
+            Delay = TimeSpan.FromMilliseconds(200),
+        })
+        .Build();
+
+    public int Done { get; private set; }
+
+    public int Parked { get; private set; }
+
+    /// <summary>Runs until cancelled, or with <paramref name="drain"/> until no job is pending.</summary>
+    public async Task RunAsync(bool drain, CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var item = vault.Work.Claim(workerId, Lease);
+            if (item is null)
+            {
+                await vault.CheckpointAsync(cancellationToken).ConfigureAwait(false);
+                var next = vault.Work.NextReadyIn();
+                if (drain && next is null)
+                {
+                    return;
+                }
+
+                var wait = next is { } n && n < Duration.FromSeconds(1) ? n.ToTimeSpan() : TimeSpan.FromSeconds(1);
+                await Task.Delay(wait + TimeSpan.FromMilliseconds(10), cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            try
+            {
+                await _retry.ExecuteAsync(async token => await HandleAsync(item, token).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+                vault.Work.Complete(item);
+                Done++;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                if (vault.Work.Fail(item, e.Message))
+                {
+                    Parked++;
+                    Log.Error("Job {Kind} {Subject} parked after {Attempts} attempts: {Reason}", item.Kind, item.Subject, item.Attempts + 1, e.Message);
+                }
+                else
+                {
+                    Log.Warning("Job {Kind} {Subject} failed (attempt {Attempt}), will retry: {Reason}", item.Kind, item.Subject, item.Attempts + 1, e.Message);
+                }
+            }
+        }
+    }
+
+    private Task HandleAsync(WorkItem item, CancellationToken cancellationToken) => item.Kind switch
+    {
+        WorkQueue.Probe => ProbeAsync(Sha256Digest.ParseHex(item.Subject), cancellationToken),
+        WorkQueue.Speech => SpeechAsync(Sha256Digest.ParseHex(item.Subject), cancellationToken),
+        _ => throw new InvalidOperationException($"Unknown job kind '{item.Kind}'."),
+    };
+
+    private async Task ProbeAsync(Sha256Digest sha256, CancellationToken cancellationToken)
+    {
+        if (vault.Clips.FactsOf("clip_probe", sha256) is not null)
+        {
+            return; // delivered again: already probed
+        }
+
+        var path = OriginalPath(sha256);
+        var sources = vault.Clips.SourcesOf(sha256);
+        ClipProbedPayload payload;
+        string type;
+        try
+        {
+            payload = await ClipProbe.ProbeAsync(path, sha256, cancellationToken).ConfigureAwait(false);
+            type = EntryTypes.ClipProbed;
+        }
+        catch (ProbeFailedException e)
+        {
+            // Truncated, corrupt or not a video: the clip stays in custody, flagged for the clerk.
+            var names = string.Join(", ", sources.Select(s => s.FileName).Distinct());
+            payload = new ClipProbedPayload { Sha256 = sha256.ToHex(), Error = $"{names}: ffprobe could not read it: {e.Message}" };
+            type = EntryTypes.ProbeFailed;
+            Log.Warning("{FileName} ({Sha256}) could not be probed: {Reason}", names, sha256.ToHex(), e.Message);
+        }
+
+        await vault.RecordAsync([new NewEntry(type, "worker:" + workerId, [Subjects.Clip(sha256)], "probe for duration and timing (R3, R4); original not modified", PayloadJson.Serialize(payload))], cancellationToken).ConfigureAwait(false);
+        if (type != EntryTypes.ClipProbed)
+        {
+            return;
+        }
+
+        await CaseLinks.AutoLinkAsync(vault, cancellationToken).ConfigureAwait(false);
+        // R3: every interruption of this device needs its resumed clip's opening checked for an explanation by voice.
+        foreach (var device in sources.Select(s => s.Device).OfType<string>().Distinct())
+        {
+            foreach (var gap in InterruptionAnalysis.Find(vault.Clips.Timings(device), policy, vault.Clips.Actions()).Where(g => g.Kind == GapKind.Interruption))
+            {
+                vault.Work.Enqueue(WorkQueue.Speech, gap.Resumed.ToHex());
+            }
+        }
+    }
+
+    private async Task SpeechAsync(Sha256Digest sha256, CancellationToken cancellationToken)
+    {
+        if (vault.Clips.FactsOf("clip_speech", sha256) is not null)
+        {
+            return;
+        }
+
+        var payload = await SpeechDetector.AnalyseAsync(OriginalPath(sha256), sha256, policy.SpeechWindow.ToTimeSpan(), cancellationToken).ConfigureAwait(false);
+        await vault.RecordAsync([new NewEntry(EntryTypes.SpeechAnalysed, "worker:" + workerId, [Subjects.Clip(sha256)], "R3: spoken explanation on resuming (001 §20, 002 §11)", PayloadJson.Serialize(payload))], cancellationToken).ConfigureAwait(false);
+    }
+
+    private string OriginalPath(Sha256Digest sha256)
+    {
+        var path = vault.Objects.PathOf(sha256);
+        return File.Exists(path) ? path : throw new VaultException($"Original {sha256} is missing from the object store: run custody verify --objects.");
+    }
+}
