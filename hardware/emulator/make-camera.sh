@@ -19,7 +19,7 @@
 #     tone:SECONDS            a clip whose audio is a steady 1 kHz tone
 #     noise:SECONDS           a clip whose audio is loud steady noise
 #     gap:SECONDS             the camera does not record for that long
-#     jump:SECONDS            a clip whose video timestamps jump forward SECONDS halfway through
+#     jump:SECONDS            a clip whose video timestamps jump 30 s forward halfway through
 #     truncated:SECONDS       a clip cut off half way (power lost while writing)
 #     notvideo                a text file named like a clip
 #     odd:NAME                an empty file with a name that does not follow the convention
@@ -90,10 +90,13 @@ for item in "${items[@]}"; do
       encode "$seconds" "$(clip_name "")" -i "$tmp/audio.wav"
       clock=$((clock + seconds)); seq=$((seq + 1)) ;;
     jump)
-      half=$((rest / 2)); out=$(clip_name "")
-      encode "$half" "$tmp/a.ts" $(quiet_noise "$half") -f mpegts
-      encode "$((rest - half))" "$tmp/b.ts" $(quiet_noise "$((rest - half))") -f mpegts -output_ts_offset "$((half + 30))"
-      ffmpeg -nostdin -loglevel error -y -i "concat:$tmp/a.ts|$tmp/b.ts" -c copy "$out"
+      # The video timestamps leap 30 s forward halfway through (a splice, or a camera that paused
+      # its encoder): the file plays, but its clock has a hole.
+      half=$((rest / 2))
+      ffmpeg -nostdin -loglevel error -y -f lavfi -i "testsrc2=size=$size:rate=15:duration=$rest" $(quiet_noise "$rest") \
+        -map 0:v -map 1:a -vf "setpts=PTS+if(gte(T\,$half)\,30/TB\,0)" -fps_mode passthrough \
+        -c:v libx264 -preset ultrafast -g 30 -pix_fmt yuv420p -c:a aac -b:a 48k -ar 16000 -ac 1 \
+        -metadata creation_time="$(date -u -d "@$clock" +%Y-%m-%dT%H:%M:%S.000000Z)" "$(clip_name "")"
       clock=$((clock + rest + 30)); seq=$((seq + 1)) ;;
     truncated)
       out=$(clip_name "")

@@ -55,6 +55,11 @@ internal static class Tools
         return Path.Combine(root, "volume");
     }
 
+    /// <summary>The dotnet host running these tests, for starting tools with a stripped PATH.</summary>
+    public static string DotnetHost => Environment.ProcessPath is { } host && Path.GetFileNameWithoutExtension(host) == "dotnet"
+        ? host
+        : Path.Combine(Path.GetDirectoryName(typeof(object).Assembly.Location)!, "..", "..", "..", "dotnet");
+
     public static string EmulatorLibrary => Path.Combine(RepoRoot, "hardware", "emulator", "build", "libzfyemu.so");
 
     public static string TempDirectory(string prefix)

@@ -1,0 +1,83 @@
+namespace EvidenceVault.Worker.Tests.Cases;
+
+/// <summary>Cases, enforcement actions, links and written explanations, through custody case.</summary>
+public sealed class CaseTests : IDisposable
+{
+    private readonly Scenario _scenario = new();
+
+    public void Dispose() => _scenario.Dispose();
+
+    [Fact]
+    public void Action_CoveringTheOfficersClips_LinksThemAndA2hGapInsideItIsAnInterruption()
+    {
+        // Two clips two hours apart: separate sessions, unless both lie inside one enforcement action.
+        var clips = _scenario.Dock("clip:3", "gap:7200", "clip:3");
+        _scenario.Drain().ExitCode.Should().Be(0);
+        _scenario.Interruptions().Should().BeEmpty();
+
+        _scenario.Custody("case", "register", "--number", "长应急罚〔2026〕17号", "--cause", "未按规定设置安全警示标志", "--party", "某化工有限公司", "--by", "clerk01").ExitCode.Should().Be(0);
+        var action = _scenario.Custody("case", "action", "--number", "长应急罚〔2026〕17号", "--type", "on-site-inspection", "--officer", "123456", "--officer", "234567",
+            "--place", "某化工有限公司厂区", "--start", "2026-11-23T08:29:00+08:00", "--end", "2026-11-23T10:40:00+08:00", "--by", "clerk01");
+        action.ExitCode.Should().Be(0, action.Error);
+
+        var links = _scenario.Entries("ClipLinked");
+        links.Should().HaveCount(2);
+        links.Should().OnlyContain(l => l.GetProperty("payload").GetProperty("automatic").GetBoolean() && l.GetProperty("actor").GetString() == "system:auto-link");
+        var gap = _scenario.Interruptions().Should().ContainSingle().Subject;
+        gap.GetProperty("gapSeconds").GetDouble().Should().BeApproximately(7200, 1);
+        gap.GetProperty("caseNumber").GetString().Should().Be("长应急罚〔2026〕17号");
+        gap.GetProperty("resumedClipSha256").GetString().Should().Be(Scenario.Sha(clips[1]));
+    }
+
+    [Fact]
+    public void Unlink_ByAClerk_NeedsAReasonAndIsNotUndoneAutomatically()
+    {
+        var clips = _scenario.Dock("clip:3");
+        _scenario.Drain().ExitCode.Should().Be(0);
+        _scenario.Custody("case", "register", "--number", "C-1", "--cause", "inspection", "--by", "clerk01").ExitCode.Should().Be(0);
+        _scenario.Custody("case", "action", "--number", "C-1", "--type", "on-site-inspection", "--officer", "123456",
+            "--start", "2026-11-23T08:00:00+08:00", "--end", "2026-11-23T09:00:00+08:00", "--by", "clerk01").ExitCode.Should().Be(0);
+        var sha = Scenario.Sha(clips[0]);
+
+        var noReason = _scenario.Custody("case", "unlink", "--number", "C-1", "--clip", sha, "--by", "clerk01");
+        noReason.ExitCode.Should().Be(1);
+        noReason.Error.Should().Contain("needs a reason");
+
+        _scenario.Custody("case", "unlink", "--number", "C-1", "--clip", sha, "--reason", "recorded a different matter", "--by", "clerk01").ExitCode.Should().Be(0);
+        _scenario.Custody("case", "action", "--number", "C-1", "--type", "hearing", "--officer", "123456",
+            "--start", "2026-11-23T08:20:00+08:00", "--end", "2026-11-23T08:40:00+08:00", "--by", "clerk01").ExitCode.Should().Be(0);
+
+        _scenario.Clips().Single().GetProperty("cases").EnumerateArray().Should().BeEmpty();
+        _scenario.Entries("ClipUnlinked").Single().GetProperty("reason").GetString().Should().Be("recorded a different matter");
+    }
+
+    [Fact]
+    public void Explain_SignedByTwoOfficers_MakesTheWrittenExplanationPresent()
+    {
+        var clips = _scenario.Dock("clip:3", "gap:300", "clip:3");
+        _scenario.Drain().ExitCode.Should().Be(0);
+        var resumed = Scenario.Sha(clips[1]);
+        var document = Path.Combine(_scenario.Work, "说明.pdf");
+        File.WriteAllText(document, "scanned signed explanation");
+
+        var oneSignature = _scenario.Custody("case", "explain", "--resumed", resumed, "--category", "low-battery", "--text", "电池耗尽，更换电池后继续录像", "--signed-by", "123456", "--by", "123456");
+        oneSignature.ExitCode.Should().Be(0);
+        _scenario.Interruptions().Single().GetProperty("writtenExplanation").GetString().Should().Be("absent", "001 §20 needs two or more officers' signatures");
+
+        var twice = _scenario.Custody("case", "explain", "--resumed", resumed, "--category", "low-battery", "--text", "x", "--signed-by", "123456", "--signed-by", "123456", "--by", "123456");
+        twice.ExitCode.Should().Be(1);
+        twice.Error.Should().Contain("signatures must be distinct");
+
+        var wrongCategory = _scenario.Custody("case", "explain", "--resumed", resumed, "--category", "tired", "--text", "x", "--signed-by", "1", "--signed-by", "2", "--by", "1");
+        wrongCategory.ExitCode.Should().Be(1);
+        wrongCategory.Error.Should().Contain("equipment-failure, low-battery, storage-full, weather, obstruction, other");
+
+        _scenario.Custody("case", "explain", "--resumed", resumed, "--previous", Scenario.Sha(clips[0]), "--category", "low-battery", "--text", "电池耗尽，更换电池后继续录像",
+            "--signed-by", "123456", "--signed-by", "234567", "--document", document, "--by", "123456").ExitCode.Should().Be(0);
+
+        _scenario.Interruptions().Single().GetProperty("writtenExplanation").GetString().Should().Be("present");
+        var entry = _scenario.Entries("WrittenExplanationAttached").Last().GetProperty("payload");
+        entry.GetProperty("documentSha256").GetString().Should().Be(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(document))));
+        _scenario.Custody("verify", "--objects").ExitCode.Should().Be(0);
+    }
+}
