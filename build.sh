@@ -75,6 +75,9 @@ demo() {
   echo "== custody clips"
   $custody clips --data "$out/vault"
   echo
+  echo "== custody interruptions (R3: explained by voice on resuming, or in writing signed by two officers)"
+  $custody interruptions --data "$out/vault"
+  echo
   echo "== inclusion proof of entry 3 against the newest signed checkpoint"
   $custody proof --data "$out/vault" --index 3 | tail -12
   echo

@@ -3,14 +3,18 @@ using EvidenceVault.Bench;
 // Benchmarks for docs/benchmarks.md. Each prints its figure next to a baseline measured in the
 // same run on the same machine, so the ratio means something on a noisy box.
 //   dotnet run -c Release --project bench/Custody.Bench -- ledger [entries-for-verify]
+//   dotnet run -c Release --project bench/Custody.Bench -- interruptions [clip-records]
 var which = args.FirstOrDefault() ?? "ledger";
 switch (which)
 {
     case "ledger":
         await LedgerBench.RunAsync(args.Length > 1 ? long.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1_000_000);
         break;
+    case "interruptions":
+        InterruptionBench.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1_000_000);
+        break;
     default:
-        Console.Error.WriteLine($"unknown benchmark '{which}' (known: ledger)");
+        Console.Error.WriteLine($"unknown benchmark '{which}' (known: ledger, interruptions)");
         return 2;
 }
 

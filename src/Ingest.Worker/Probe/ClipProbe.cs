@@ -4,16 +4,17 @@ using System.Security.Cryptography;
 using EvidenceVault.Custody;
 using EvidenceVault.Custody.Ledger;
 using FFMpegCore;
-using FFMpegCore.Exceptions;
 
 namespace EvidenceVault.Worker.Probe;
 
 /// <summary>
 /// Reads what a clip is without touching it: container, codecs, resolution, frame rate,
-/// creation_time and stream start times through FFMpegCore, and video timestamp discontinuities by
-/// streaming ffprobe's packet list line by line (FFMpegCore's packet call loads every packet and
-/// returns sexagesimal strings; a 2-hour clip must not cost hundreds of MB). Originals are opened
-/// read-only and never re-encoded.
+/// creation_time, stream start times and video timestamp discontinuities, in one ffprobe run whose
+/// output is streamed line by line. One run, because ffprobe's start-up dominates the cost of a short
+/// clip (a second run for the packet list doubled it; docs/benchmarks.md); streamed, because a
+/// 2-hour clip has hundreds of thousands of packets (FFMpegCore's packet call loads them all and took
+/// 480 MB on 30 minutes). FFMpegCore's options locate the binaries. Originals are opened read-only
+/// by ffprobe and never re-encoded.
 /// </summary>
 public static class ClipProbe
 {
@@ -22,76 +23,144 @@ public static class ClipProbe
 
     public static async Task<ClipProbedPayload> ProbeAsync(string path, Sha256Digest sha256, CancellationToken cancellationToken)
     {
-        IMediaAnalysis analysis;
-        try
-        {
-            analysis = await FFProbe.AnalyseAsync(path, cancellationToken: cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is FFMpegException or FormatException or System.Text.Json.JsonException or InvalidOperationException)
-        {
-            throw new ProbeFailedException(FirstLine(e.Message));
-        }
-
-        if (analysis.PrimaryVideoStream is null)
-        {
-            throw new ProbeFailedException($"no video stream (container {analysis.Format.FormatName})");
-        }
-
-        var video = analysis.PrimaryVideoStream;
-        var audio = analysis.PrimaryAudioStream;
-        return new ClipProbedPayload
-        {
-            Sha256 = sha256.ToHex(),
-            ProbeDigest = Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(analysis.Json ?? string.Empty))),
-            DurationSeconds = Math.Round(analysis.Duration.TotalSeconds, 6),
-            Container = analysis.Format.FormatName,
-            VideoCodec = video.CodecName,
-            AudioCodec = audio?.CodecName,
-            Width = video.Width,
-            Height = video.Height,
-            FrameRate = Math.Round(video.AverageFrameRate, 3),
-            CreationTime = analysis.Format.Tags is { } tags && tags.TryGetValue("creation_time", out var created) ? created : null,
-            VideoStartSeconds = video.StartTime.TotalSeconds,
-            AudioStartSeconds = audio?.StartTime.TotalSeconds,
-            Discontinuities = await DiscontinuitiesAsync(path, cancellationToken).ConfigureAwait(false),
-        };
-    }
-
-    /// <summary>Video packets' decode timestamps, streamed: a jump forward over 1 s or any step back.</summary>
-    public static async Task<IReadOnlyList<TimestampJump>> DiscontinuitiesAsync(string path, CancellationToken cancellationToken)
-    {
-        var start = new ProcessStartInfo(FFProbeBinary)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (var arg in new[] { "-v", "error", "-select_streams", "v:0", "-show_entries", "packet=dts_time", "-of", "csv=p=0", path })
+        var start = new ProcessStartInfo(FFProbeBinary) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[] { "-v", "error", "-show_format", "-show_streams", "-show_entries", "packet=stream_index,dts_time", "-of", "compact", path })
         {
             start.ArgumentList.Add(arg);
         }
 
         using var process = Process.Start(start) ?? throw new ProbeFailedException("ffprobe could not be started");
         var errors = process.StandardError.ReadToEndAsync(cancellationToken);
-        var jumps = new List<TimestampJump>();
-        double? previous = null;
+        using var digest = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var packets = new Dictionary<int, PacketTrack>();
+        var streams = new List<Dictionary<string, string>>();
+        Dictionary<string, string>? format = null;
         while (await process.StandardOutput.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
         {
-            if (!double.TryParse(line.Trim().TrimEnd(','), NumberStyles.Float, CultureInfo.InvariantCulture, out var dts))
+            digest.AppendData(System.Text.Encoding.UTF8.GetBytes(line + "\n"));
+            if (line.StartsWith("packet|", StringComparison.Ordinal))
             {
-                continue; // packets without a decode timestamp
-            }
+                var fields = Fields(line);
+                if (fields.TryGetValue("stream_index", out var index) && int.TryParse(index, CultureInfo.InvariantCulture, out var stream) &&
+                    fields.TryGetValue("dts_time", out var dtsText) && double.TryParse(dtsText, NumberStyles.Float, CultureInfo.InvariantCulture, out var dts))
+                {
+                    if (!packets.TryGetValue(stream, out var track))
+                    {
+                        packets[stream] = track = new PacketTrack();
+                    }
 
-            if (previous is { } before && (dts - before > ForwardJumpSeconds || dts < before))
+                    track.Add(dts);
+                }
+            }
+            else if (line.StartsWith("stream|", StringComparison.Ordinal))
             {
-                jumps.Add(new TimestampJump(Math.Round(before, 6), Math.Round(dts - before, 6)));
+                streams.Add(Fields(line));
             }
-
-            previous = dts;
+            else if (line.StartsWith("format|", StringComparison.Ordinal))
+            {
+                format = Fields(line);
+            }
         }
 
         await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
-        await errors.ConfigureAwait(false);
-        return jumps;
+        var error = (await errors.ConfigureAwait(false)).Trim();
+        if (process.ExitCode != 0 || format is null)
+        {
+            throw new ProbeFailedException(FirstLine(error.Length > 0 ? error : $"ffprobe exited with code {process.ExitCode}"));
+        }
+
+        var video = streams.FirstOrDefault(s => s.GetValueOrDefault("codec_type") == "video")
+            ?? throw new ProbeFailedException($"no video stream (container {format.GetValueOrDefault("format_name")})");
+        var audio = streams.FirstOrDefault(s => s.GetValueOrDefault("codec_type") == "audio");
+        var videoIndex = int.Parse(video["index"], CultureInfo.InvariantCulture);
+        return new ClipProbedPayload
+        {
+            Sha256 = sha256.ToHex(),
+            ProbeDigest = Convert.ToHexStringLower(digest.GetHashAndReset()),
+            DurationSeconds = Number(format, "duration"),
+            Container = format.GetValueOrDefault("format_name"),
+            VideoCodec = video.GetValueOrDefault("codec_name"),
+            AudioCodec = audio?.GetValueOrDefault("codec_name"),
+            Width = (int?)Number(video, "width"),
+            Height = (int?)Number(video, "height"),
+            FrameRate = Rate(video.GetValueOrDefault("avg_frame_rate")),
+            CreationTime = format.GetValueOrDefault("tag:creation_time"),
+            VideoStartSeconds = Number(video, "start_time"),
+            AudioStartSeconds = audio is null ? null : Number(audio, "start_time"),
+            Discontinuities = packets.TryGetValue(videoIndex, out var videoPackets) ? videoPackets.Jumps : [],
+        };
+    }
+
+    /// <summary>The fields of one compact-format line: key=value pairs split at unescaped '|'.</summary>
+    private static Dictionary<string, string> Fields(string line)
+    {
+        var fields = new Dictionary<string, string>(StringComparer.Ordinal);
+        var current = new System.Text.StringBuilder();
+        var escaped = false;
+        void Flush()
+        {
+            var text = current.ToString();
+            var eq = text.IndexOf('=', StringComparison.Ordinal);
+            if (eq > 0)
+            {
+                fields[text[..eq]] = text[(eq + 1)..];
+            }
+
+            current.Clear();
+        }
+
+        foreach (var c in line)
+        {
+            if (escaped)
+            {
+                current.Append(c);
+                escaped = false;
+            }
+            else if (c == '\\')
+            {
+                escaped = true;
+            }
+            else if (c == '|')
+            {
+                Flush();
+            }
+            else
+            {
+                current.Append(c);
+            }
+        }
+
+        Flush();
+        return fields;
+    }
+
+    private static double? Number(Dictionary<string, string> fields, string key) =>
+        fields.TryGetValue(key, out var text) && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) ? Math.Round(value, 6) : null;
+
+    private static double? Rate(string? fraction)
+    {
+        var parts = fraction?.Split('/');
+        return parts is [var n, var d] && double.TryParse(n, CultureInfo.InvariantCulture, out var num) && double.TryParse(d, CultureInfo.InvariantCulture, out var den) && den > 0
+            ? Math.Round(num / den, 3)
+            : null;
+    }
+
+    /// <summary>Consecutive decode timestamps of one stream, keeping only the jumps (memory stays bounded).</summary>
+    private sealed class PacketTrack
+    {
+        private double? _previous;
+
+        public List<TimestampJump> Jumps { get; } = [];
+
+        public void Add(double dts)
+        {
+            if (_previous is { } before && (dts - before > ForwardJumpSeconds || dts < before))
+            {
+                Jumps.Add(new TimestampJump(Math.Round(before, 6), Math.Round(dts - before, 6)));
+            }
+
+            _previous = dts;
+        }
     }
 
     /// <summary>ffprobe as FFMpegCore finds it (GlobalFFOptions.BinaryFolder, else PATH).</summary>
