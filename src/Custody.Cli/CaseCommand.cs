@@ -14,9 +14,9 @@ internal static class CaseCommand
 {
     public static async Task<int> RunAsync(string[] args)
     {
-        var verb = args.FirstOrDefault() ?? throw new UsageException("case needs a verb: register, action, link, unlink, explain.");
+        var verb = args.FirstOrDefault() ?? throw new UsageException("case needs a verb: register, action, link, unlink, explain, review-speech.");
         var arguments = Arguments.Parse(args[1..],
-            ["data", "number", "cause", "party", "type", "officer", "place", "start", "end", "clip", "by", "reason", "resumed", "previous", "category", "text", "signed-by", "document"],
+            ["data", "number", "cause", "party", "type", "officer", "place", "start", "end", "clip", "by", "reason", "resumed", "previous", "category", "text", "signed-by", "document", "heard"],
             []);
         using var vault = Output.OpenVault(arguments);
         using var services = new ServiceCollection().AddCustody(vault).BuildServiceProvider();
@@ -31,6 +31,9 @@ internal static class CaseCommand
                     Time(arguments.Required("start"), "start"), Time(arguments.Required("end"), "end"), by, arguments.Value("reason") ?? "enforcement action recorded")),
                 "link" or "unlink" => await sender.Send(new LinkClip(Digest(arguments.Required("clip"), "clip"), arguments.Required("number"), verb == "link", by, arguments.Value("reason") ?? string.Empty)),
                 "explain" => await ExplainAsync(sender, arguments, by),
+                "review-speech" => await sender.Send(new ReviewSpeech(Digest(arguments.Required("resumed"), "resumed"),
+                    arguments.Required("heard") switch { "yes" => true, "no" => false, var other => throw new UsageException($"--heard takes yes or no, not '{other}'.") },
+                    arguments.Value("reason"), by)),
                 _ => throw new UsageException($"Unknown case verb '{verb}'."),
             };
             Console.WriteLine($"ledger entry {index}");

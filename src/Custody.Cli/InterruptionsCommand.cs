@@ -33,6 +33,9 @@ internal static class InterruptionsCommand
                     resumedClipSha256 = gap.Resumed.ToHex(),
                     spokenExplanation = row.Spoken,
                     speechLevelSpreadDb = row.Speech?.LevelSpreadDb,
+                    spokenReviewedBy = row.SpokenReview?.Reviewer,
+                    spokenHeard = row.SpokenReview?.Heard,
+                    explained = row.Explained,
                     writtenExplanation = row.Written,
                     caseNumber = row.CaseNumber,
                 }, Output.JsonLine));
@@ -41,7 +44,8 @@ internal static class InterruptionsCommand
             {
                 var what = gap.Kind == GapKind.Interruption ? "INTERRUPTION" : "OVERLAP     ";
                 Console.WriteLine($"{what} {gap.Device} officer {gap.Officer ?? "-"}  {Output.Utc(gap.GapStart)} → {Output.Utc(gap.GapEnd)} ({gap.Seconds:F1} s)  " +
-                    $"spoken: {row.Spoken}{(row.Speech is { } s ? $" ({s.LevelSpreadDb:F1} dB spread)" : string.Empty)}, written: {row.Written}" +
+                    $"spoken: {row.Spoken}{(row.Speech is { } s ? $" ({s.LevelSpreadDb:F1} dB spread)" : string.Empty)}" +
+                    (row.SpokenReview is { } review ? $" [{(review.Heard ? "heard" : "not heard")} by {review.Reviewer}]" : string.Empty) + $", written: {row.Written}" +
                     (row.CaseNumber is null ? string.Empty : $", case {row.CaseNumber}") +
                     $"\n             previous {gap.Previous.ToHex()[..16]}…  resumed {gap.Resumed.ToHex()[..16]}…");
             }
@@ -49,8 +53,8 @@ internal static class InterruptionsCommand
 
         if (!arguments.Has("json"))
         {
-            var open = rows.Count(r => r.Gap.Kind == GapKind.Interruption && r.Spoken != "detected" && r.Written == "absent");
-            Console.WriteLine($"{rows.Count(r => r.Gap.Kind == GapKind.Interruption)} interruptions, {rows.Count(r => r.Gap.Kind == GapKind.Overlap)} overlaps; {open} without a confirmed explanation.");
+            var open = rows.Count(r => r.Gap.Kind == GapKind.Interruption && !r.Explained);
+            Console.WriteLine($"{rows.Count(r => r.Gap.Kind == GapKind.Interruption)} interruptions, {rows.Count(r => r.Gap.Kind == GapKind.Overlap)} overlaps; {open} without a confirmed explanation (a clerk confirms speech with custody case review-speech).");
         }
 
         return 0;

@@ -49,6 +49,7 @@ static int Usage(TextWriter writer, int code)
           custody case link|unlink --data DIR --number N --clip SHA256 --reason TEXT --by USER
           custody case explain --data DIR --resumed SHA256 [--previous SHA256] --category C --text TEXT
                                --signed-by ID --signed-by ID [--document FILE] --by USER
+          custody case review-speech --data DIR --resumed SHA256 --heard yes|no [--reason TEXT] --by USER
           custody key --data DIR
           custody rebuild-catalog --data DIR
         """);

@@ -17,6 +17,7 @@ public static class CustodyServices
         services.AddTransient<IRequestHandler<Cases.RecordAction, long>, Cases.CaseCommandHandlers>();
         services.AddTransient<IRequestHandler<Cases.LinkClip, long>, Cases.CaseCommandHandlers>();
         services.AddTransient<IRequestHandler<Cases.AttachWrittenExplanation, long>, Cases.CaseCommandHandlers>();
+        services.AddTransient<IRequestHandler<Cases.ReviewSpeech, long>, Cases.CaseCommandHandlers>();
         services.AddValidatorsFromAssembly(typeof(CustodyServices).Assembly, includeInternalTypes: true);
         return services;
     }

@@ -26,6 +26,14 @@ public sealed record AttachWrittenExplanation(
     Stream? Document,
     string By) : IRequest<long>;
 
+/// <summary>A clerk confirms (heard) or rejects the detector's verdict on a resumed clip's spoken explanation.</summary>
+public sealed record ReviewSpeech(Sha256Digest ResumedClip, bool Heard, string? Note, string By) : IRequest<long>;
+
+public sealed class ReviewSpeechValidator : AbstractValidator<ReviewSpeech>
+{
+    public ReviewSpeechValidator() => RuleFor(c => c.By).NotEmpty().WithMessage("Every change needs an identity (--by).");
+}
+
 public static class ExplanationCategories
 {
     public static readonly string[] All = ["equipment-failure", "low-battery", "storage-full", "weather", "obstruction", "other"];
@@ -80,8 +88,21 @@ internal sealed class CaseCommandHandlers(Vault vault) :
     IRequestHandler<RegisterCase, long>,
     IRequestHandler<RecordAction, long>,
     IRequestHandler<LinkClip, long>,
-    IRequestHandler<AttachWrittenExplanation, long>
+    IRequestHandler<AttachWrittenExplanation, long>,
+    IRequestHandler<ReviewSpeech, long>
 {
+    public async Task<long> Handle(ReviewSpeech request, CancellationToken cancellationToken)
+    {
+        if (vault.Clips.FactsOf("clip_speech", request.ResumedClip) is null)
+        {
+            throw new VaultException($"Clip {request.ResumedClip} has not been analysed for speech: it does not resume an interruption, or the worker has not run.");
+        }
+
+        var payload = new SpeechReviewedPayload { Sha256 = request.ResumedClip.ToHex(), Heard = request.Heard, Note = request.Note };
+        return await AppendAsync(EntryTypes.SpeechReviewed, request.By, [Subjects.Clip(request.ResumedClip)],
+            "R3: clerk reviewed the spoken explanation on resuming (001 §20, 002 §11)", payload, cancellationToken).ConfigureAwait(false);
+    }
+
     public async Task<long> Handle(RegisterCase request, CancellationToken cancellationToken)
     {
         if (vault.Clips.CaseExists(request.CaseNumber))

@@ -11,7 +11,7 @@ namespace EvidenceVault.Custody.Catalog;
 /// </summary>
 internal static class CatalogProjection
 {
-    public static readonly string[] DerivedTables = ["clip", "clip_custody", "clip_probe", "clip_speech", "written_explanation", "case_file", "case_action", "clip_link"];
+    public static readonly string[] DerivedTables = ["clip", "clip_custody", "clip_probe", "clip_speech", "speech_review", "written_explanation", "case_file", "case_action", "clip_link"];
 
     /// <summary>Gives a prepared statement for the SQL with the named parameters, bound to the current transaction.</summary>
     public delegate SqliteCommand Statements(string sql, string[] parameters);
@@ -32,6 +32,11 @@ internal static class CatalogProjection
                 var speech = PayloadJson.Deserialize<SpeechAnalysedPayload>(entry.Payload);
                 Run(statements("INSERT OR REPLACE INTO clip_speech(sha256, idx, verdict, facts) VALUES ($sha, $idx, $v, $facts)", ["$sha", "$idx", "$v", "$facts"]),
                     speech.Sha256, entry.Index, speech.Verdict, entry.PayloadText);
+                break;
+            case EntryTypes.SpeechReviewed:
+                var review = PayloadJson.Deserialize<SpeechReviewedPayload>(entry.Payload);
+                Run(statements("INSERT OR REPLACE INTO speech_review(sha256, idx, heard, reviewer) VALUES ($sha, $idx, $heard, $by)", ["$sha", "$idx", "$heard", "$by"]),
+                    review.Sha256, entry.Index, review.Heard ? 1 : 0, entry.Actor);
                 break;
             case EntryTypes.WrittenExplanationAttached:
                 var written = PayloadJson.Deserialize<WrittenExplanationPayload>(entry.Payload);

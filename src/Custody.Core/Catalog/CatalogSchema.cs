@@ -79,6 +79,11 @@ internal static class CatalogSchema
             idx INTEGER NOT NULL,
             verdict TEXT NOT NULL,
             facts TEXT NOT NULL) WITHOUT ROWID;
+        CREATE TABLE speech_review(
+            sha256 TEXT PRIMARY KEY,
+            idx INTEGER NOT NULL,
+            heard INTEGER NOT NULL,
+            reviewer TEXT NOT NULL) WITHOUT ROWID;
         CREATE TABLE written_explanation(
             idx INTEGER PRIMARY KEY,
             resumed_sha256 TEXT NOT NULL,

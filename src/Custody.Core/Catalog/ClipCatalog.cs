@@ -121,6 +121,15 @@ public sealed class ClipCatalog
         return command.ExecuteScalar() as string;
     });
 
+    /// <summary>The clerk's review of a resumed clip's spoken explanation: heard or not, and by whom; null before review.</summary>
+    public (bool Heard, string Reviewer)? SpeechReview(Sha256Digest sha256) => _ledger.Query(statements =>
+    {
+        var command = statements("SELECT heard, reviewer FROM speech_review WHERE sha256 = $sha", ["$sha"]);
+        command.Parameters[0].Value = sha256.ToHex();
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? (reader.GetInt64(0) != 0, reader.GetString(1)) : ((bool, string)?)null;
+    });
+
     /// <summary>Written explanations attached for an interruption resumed by this clip.</summary>
     public IReadOnlyList<WrittenExplanationPayload> WrittenExplanations(Sha256Digest resumed) => _ledger.Query(statements =>
     {

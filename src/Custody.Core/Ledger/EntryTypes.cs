@@ -21,6 +21,9 @@ public static class EntryTypes
     /// <summary>The opening seconds of a resumed clip were measured for speech (R3: explanation by voice on resuming).</summary>
     public const string SpeechAnalysed = "SpeechAnalysed";
 
+    /// <summary>A clerk listened to the opening of a resumed clip and confirmed (or rejected) the spoken explanation.</summary>
+    public const string SpeechReviewed = "SpeechReviewed";
+
     /// <summary>A signed written explanation of an interruption was attached (R3, 001 §20, 002 §11, 004 §17).</summary>
     public const string WrittenExplanationAttached = "WrittenExplanationAttached";
 

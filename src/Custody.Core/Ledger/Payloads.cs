@@ -126,6 +126,17 @@ public sealed record SpeechAnalysedPayload
     public int Windows { get; init; }
 }
 
+/// <summary>Payload of SpeechReviewed: the clerk's word on the detector's verdict.</summary>
+public sealed record SpeechReviewedPayload
+{
+    public required string Sha256 { get; init; }
+
+    /// <summary>True when the clerk heard the officer explain the interruption.</summary>
+    public required bool Heard { get; init; }
+
+    public string? Note { get; init; }
+}
+
 /// <summary>Payload of WrittenExplanationAttached (R3): why recording stopped, signed by the officers.</summary>
 public sealed record WrittenExplanationPayload
 {

@@ -80,4 +80,24 @@ public sealed class CaseTests : IDisposable
         entry.GetProperty("documentSha256").GetString().Should().Be(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(document))));
         _scenario.Custody("verify", "--objects").ExitCode.Should().Be(0);
     }
+
+    [Fact]
+    public void ReviewSpeech_ClerkHeardTheExplanation_MarksTheInterruptionExplained()
+    {
+        var clips = _scenario.Dock("clip:3", "gap:300", "speech:10:xian4 zai4 ji4 xu4 lu4 xiang4, gang1 cai2 mei2 dian4 le5");
+        _scenario.Drain().ExitCode.Should().Be(0);
+        var gap = _scenario.Interruptions().Single();
+        gap.GetProperty("spokenExplanation").GetString().Should().Be("detected");
+        gap.GetProperty("explained").GetBoolean().Should().BeFalse("the detector's verdict waits for a clerk");
+
+        var notAnalysed = _scenario.Custody("case", "review-speech", "--resumed", Scenario.Sha(clips[0]), "--heard", "yes", "--by", "clerk01");
+        notAnalysed.ExitCode.Should().Be(1);
+        notAnalysed.Error.Should().Contain("has not been analysed for speech");
+
+        _scenario.Custody("case", "review-speech", "--resumed", Scenario.Sha(clips[1]), "--heard", "yes", "--by", "clerk01").ExitCode.Should().Be(0);
+
+        gap = _scenario.Interruptions().Single();
+        gap.GetProperty("explained").GetBoolean().Should().BeTrue();
+        gap.GetProperty("spokenReviewedBy").GetString().Should().Be("user:clerk01");
+    }
 }
