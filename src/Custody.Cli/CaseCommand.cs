@@ -16,8 +16,8 @@ internal static class CaseCommand
     {
         var verb = args.FirstOrDefault() ?? throw new UsageException("case needs a verb: register, action, link, unlink, explain, review-speech.");
         var arguments = Arguments.Parse(args[1..],
-            ["data", "number", "cause", "party", "type", "officer", "place", "start", "end", "clip", "by", "reason", "resumed", "previous", "category", "text", "signed-by", "document", "heard"],
-            []);
+            ["data", "number", "cause", "party", "type", "officer", "place", "start", "end", "clip", "by", "reason", "resumed", "previous", "category", "text", "signed-by", "document", "heard", "at", "index", "opinion"],
+            ["emergency"]);
         using var vault = Output.OpenVault(arguments);
         using var services = new ServiceCollection().AddCustody(vault).BuildServiceProvider();
         var sender = services.GetRequiredService<ISender>();
@@ -28,7 +28,11 @@ internal static class CaseCommand
             {
                 "register" => await sender.Send(new RegisterCase(arguments.Required("number"), arguments.Required("cause"), arguments.Values("party"), by, arguments.Value("reason") ?? "case registered")),
                 "action" => await sender.Send(new RecordAction(arguments.Required("number"), arguments.Required("type"), arguments.Values("officer"), arguments.Value("place"),
-                    Time(arguments.Required("start"), "start"), Time(arguments.Required("end"), "end"), by, arguments.Value("reason") ?? "enforcement action recorded")),
+                    Time(arguments.Required("start"), "start"), Time(arguments.Required("end"), "end"), by, arguments.Value("reason") ?? "enforcement action recorded", arguments.Has("emergency"))),
+                "end" => await sender.Send(new Policy.EndMatter(arguments.Required("number"), Time(arguments.Required("at"), "at"), by)),
+                "archive" => await sender.Send(new Policy.ArchiveCase(arguments.Required("number"), Time(arguments.Required("at"), "at"), by)),
+                "approve-action" => await sender.Send(new Policy.ApproveAction(arguments.Required("number"), arguments.Long("index") ?? throw new UsageException("--index is required."),
+                    arguments.Value("opinion"), arguments.Value("at") is { } approvedAt ? Time(approvedAt, "at") : NodaTime.SystemClock.Instance.GetCurrentInstant(), by)),
                 "link" or "unlink" => await sender.Send(new LinkClip(Digest(arguments.Required("clip"), "clip"), arguments.Required("number"), verb == "link", by, arguments.Value("reason") ?? string.Empty)),
                 "explain" => await ExplainAsync(sender, arguments, by),
                 "review-speech" => await sender.Send(new ReviewSpeech(Digest(arguments.Required("resumed"), "resumed"),

@@ -18,6 +18,9 @@ try
         "clips" => ClipsCommand.Run(rest),
         "interruptions" => InterruptionsCommand.Run(rest),
         "case" => await CaseCommand.RunAsync(rest),
+        "deadlines" => DeadlinesCommand.Run(rest, statistics: false),
+        "stats" => DeadlinesCommand.Run(rest, statistics: true),
+        "policy" or "declare-return" or "workrecord" or "retention" => await PolicyCommand.RunAsync(verb, rest),
         "rebuild-catalog" => RebuildCatalogCommand.Run(rest),
         null or "help" or "--help" or "-h" => Usage(Console.Out, 0),
         _ => throw new UsageException($"Unknown command '{verb}'."),
@@ -50,6 +53,16 @@ static int Usage(TextWriter writer, int code)
           custody case explain --data DIR --resumed SHA256 [--previous SHA256] --category C --text TEXT
                                --signed-by ID --signed-by ID [--document FILE] --by USER
           custody case review-speech --data DIR --resumed SHA256 --heard yes|no [--reason TEXT] --by USER
+          custody case end|archive --data DIR --number N --at TIME --by USER
+          custody case approve-action --data DIR --number N --index ACTION-ENTRY [--opinion TEXT] [--at TIME] --by USER
+          custody policy show|set --data DIR [--profile ID --reason TEXT --by USER]
+          custody declare-return --data DIR --officer ID --reason TEXT --from TIME --return TIME --by USER
+          custody workrecord file --data DIR --officer ID --reason TEXT --basis TEXT [--at TIME] --by USER
+          custody workrecord review --data DIR --index N [--opinion TEXT] --by USER
+          custody deadlines --data DIR [--at TIME] [--json]
+          custody stats --data DIR [--at TIME] [--json]
+          custody retention --data DIR [--json]
+          custody retention record --data DIR --kind trigger|legal-hold|evidence --subject case:N|clip:SHA [--trigger T] --by USER
           custody key --data DIR
           custody rebuild-catalog --data DIR
         """);

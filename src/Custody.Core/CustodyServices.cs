@@ -18,6 +18,14 @@ public static class CustodyServices
         services.AddTransient<IRequestHandler<Cases.LinkClip, long>, Cases.CaseCommandHandlers>();
         services.AddTransient<IRequestHandler<Cases.AttachWrittenExplanation, long>, Cases.CaseCommandHandlers>();
         services.AddTransient<IRequestHandler<Cases.ReviewSpeech, long>, Cases.CaseCommandHandlers>();
+        services.AddTransient<IRequestHandler<Policy.SelectPolicy, long>, Policy.PolicyCommandHandlers>();
+        services.AddTransient<IRequestHandler<Policy.DeclareRemoteEnforcement, long>, Policy.PolicyCommandHandlers>();
+        services.AddTransient<IRequestHandler<Policy.EndMatter, long>, Policy.PolicyCommandHandlers>();
+        services.AddTransient<IRequestHandler<Policy.ArchiveCase, long>, Policy.PolicyCommandHandlers>();
+        services.AddTransient<IRequestHandler<Policy.ApproveAction, long>, Policy.PolicyCommandHandlers>();
+        services.AddTransient<IRequestHandler<Policy.FileWorkRecord, long>, Policy.PolicyCommandHandlers>();
+        services.AddTransient<IRequestHandler<Policy.ReviewWorkRecord, long>, Policy.PolicyCommandHandlers>();
+        services.AddTransient<IRequestHandler<Policy.RecordRetentionFact, long>, Policy.PolicyCommandHandlers>();
         services.AddValidatorsFromAssembly(typeof(CustodyServices).Assembly, includeInternalTypes: true);
         return services;
     }

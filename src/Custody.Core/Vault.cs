@@ -34,8 +34,12 @@ public sealed record VaultOptions
             Station = Environment.GetEnvironmentVariable("EVIDENCEVAULT_STATION") is { Length: > 0 } station ? station : defaults.Station,
             Origin = Environment.GetEnvironmentVariable("EVIDENCEVAULT_ORIGIN") is { Length: > 0 } origin ? origin : null,
             SigningKeySeed = Environment.GetEnvironmentVariable("EVIDENCEVAULT_SIGNING_KEY") is { Length: > 0 } seed ? seed : null,
+            PolicyProfile = Environment.GetEnvironmentVariable("EVIDENCEVAULT_POLICY") is { Length: > 0 } policy ? policy : null,
         };
     }
+
+    /// <summary>The policy profile chosen at set-up (one of the five agencies'), or none until a person chooses one.</summary>
+    public string? PolicyProfile { get; init; }
 
     /// <summary>A checkpoint is signed after every ingest batch and at least every this many entries. Default 1,000.</summary>
     public int CheckpointEvery { get; init; } = 1000;
@@ -66,6 +70,7 @@ public sealed class Vault : IDisposable
         Objects = new FileSystemObjectStore(Path.Combine(dataDirectory, "objects"));
         Clips = new ClipCatalog(Ledger);
         Work = new Work.WorkQueue(Ledger, clock);
+        Policy = new Policy.PolicyState(Ledger);
     }
 
     public string DataDirectory { get; }
@@ -75,6 +80,9 @@ public sealed class Vault : IDisposable
     public SqliteLedger Ledger { get; }
 
     public FileSystemObjectStore Objects { get; }
+
+    /// <summary>The active policy profile and the facts its deadlines count from.</summary>
+    public Policy.PolicyState Policy { get; }
 
     /// <summary>The durable queue of worker jobs (probe, speech analysis).</summary>
     public Work.WorkQueue Work { get; }
@@ -170,7 +178,14 @@ public sealed class Vault : IDisposable
         var vault = new Vault(full, Connect(Path.Combine(full, CatalogFile)), clock, options) { _signingKey = key };
         Hosting.FaultPoints.Reach("catalog-created");
         var payload = new VaultCreatedPayload(origin, key.Verifier.ToString(), options.Station);
-        vault.Ledger.Append([new NewEntry(EntryTypes.VaultCreated, "station:" + options.Station, [Subjects.Vault], "vault set up", PayloadJson.Serialize(payload))]);
+        List<NewEntry> setUp = [new NewEntry(EntryTypes.VaultCreated, "station:" + options.Station, [Subjects.Vault], "vault set up", PayloadJson.Serialize(payload))];
+        if (options.PolicyProfile is { } profile)
+        {
+            _ = Custody.Policy.PolicyProfile.Load(profile);
+            setUp.Add(new NewEntry(EntryTypes.PolicySelected, "station:" + options.Station, [Subjects.Vault], "policy profile chosen at set-up", PayloadJson.Serialize(new PolicySelectedPayload(profile, null))));
+        }
+
+        vault.Ledger.Append(setUp);
         vault.CheckpointAsync().GetAwaiter().GetResult();
         return vault;
     }

@@ -11,11 +11,11 @@ namespace EvidenceVault.Custody.Tests;
 /// <summary>A real embedded vault in a fresh temporary folder (real SQLite file, real fsync paths), removed afterwards.</summary>
 public sealed class TestVault : IDisposable
 {
-    public TestVault()
+    public TestVault(string? policyProfile = null)
     {
         Directory = Path.Combine(Path.GetTempPath(), "ev-test-" + Guid.NewGuid().ToString("N"));
         Clock = new FakeClock(Instant.FromUtc(2026, 11, 23, 2, 0), Duration.FromMilliseconds(5));
-        Vault = Vault.Create(Directory, Clock, new VaultOptions { Station = "dock-01", Origin = "evidencevault.test/vault" });
+        Vault = Vault.Create(Directory, Clock, new VaultOptions { Station = "dock-01", Origin = "evidencevault.test/vault", PolicyProfile = policyProfile });
     }
 
     public string Directory { get; }

@@ -11,7 +11,8 @@ namespace EvidenceVault.Custody.Cases;
 public sealed record RegisterCase(string CaseNumber, string Cause, IReadOnlyList<string> Parties, string By, string Reason) : IRequest<long>;
 
 /// <summary>Record an enforcement action of a case (R12); clips of its officers recorded during it are linked automatically.</summary>
-public sealed record RecordAction(string CaseNumber, string ActionType, IReadOnlyList<string> Officers, string? Place, Instant Start, Instant End, string By, string Reason) : IRequest<long>;
+/// <param name="Emergency">R16 (003 §8, 004 §9): started before approval; approval is due within the profile's hours.</param>
+public sealed record RecordAction(string CaseNumber, string ActionType, IReadOnlyList<string> Officers, string? Place, Instant Start, Instant End, string By, string Reason, bool Emergency = false) : IRequest<long>;
 
 /// <summary>A clerk links (or unlinks) a clip to a case by hand, with a reason.</summary>
 public sealed record LinkClip(Sha256Digest Clip, string CaseNumber, bool Link, string By, string Reason) : IRequest<long>;
@@ -125,6 +126,7 @@ internal sealed class CaseCommandHandlers(Vault vault) :
             Place = request.Place,
             Start = InstantPattern.ExtendedIso.Format(request.Start),
             End = InstantPattern.ExtendedIso.Format(request.End),
+            Emergency = request.Emergency,
         };
         var index = await AppendAsync(EntryTypes.ActionRecorded, request.By, [Subjects.Case(request.CaseNumber)], request.Reason, payload, cancellationToken).ConfigureAwait(false);
         await CaseLinks.AutoLinkAsync(vault, cancellationToken).ConfigureAwait(false);

@@ -11,7 +11,7 @@ namespace EvidenceVault.Custody.Catalog;
 /// </summary>
 internal static class CatalogProjection
 {
-    public static readonly string[] DerivedTables = ["clip", "clip_custody", "clip_probe", "clip_speech", "speech_review", "written_explanation", "case_file", "case_action", "clip_link"];
+    public static readonly string[] DerivedTables = ["clip", "clip_custody", "clip_probe", "clip_speech", "speech_review", "written_explanation", "case_file", "case_action", "clip_link", "policy_selection", "declaration", "case_status", "action_approval", "work_record", "retention_fact"];
 
     /// <summary>Gives a prepared statement for the SQL with the named parameters, bound to the current transaction.</summary>
     public delegate SqliteCommand Statements(string sql, string[] parameters);
@@ -57,6 +57,38 @@ internal static class CatalogProjection
                 var link = PayloadJson.Deserialize<ClipLinkPayload>(entry.Payload);
                 Run(statements("INSERT OR REPLACE INTO clip_link(sha256, case_number, action_idx, idx) VALUES ($sha, $n, $a, $idx)", ["$sha", "$n", "$a", "$idx"]),
                     link.Sha256, link.CaseNumber, link.ActionIndex, entry.Index);
+                break;
+            case EntryTypes.PolicySelected:
+                Run(statements("INSERT INTO policy_selection(idx, profile_id) VALUES ($idx, $p)", ["$idx", "$p"]), entry.Index, PayloadJson.Deserialize<PolicySelectedPayload>(entry.Payload).ProfileId);
+                break;
+            case EntryTypes.RemoteEnforcementDeclared:
+                var declared = PayloadJson.Deserialize<RemoteEnforcementDeclaredPayload>(entry.Payload);
+                Run(statements("INSERT INTO declaration(idx, officer_id, from_utc, return_utc, facts) VALUES ($idx, $o, $f, $r, $facts)", ["$idx", "$o", "$f", "$r", "$facts"]),
+                    entry.Index, declared.OfficerId, declared.From, declared.ReturnedAt, entry.PayloadText);
+                break;
+            case EntryTypes.MatterEnded:
+                var ended = PayloadJson.Deserialize<MatterEndedPayload>(entry.Payload);
+                Run(statements("INSERT INTO case_status(case_number, ended_utc) VALUES ($n, $e) ON CONFLICT(case_number) DO UPDATE SET ended_utc = $e", ["$n", "$e"]), ended.CaseNumber, ended.EndedAt);
+                break;
+            case EntryTypes.CaseArchived:
+                var archived = PayloadJson.Deserialize<CaseArchivedPayload>(entry.Payload);
+                Run(statements("INSERT INTO case_status(case_number, archived_utc) VALUES ($n, $a) ON CONFLICT(case_number) DO UPDATE SET archived_utc = $a", ["$n", "$a"]), archived.CaseNumber, archived.ArchivedAt);
+                break;
+            case EntryTypes.ActionApproved:
+                var approved = PayloadJson.Deserialize<ActionApprovedPayload>(entry.Payload);
+                Run(statements("INSERT OR REPLACE INTO action_approval(action_idx, idx, approved_utc) VALUES ($a, $idx, $t)", ["$a", "$idx", "$t"]), approved.ActionIndex, entry.Index, approved.ApprovedAt);
+                break;
+            case EntryTypes.WorkRecordFiled:
+                var filed = PayloadJson.Deserialize<WorkRecordFiledPayload>(entry.Payload);
+                Run(statements("INSERT INTO work_record(idx, officer_id, filed_utc, facts) VALUES ($idx, $o, $t, $facts)", ["$idx", "$o", "$t", "$facts"]), entry.Index, filed.OfficerId, filed.At, entry.PayloadText);
+                break;
+            case EntryTypes.WorkRecordReviewed:
+                var reviewed = PayloadJson.Deserialize<WorkRecordReviewedPayload>(entry.Payload);
+                Run(statements("UPDATE work_record SET reviewed_idx = $idx WHERE idx = $r", ["$idx", "$r"]), entry.Index, reviewed.RecordIndex);
+                break;
+            case EntryTypes.RetentionFactRecorded:
+                var fact = PayloadJson.Deserialize<RetentionFactPayload>(entry.Payload);
+                Run(statements("INSERT INTO retention_fact(idx, kind, subject, facts) VALUES ($idx, $k, $s, $facts)", ["$idx", "$k", "$s", "$facts"]), entry.Index, fact.Kind, fact.Subject, entry.PayloadText);
                 break;
             case EntryTypes.ClipUnlinked:
                 var unlink = PayloadJson.Deserialize<ClipLinkPayload>(entry.Payload);
@@ -107,12 +139,12 @@ internal static class CatalogProjection
         Run(upsert, clip.Sha256, clip.Size, entry.Index, (entry.Time - NodaTime.NodaConstants.UnixEpoch).ToInt64Nanoseconds());
 
         var insert = statements("""
-            INSERT INTO clip_custody(idx, sha256, file_name, device_serial, officer_id, station, flags, size_on_camera, recorded_start, important, ingested_ns)
-            VALUES ($idx, $sha, $name, $device, $officer, $station, $flags, $listed, $start, $important, $ns)
-            """, ["$idx", "$sha", "$name", "$device", "$officer", "$station", "$flags", "$listed", "$start", "$important", "$ns"]);
+            INSERT INTO clip_custody(idx, sha256, file_name, device_serial, officer_id, station, flags, size_on_camera, recorded_start, important, ingested_ns, unit_id)
+            VALUES ($idx, $sha, $name, $device, $officer, $station, $flags, $listed, $start, $important, $ns, $unit)
+            """, ["$idx", "$sha", "$name", "$device", "$officer", "$station", "$flags", "$listed", "$start", "$important", "$ns", "$unit"]);
         var facts = clip.Clip;
         Run(insert, entry.Index, clip.Sha256, facts.FileName, facts.DeviceSerial, facts.OfficerId, clip.Station, JsonSerializer.Serialize(facts.Flags),
-            facts.SizeOnCamera, facts.RecordedStart, facts.Important ? 1 : 0, (entry.Time - NodaTime.NodaConstants.UnixEpoch).ToInt64Nanoseconds());
+            facts.SizeOnCamera, facts.RecordedStart, facts.Important ? 1 : 0, (entry.Time - NodaTime.NodaConstants.UnixEpoch).ToInt64Nanoseconds(), facts.UnitId);
     }
 
     private static void Run(SqliteCommand command, params object?[] values)

@@ -118,10 +118,21 @@ internal static class CatalogSchema
             UNIQUE(kind, subject));
         CREATE INDEX work_item_ready ON work_item(state, not_before_ns);
         """,
+
+        // 4: what the deadline monitor, statistics and retention read (derived from the ledger).
+        """
+        ALTER TABLE clip_custody ADD COLUMN unit_id TEXT;
+        CREATE TABLE policy_selection(idx INTEGER PRIMARY KEY, profile_id TEXT NOT NULL);
+        CREATE TABLE declaration(idx INTEGER PRIMARY KEY, officer_id TEXT NOT NULL, from_utc TEXT NOT NULL, return_utc TEXT NOT NULL, facts TEXT NOT NULL);
+        CREATE TABLE case_status(case_number TEXT PRIMARY KEY, ended_utc TEXT, archived_utc TEXT) WITHOUT ROWID;
+        CREATE TABLE action_approval(action_idx INTEGER PRIMARY KEY, idx INTEGER NOT NULL, approved_utc TEXT NOT NULL);
+        CREATE TABLE work_record(idx INTEGER PRIMARY KEY, officer_id TEXT NOT NULL, filed_utc TEXT NOT NULL, reviewed_idx INTEGER, facts TEXT NOT NULL);
+        CREATE TABLE retention_fact(idx INTEGER PRIMARY KEY, kind TEXT NOT NULL, subject TEXT NOT NULL, facts TEXT NOT NULL);
+        """,
     ];
 
     /// <summary>Migrations after which the derived tables must be rebuilt from the ledger.</summary>
-    public static readonly int[] RebuildAfter = [2, 3];
+    public static readonly int[] RebuildAfter = [2, 3, 4];
 
     public static int CurrentVersion => Migrations.Length;
 

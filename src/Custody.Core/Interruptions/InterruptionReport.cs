@@ -14,26 +14,35 @@ public sealed record InterruptionRow(Gap Gap, string Spoken, string Written, str
 
 public static class InterruptionReport
 {
-    public static IReadOnlyList<InterruptionRow> Build(Vault vault, InterruptionPolicy policy) =>
-        InterruptionAnalysis.Find(vault.Clips.Timings(), policy, vault.Clips.Actions())
-            .Select(gap => Describe(vault, policy, gap))
-            .ToList();
-
-    private static InterruptionRow Describe(Vault vault, InterruptionPolicy policy, Gap gap)
+    /// <summary>Every gap with its explanation state; explanation facts are read once in bulk (a scan may cover a million clips).</summary>
+    public static IReadOnlyList<InterruptionRow> Build(Vault vault, InterruptionPolicy policy)
     {
-        var speechJson = vault.Clips.FactsOf("clip_speech", gap.Resumed);
-        var speech = speechJson is null ? null : System.Text.Json.JsonSerializer.Deserialize<SpeechAnalysedPayload>(speechJson, PayloadJson.Options);
-        var spoken = speech switch
+        var gaps = InterruptionAnalysis.Find(vault.Clips.Timings(), policy, vault.Clips.Actions());
+        if (gaps.Count == 0)
         {
-            null => "not-analysed",
-            { Verdict: "detected" } => "detected",
-            _ => "not-detected",
-        };
+            return [];
+        }
 
-        // R3 (001 §20): a written explanation counts once signed by the required number of distinct officers.
-        var written = vault.Clips.WrittenExplanations(gap.Resumed)
-            .Any(w => w.SignedBy.Distinct(StringComparer.Ordinal).Count() >= policy.WrittenSignatures) ? "present" : "absent";
-        var caseNumber = gap.CaseNumber ?? vault.Clips.CasesOf(gap.Resumed).FirstOrDefault();
-        return new InterruptionRow(gap, spoken, written, caseNumber, speech, vault.Clips.SpeechReview(gap.Resumed));
+        var speech = vault.Policy.Rows("SELECT sha256, facts FROM clip_speech", r => (r.GetString(0), r.GetString(1))).ToDictionary(x => x.Item1, x => x.Item2, StringComparer.Ordinal);
+        var reviews = vault.Policy.Rows("SELECT sha256, heard, reviewer FROM speech_review", r => (r.GetString(0), r.GetInt64(1) != 0, r.GetString(2))).ToDictionary(x => x.Item1, x => (x.Item2, x.Item3), StringComparer.Ordinal);
+        var written = vault.Policy.Rows("SELECT resumed_sha256, facts FROM written_explanation", r => (r.GetString(0), r.GetString(1))).ToLookup(x => x.Item1, x => x.Item2, StringComparer.Ordinal);
+        var links = vault.Policy.Links();
+        return gaps.Select(gap =>
+        {
+            var resumed = gap.Resumed.ToHex();
+            var facts = speech.TryGetValue(resumed, out var json) ? System.Text.Json.JsonSerializer.Deserialize<SpeechAnalysedPayload>(json, PayloadJson.Options) : null;
+            var spoken = facts switch
+            {
+                null => "not-analysed",
+                { Verdict: "detected" } => "detected",
+                _ => "not-detected",
+            };
+
+            // R3 (001 §20): a written explanation counts once signed by the required number of distinct officers.
+            var present = written[resumed].Select(w => System.Text.Json.JsonSerializer.Deserialize<WrittenExplanationPayload>(w, PayloadJson.Options)!)
+                .Any(w => w.SignedBy.Distinct(StringComparer.Ordinal).Count() >= policy.WrittenSignatures);
+            return new InterruptionRow(gap, spoken, present ? "present" : "absent", gap.CaseNumber ?? links[resumed].FirstOrDefault(), facts,
+                reviews.TryGetValue(resumed, out var review) ? review : null);
+        }).ToList();
     }
 }

@@ -35,6 +35,31 @@ public static class EntryTypes
     public const string ClipLinked = "ClipLinked";
 
     public const string ClipUnlinked = "ClipUnlinked";
+
+    /// <summary>The vault's active policy profile was chosen (at set-up, or changed later by a person).</summary>
+    public const string PolicySelected = "PolicySelected";
+
+    /// <summary>R1 exception: continuous or remote enforcement; uploads are due 24 h after the officer returns (001 §21, 002 §13).</summary>
+    public const string RemoteEnforcementDeclared = "RemoteEnforcementDeclared";
+
+    /// <summary>R2: the matter of a case ended; its file is due in the archive within the profile's period.</summary>
+    public const string MatterEnded = "MatterEnded";
+
+    public const string CaseArchived = "CaseArchived";
+
+    /// <summary>R16: an action started before approval (emergency) was approved.</summary>
+    public const string ActionApproved = "ActionApproved";
+
+    /// <summary>R11: why an action was not recorded (000 §9, 002 §8).</summary>
+    public const string WorkRecordFiled = "WorkRecordFiled";
+
+    public const string WorkRecordReviewed = "WorkRecordReviewed";
+
+    /// <summary>R6: a long-term retention trigger, a legal hold, or use as evidence was recorded for a case or clip.</summary>
+    public const string RetentionFactRecorded = "RetentionFactRecorded";
+
+    /// <summary>R6: a clip's retention was extended (never shortened) because of a retention fact.</summary>
+    public const string RetentionExtended = "RetentionExtended";
 }
 
 /// <summary>Subject names: a kind prefix and the identifier.</summary>

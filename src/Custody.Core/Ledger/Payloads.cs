@@ -181,6 +181,9 @@ public sealed record ActionRecordedPayload
     public required string Start { get; init; }
 
     public required string End { get; init; }
+
+    /// <summary>R16: started before approval because of an emergency; approval due within the profile's hours.</summary>
+    public bool Emergency { get; init; }
 }
 
 /// <summary>Payload of ClipLinked and ClipUnlinked.</summary>
@@ -195,6 +198,28 @@ public sealed record ClipLinkPayload
 
     public bool Automatic { get; init; }
 }
+
+public sealed record PolicySelectedPayload(string ProfileId, string? PreviousProfileId);
+
+/// <summary>R1 exception (001 §21, 002 §13): who was away, why, and when they returned to the agency.</summary>
+public sealed record RemoteEnforcementDeclaredPayload(string OfficerId, string Reason, string From, string ReturnedAt);
+
+public sealed record MatterEndedPayload(string CaseNumber, string EndedAt);
+
+public sealed record CaseArchivedPayload(string CaseNumber, string ArchivedAt);
+
+public sealed record ActionApprovedPayload(string CaseNumber, long ActionIndex, string ApprovedAt, string? Opinion);
+
+/// <summary>R11: an action that was not recorded, why, and on what basis.</summary>
+public sealed record WorkRecordFiledPayload(string OfficerId, string Reason, string Basis, string At);
+
+public sealed record WorkRecordReviewedPayload(long RecordIndex, string Opinion);
+
+/// <summary>R6: kind is trigger (with the trigger name), legal-hold, or evidence; subject is case:N or clip:SHA.</summary>
+public sealed record RetentionFactPayload(string Kind, string Subject, string? Trigger, string? Note);
+
+/// <summary>R6: the retention class a clip moved to; From is what it was.</summary>
+public sealed record RetentionExtendedPayload(string Sha256, string From, string To, string Because);
 
 /// <summary>The one JSON shape of payloads: camelCase, compact, nulls omitted.</summary>
 public static class PayloadJson

@@ -33,6 +33,11 @@ public sealed class JobRunner(Vault vault, string workerId, InterruptionPolicy p
         })
         .Build();
 
+    /// <summary>How often the service runs the deadline monitor while idle. Default 15 minutes.</summary>
+    public static readonly TimeSpan DeadlineScanInterval = TimeSpan.FromMinutes(15);
+
+    private DateTimeOffset _nextScan = DateTimeOffset.MinValue;
+
     public int Done { get; private set; }
 
     public int Parked { get; private set; }
@@ -50,6 +55,11 @@ public sealed class JobRunner(Vault vault, string workerId, InterruptionPolicy p
                 if (drain && next is null)
                 {
                     return;
+                }
+
+                if (!drain)
+                {
+                    ScanDeadlines();
                 }
 
                 var wait = next is { } n && n < Duration.FromSeconds(1) ? n.ToTimeSpan() : TimeSpan.FromSeconds(1);
@@ -76,6 +86,25 @@ public sealed class JobRunner(Vault vault, string workerId, InterruptionPolicy p
                 }
             }
         }
+    }
+
+    /// <summary>The scheduled deadline monitor: findings go to the log (and custody deadlines shows them on demand).</summary>
+    private void ScanDeadlines()
+    {
+        var now = SystemClock.Instance.GetCurrentInstant().ToDateTimeOffset();
+        if (now < _nextScan || vault.Policy.ActiveProfileId() is null)
+        {
+            return;
+        }
+
+        _nextScan = now + DeadlineScanInterval;
+        var report = Custody.Deadlines.DeadlineMonitor.Scan(vault, SystemClock.Instance.GetCurrentInstant(), Custody.Policy.WorkingCalendar.Default);
+        foreach (var finding in report.Findings)
+        {
+            Log.Warning("{Rule} {Subject}: {Message} [{Article}] due {DueAt}, late by {LateBy}", finding.Rule, finding.Subject, finding.Message, finding.Article, finding.DueAt, finding.LateBy);
+        }
+
+        Log.Information("Deadline monitor ({Profile}): {Findings} findings", report.ProfileId, report.Findings.Count);
     }
 
     private Task HandleAsync(WorkItem item, CancellationToken cancellationToken) => item.Kind switch

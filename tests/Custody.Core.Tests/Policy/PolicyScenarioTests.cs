@@ -1,0 +1,221 @@
+using EvidenceVault.Custody.Cases;
+using EvidenceVault.Custody.Commands;
+using EvidenceVault.Custody.Deadlines;
+using EvidenceVault.Custody.Ledger;
+using EvidenceVault.Custody.Policy;
+using Microsoft.Extensions.DependencyInjection;
+using NodaTime;
+using NodaTime.Text;
+
+namespace EvidenceVault.Custody.Tests.Policy;
+
+/// <summary>One scenario per agency, exercising what is distinctive in its profile, on a FakeClock.</summary>
+public sealed class PolicyScenarioTests : IDisposable
+{
+    private static readonly DateTimeZone China = DateTimeZoneProviders.Tzdb["Asia/Shanghai"];
+    private TestVault? _vault;
+
+    public void Dispose() => _vault?.Dispose();
+
+    private TestVault Vault(string profile)
+    {
+        _vault = new TestVault(profile);
+        return _vault;
+    }
+
+    private static Instant Beijing(int month, int day, int hour, int minute = 0, int year = 2026) =>
+        new LocalDateTime(year, month, day, hour, minute).InZoneStrictly(China).ToInstant();
+
+    /// <summary>A clip recorded at <paramref name="start"/> for <paramref name="seconds"/>, docked at <paramref name="docked"/>, probed.</summary>
+    private static async Task<Sha256Digest> Clip(TestVault vault, Instant start, int seconds, Instant docked, string officer = "123456", string device = "A1B2C3D")
+    {
+        vault.Clock.Reset(docked);
+        var sha = Sha256Digest.Of(System.Text.Encoding.UTF8.GetBytes($"{device}{start}{seconds}"));
+        var facts = new ClipFacts { FileName = $"{device}_{officer}_{start.ToUnixTimeSeconds()}.MP4", DeviceSerial = device, OfficerId = officer, UnitId = "unit-1", RecordedStart = InstantPattern.ExtendedIso.Format(start) };
+        await vault.Vault.RecordAsync(
+        [
+            new NewEntry(EntryTypes.ClipIngested, "device:" + device, [Subjects.Clip(sha)], "test", PayloadJson.Serialize(new ClipIngestedPayload { Sha256 = sha.ToHex(), Size = 1, Clip = facts })),
+            new NewEntry(EntryTypes.ClipProbed, "worker:test", [Subjects.Clip(sha)], "test", PayloadJson.Serialize(new ClipProbedPayload { Sha256 = sha.ToHex(), DurationSeconds = seconds })),
+        ]);
+        return sha;
+    }
+
+    private static Task<long> Send(TestVault vault, IRequest<long> command)
+    {
+        var services = new ServiceCollection().AddCustody(vault.Vault).BuildServiceProvider();
+        return services.GetRequiredService<ISender>().Send(command);
+    }
+
+    private static IReadOnlyList<Finding> Scan(TestVault vault, Instant at) => DeadlineMonitor.Scan(vault.Vault, at, WorkingCalendar.Default).Findings;
+
+    [Fact]
+    public async Task CivilAirDefence_UploadAfter24Hours_IsLateByTheExcessUnder000Article19()
+    {
+        var vault = Vault("changzhi-civil-air-defence");
+        var late = await Clip(vault, Beijing(11, 20, 9), 600, Beijing(11, 21, 15, 10)); // ended 09:10, docked 30 h later
+        await Clip(vault, Beijing(11, 21, 9), 600, Beijing(11, 21, 18));
+
+        var findings = Scan(vault, Beijing(11, 21, 20));
+
+        var finding = findings.Should().ContainSingle(f => f.Rule == "R1").Subject;
+        finding.Article.Should().Be("000 §19");
+        finding.Subject.Should().Be("clip:" + late.ToHex());
+        finding.DueAt.Should().Be(Beijing(11, 21, 9, 10));
+        finding.LateBy.Should().Be(Duration.FromHours(6));
+        DeadlineMonitor.Scan(vault.Vault, Beijing(11, 21, 20), WorkingCalendar.Default).Statistics
+            .Single(s => s.Kind == "officer").Should().Be(new Statistic("officer", "123456", 2, 1, 1, 0, 0));
+    }
+
+    [Fact]
+    public async Task HebeiStreetOffice_DeclaredReturn_MovesTheUploadDeadlineTo24HoursAfterReturn()
+    {
+        var vault = Vault("hebei-street-office");
+        // Three days on a river patrol; back on Sunday evening, docked on Monday.
+        await Send(vault, new DeclareRemoteEnforcement("123456", "river patrol, no dock on board", Beijing(11, 20, 6), Beijing(11, 22, 20), "squad-leader"));
+        await Clip(vault, Beijing(11, 20, 9), 600, Beijing(11, 23, 10));
+
+        Scan(vault, Beijing(11, 23, 12)).Where(f => f.Rule == "R1").Should().BeEmpty("001 §21: 24 h after the officer returns");
+    }
+
+    [Fact]
+    public async Task HebeiStreetOffice_WrittenExplanationWithOneSignature_IsStillMissingAfterTheDeadline()
+    {
+        var vault = Vault("hebei-street-office");
+        var before = await Clip(vault, Beijing(11, 20, 9), 300, Beijing(11, 20, 18));
+        var resumed = await Clip(vault, Beijing(11, 20, 9, 15), 300, Beijing(11, 20, 18));
+        await Send(vault, new AttachWrittenExplanation(resumed, before, "low-battery", "电池耗尽", ["123456"], null, "123456"));
+
+        var findings = Scan(vault, Beijing(11, 22, 9));
+
+        var r3 = findings.Should().ContainSingle(f => f.Rule == "R3").Subject;
+        r3.Subject.Should().Be("clip:" + resumed.ToHex());
+        r3.Article.Should().Contain("001 §20");
+
+        await Send(vault, new AttachWrittenExplanation(resumed, before, "low-battery", "电池耗尽", ["123456", "234567"], null, "123456"));
+        Scan(vault, Beijing(11, 22, 9)).Should().NotContain(f => f.Rule == "R3", "two officers signed (001 §20)");
+    }
+
+    [Fact]
+    public async Task Jiaozuo_ArchiveDeadline_Counts30WorkingDaysAcrossTheSpringFestival()
+    {
+        var vault = Vault("jiaozuo-emergency");
+        await Send(vault, new RegisterCase("焦应急罚〔2026〕3号", "未按规定开展安全培训", [], "clerk", "test"));
+        await Send(vault, new EndMatter("焦应急罚〔2026〕3号", Beijing(2, 10, 16), "clerk"));
+
+        var nearly = Scan(vault, Beijing(3, 30, 23)).Single(f => f.Rule == "R2");
+        nearly.DueAt.Should().Be(Beijing(3, 31, 0));
+        nearly.DueIn.Should().Be(Duration.FromHours(1));
+        nearly.Article.Should().Be("002 §14 (30 working days)");
+
+        var late = Scan(vault, Beijing(3, 31, 0, 30)).Single(f => f.Rule == "R2");
+        late.LateBy.Should().Be(Duration.FromMinutes(30));
+    }
+
+    [Fact]
+    public async Task Jiaozuo_ArchiveDeadlineInAYearWithoutANotice_IsReportedAsNotComputable()
+    {
+        var vault = Vault("jiaozuo-emergency");
+        await Send(vault, new RegisterCase("C-2027", "test", [], "clerk", "test"));
+        await Send(vault, new EndMatter("C-2027", Beijing(12, 20, 10), "clerk"));
+
+        var finding = Scan(vault, Beijing(12, 21, 10)).Single(f => f.Rule == "R2");
+
+        finding.Message.Should().Be("cannot compute: calendar for 2027 missing");
+        finding.DueAt.Should().BeNull();
+    }
+
+    [Fact]
+    public async Task Mingshan_EmergencyActionNotApprovedWithin24Hours_IsLateUnder003Article8()
+    {
+        var vault = Vault("mingshan-emergency");
+        await Send(vault, new RegisterCase("明应急〔2026〕9号", "危险化学品泄漏", [], "clerk", "test"));
+        var action = await Send(vault, new RecordAction("明应急〔2026〕9号", "sealing-seizure", ["123456"], "某仓库", Beijing(11, 20, 22), Beijing(11, 20, 23), "123456", "test", Emergency: true));
+
+        Scan(vault, Beijing(11, 21, 12)).Single(f => f.Rule == "R16").DueIn.Should().Be(Duration.FromHours(10));
+        var late = Scan(vault, Beijing(11, 22, 0)).Single(f => f.Rule == "R16");
+        late.LateBy.Should().Be(Duration.FromHours(2));
+        late.Article.Should().Be("003 §8");
+
+        await Send(vault, new ApproveAction("明应急〔2026〕9号", action, "同意", Beijing(11, 21, 20), "head"));
+        Scan(vault, Beijing(11, 22, 0)).Should().NotContain(f => f.Rule == "R16");
+    }
+
+    [Fact]
+    public async Task Mingshan_DeclaredReturn_DoesNotMoveTheDeadlineWhereTheRegulationGrantsNoException()
+    {
+        var vault = Vault("mingshan-emergency");
+        await Send(vault, new DeclareRemoteEnforcement("123456", "mountain inspection", Beijing(11, 20, 6), Beijing(11, 22, 20), "squad-leader"));
+        await Clip(vault, Beijing(11, 20, 9), 600, Beijing(11, 23, 10));
+
+        Scan(vault, Beijing(11, 23, 12)).Should().ContainSingle(f => f.Rule == "R1").Which.Article.Should().Be("003 §32");
+    }
+
+    [Fact]
+    public async Task Police_WrittenExplanationIsDue24HoursAfterReturning()
+    {
+        var vault = Vault("changzhi-police");
+        await Clip(vault, Beijing(11, 20, 9), 300, Beijing(11, 20, 18));
+        var resumed = await Clip(vault, Beijing(11, 20, 9, 20), 300, Beijing(11, 20, 18)); // docked on return at 18:00
+
+        Scan(vault, Beijing(11, 21, 17)).Single(f => f.Rule == "R3").DueIn.Should().Be(Duration.FromHours(1));
+        var late = Scan(vault, Beijing(11, 21, 19)).Single(f => f.Rule == "R3");
+        late.Article.Should().Be("004 §17 (within 24 h of returning)");
+        late.LateBy.Should().Be(Duration.FromHours(1));
+
+        await Send(vault, new AttachWrittenExplanation(resumed, null, "equipment-failure", "记录仪故障，改用手机继续录像", ["123456"], null, "123456"));
+        Scan(vault, Beijing(11, 21, 19)).Should().NotContain(f => f.Rule == "R3", "004 §17 asks for a written explanation, not two signatures");
+    }
+
+    [Fact]
+    public async Task Police_ClipUsedAsEvidence_IsKeptPermanentlyAndTheExtensionIsLedgered()
+    {
+        var vault = Vault("changzhi-police");
+        var clip = await Clip(vault, Beijing(11, 20, 9), 300, Beijing(11, 20, 18));
+        await Send(vault, new RegisterCase("长公〔2026〕88号", "寻衅滋事", [], "clerk", "test"));
+        await Send(vault, new LinkClip(clip, "长公〔2026〕88号", true, "clerk", "recorded the incident"));
+        Retention.Classify(vault.Vault)[clip.ToHex()].Because.Should().Contain("at least 6 months");
+
+        await Send(vault, new RecordRetentionFact(RetentionFactKinds.Evidence, "case:长公〔2026〕88号", null, "transferred to the procuratorate", "clerk"));
+
+        var (retentionClass, because) = Retention.Classify(vault.Vault)[clip.ToHex()];
+        retentionClass.Should().Be(Retention.LongTerm);
+        because.Should().Contain("permanent");
+        var extension = vault.Vault.Ledger.EntriesOfType(EntryTypes.RetentionExtended).Should().ContainSingle().Subject;
+        PayloadJson.Deserialize<RetentionExtendedPayload>(extension.Payload).Should().Be(new RetentionExtendedPayload(clip.ToHex(), Retention.CaseFile, Retention.LongTerm, because));
+    }
+
+    [Fact]
+    public async Task AnyProfile_CameraNotDockedFor30Hours_IsAnOverdueDevice()
+    {
+        var vault = Vault("hebei-street-office");
+        await Clip(vault, Beijing(11, 20, 8), 60, Beijing(11, 20, 18), device: "Z9Y8X7W");
+
+        var finding = Scan(vault, Beijing(11, 22, 0)).Single(f => f.Rule == "R15");
+
+        finding.Subject.Should().Be("device:Z9Y8X7W");
+        finding.LateBy.Should().Be(Duration.FromHours(6));
+    }
+
+    [Fact]
+    public async Task WorkRecord_AwaitingReview_IsFlaggedUntilTheHeadReviewsIt()
+    {
+        var vault = Vault("jiaozuo-emergency");
+        var record = await Send(vault, new FileWorkRecord("123456", "explosive area, no explosion-proof camera", "002 §8", Beijing(11, 20, 10), "123456"));
+
+        Scan(vault, Beijing(11, 21, 10)).Should().ContainSingle(f => f.Rule == "R11").Which.Subject.Should().Be($"work-record:{record}");
+        await Send(vault, new ReviewWorkRecord(record, "同意", "head"));
+        Scan(vault, Beijing(11, 21, 10)).Should().NotContain(f => f.Rule == "R11");
+    }
+
+    [Fact]
+    public async Task SelectPolicy_ChangingTheProfile_IsLedgeredWithWhoAndWhy()
+    {
+        var vault = Vault("hebei-street-office");
+        await Send(vault, new SelectPolicy("jiaozuo-emergency", "admin", "vault moved to the emergency bureau"));
+
+        vault.Vault.Policy.ActiveProfileId().Should().Be("jiaozuo-emergency");
+        var entry = vault.Vault.Ledger.EntriesOfType(EntryTypes.PolicySelected).Last();
+        entry.Actor.Should().Be("user:admin");
+        PayloadJson.Deserialize<PolicySelectedPayload>(entry.Payload).PreviousProfileId.Should().Be("hebei-street-office");
+    }
+}
