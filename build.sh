@@ -44,6 +44,8 @@ demo() {
   ensure_packages ffmpeg espeak-ng
   build >/dev/null
   local out="$ROOT/.demo" agent="dotnet src/DeviceAgent/bin/Release/net10.0/deviceagent.dll"
+  # The station belongs to a Hebei sub-district office: its regulation (001) is the vault's policy profile.
+  export EVIDENCEVAULT_POLICY=hebei-street-office EVIDENCEVAULT_STATION=dock-01
   local custody="dotnet src/Custody.Cli/bin/Release/net10.0/custody.dll"
   rm -rf "$out"; mkdir -p "$out/docked"
   echo "== shift end: two cameras come back to the dock"
@@ -77,6 +79,12 @@ demo() {
   echo
   echo "== custody interruptions (R3: explained by voice on resuming, or in writing signed by two officers)"
   $custody interruptions --data "$out/vault"
+  echo
+  echo "== custody deadlines, as of the next morning (profile hebei-street-office, 001)"
+  $custody deadlines --data "$out/vault" --at "2026-11-24T09:00:00+08:00"
+  echo
+  echo "== custody stats (R17)"
+  $custody stats --data "$out/vault" --at "2026-11-24T09:00:00+08:00"
   echo
   echo "== inclusion proof of entry 3 against the newest signed checkpoint"
   $custody proof --data "$out/vault" --index 3 | tail -12

@@ -4,6 +4,7 @@ using EvidenceVault.Bench;
 // same run on the same machine, so the ratio means something on a noisy box.
 //   dotnet run -c Release --project bench/Custody.Bench -- ledger [entries-for-verify]
 //   dotnet run -c Release --project bench/Custody.Bench -- interruptions [clip-records]
+//   dotnet run -c Release --project bench/Custody.Bench -- deadlines [clips]
 var which = args.FirstOrDefault() ?? "ledger";
 switch (which)
 {
@@ -13,8 +14,11 @@ switch (which)
     case "interruptions":
         InterruptionBench.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1_000_000);
         break;
+    case "deadlines":
+        await DeadlineBench.RunAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1_000_000);
+        break;
     default:
-        Console.Error.WriteLine($"unknown benchmark '{which}' (known: ledger, interruptions)");
+        Console.Error.WriteLine($"unknown benchmark '{which}' (known: ledger, interruptions, deadlines)");
         return 2;
 }
 

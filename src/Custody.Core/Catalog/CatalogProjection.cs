@@ -11,7 +11,7 @@ namespace EvidenceVault.Custody.Catalog;
 /// </summary>
 internal static class CatalogProjection
 {
-    public static readonly string[] DerivedTables = ["clip", "clip_custody", "clip_probe", "clip_speech", "speech_review", "written_explanation", "case_file", "case_action", "clip_link", "policy_selection", "declaration", "case_status", "action_approval", "work_record", "retention_fact"];
+    public static readonly string[] DerivedTables = ["clip", "clip_custody", "clip_probe", "clip_speech", "speech_review", "written_explanation", "case_file", "case_action", "clip_link", "clip_timeline", "policy_selection", "declaration", "case_status", "action_approval", "work_record", "retention_fact"];
 
     /// <summary>Gives a prepared statement for the SQL with the named parameters, bound to the current transaction.</summary>
     public delegate SqliteCommand Statements(string sql, string[] parameters);
@@ -25,6 +25,12 @@ internal static class CatalogProjection
                 break;
             case EntryTypes.ClipProbed or EntryTypes.ProbeFailed:
                 var probe = PayloadJson.Deserialize<ClipProbedPayload>(entry.Payload);
+                if (entry.Type == EntryTypes.ClipProbed && probe.DurationSeconds is { } seconds)
+                {
+                    Run(statements("UPDATE clip_timeline SET length_ns = $len, probed = 1 WHERE sha = $sha", ["$len", "$sha"]),
+                        NodaTime.Duration.FromSeconds(seconds).ToInt64Nanoseconds(), Sha256Digest.ParseHex(probe.Sha256).ToArray());
+                }
+
                 Run(statements("INSERT OR REPLACE INTO clip_probe(sha256, idx, ok, duration_s, facts) VALUES ($sha, $idx, $ok, $d, $facts)", ["$sha", "$idx", "$ok", "$d", "$facts"]),
                     probe.Sha256, entry.Index, entry.Type == EntryTypes.ClipProbed ? 1 : 0, probe.DurationSeconds, entry.PayloadText);
                 break;
@@ -139,12 +145,22 @@ internal static class CatalogProjection
         Run(upsert, clip.Sha256, clip.Size, entry.Index, (entry.Time - NodaTime.NodaConstants.UnixEpoch).ToInt64Nanoseconds());
 
         var insert = statements("""
-            INSERT INTO clip_custody(idx, sha256, file_name, device_serial, officer_id, station, flags, size_on_camera, recorded_start, important, ingested_ns, unit_id)
-            VALUES ($idx, $sha, $name, $device, $officer, $station, $flags, $listed, $start, $important, $ns, $unit)
-            """, ["$idx", "$sha", "$name", "$device", "$officer", "$station", "$flags", "$listed", "$start", "$important", "$ns", "$unit"]);
+            INSERT INTO clip_custody(idx, sha256, file_name, device_serial, officer_id, station, flags, size_on_camera, recorded_start, important, ingested_ns, unit_id, recorded_start_ns)
+            VALUES ($idx, $sha, $name, $device, $officer, $station, $flags, $listed, $start, $important, $ns, $unit, $startNs)
+            """, ["$idx", "$sha", "$name", "$device", "$officer", "$station", "$flags", "$listed", "$start", "$important", "$ns", "$unit", "$startNs"]);
         var facts = clip.Clip;
+        long? startNs = facts.RecordedStart is { } start && NodaTime.Text.InstantPattern.ExtendedIso.Parse(start) is { Success: true } parsed
+            ? (parsed.Value - NodaTime.NodaConstants.UnixEpoch).ToInt64Nanoseconds() : null;
+        var ingestedNs = (entry.Time - NodaTime.NodaConstants.UnixEpoch).ToInt64Nanoseconds();
+        // A second custody fact of an already probed original inherits its length.
+        Run(statements("""
+            INSERT INTO clip_timeline(idx, sha, device, officer, unit, start_ns, length_ns, probed, ingested_ns)
+            VALUES ($idx, $sha, $device, $officer, $unit, $start, (SELECT MAX(length_ns) FROM clip_timeline WHERE sha = $sha),
+                    COALESCE((SELECT MAX(probed) FROM clip_timeline WHERE sha = $sha), 0), $ingested)
+            """, ["$idx", "$sha", "$device", "$officer", "$unit", "$start", "$ingested"]),
+            entry.Index, Sha256Digest.ParseHex(clip.Sha256).ToArray(), facts.DeviceSerial, facts.OfficerId, facts.UnitId, startNs, ingestedNs);
         Run(insert, entry.Index, clip.Sha256, facts.FileName, facts.DeviceSerial, facts.OfficerId, clip.Station, JsonSerializer.Serialize(facts.Flags),
-            facts.SizeOnCamera, facts.RecordedStart, facts.Important ? 1 : 0, (entry.Time - NodaTime.NodaConstants.UnixEpoch).ToInt64Nanoseconds(), facts.UnitId);
+            facts.SizeOnCamera, facts.RecordedStart, facts.Important ? 1 : 0, ingestedNs, facts.UnitId, startNs);
     }
 
     private static void Run(SqliteCommand command, params object?[] values)

@@ -122,6 +122,20 @@ internal static class CatalogSchema
         // 4: what the deadline monitor, statistics and retention read (derived from the ledger).
         """
         ALTER TABLE clip_custody ADD COLUMN unit_id TEXT;
+        ALTER TABLE clip_custody ADD COLUMN recorded_start_ns INTEGER;
+        -- One narrow row per custody fact with integer times and the binary digest: what a scan of a
+        -- million clips reads (deadlines, interruptions) without string keys or joins.
+        CREATE TABLE clip_timeline(
+            idx INTEGER PRIMARY KEY,
+            sha BLOB NOT NULL,
+            device TEXT,
+            officer TEXT,
+            unit TEXT,
+            start_ns INTEGER,
+            length_ns INTEGER,
+            probed INTEGER NOT NULL DEFAULT 0,
+            ingested_ns INTEGER NOT NULL);
+        CREATE INDEX clip_timeline_by_sha ON clip_timeline(sha);
         CREATE TABLE policy_selection(idx INTEGER PRIMARY KEY, profile_id TEXT NOT NULL);
         CREATE TABLE declaration(idx INTEGER PRIMARY KEY, officer_id TEXT NOT NULL, from_utc TEXT NOT NULL, return_utc TEXT NOT NULL, facts TEXT NOT NULL);
         CREATE TABLE case_status(case_number TEXT PRIMARY KEY, ended_utc TEXT, archived_utc TEXT) WITHOUT ROWID;

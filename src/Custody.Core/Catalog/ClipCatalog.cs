@@ -11,6 +11,16 @@ public sealed class ClipCatalog
 
     internal ClipCatalog(SqliteLedger ledger) => _ledger = ledger;
 
+    /// <summary>The whole timeline, read in two halves on two connections at once (a scan of a million clips is read-bound).</summary>
+    public static IReadOnlyList<TimelineRow> ReadTimeline(Vault vault)
+    {
+        var middle = vault.Ledger.Size / 2;
+        using var side = vault.OpenSecondReader();
+        var second = Task.Run(() => new ClipCatalog(side).Timeline(null, middle));
+        var first = vault.Clips.Timeline(null, 0, middle);
+        return [.. first, .. second.GetAwaiter().GetResult()];
+    }
+
     /// <summary>
     /// The object a camera's file went into custody as, if this file (same device, same name on
     /// the camera, same size) was ingested before: a re-dock then reads nothing again.
@@ -68,26 +78,37 @@ public sealed class ClipCatalog
     /// Recording times of every probed clip with a known start: the first custody fact of each
     /// original per device (the same bytes under two names are one recording).
     /// </summary>
-    public IReadOnlyList<Interruptions.ClipTiming> Timings(string? deviceSerial = null) => _ledger.Query(statements =>
+    public IReadOnlyList<Interruptions.ClipTiming> Timings(string? deviceSerial = null) =>
+        Timeline(deviceSerial).Where(t => t.Probed && t.Start is not null && t.Device is not null)
+            .DistinctBy(t => (t.Sha256, t.Device))
+            .Select(t => new Interruptions.ClipTiming(t.Sha256, t.Device!, t.Officer, t.Start!.Value, t.Length))
+            .ToList();
+
+    /// <summary>Every custody fact as the narrow timeline row scans read, in ledger order.</summary>
+    public IReadOnlyList<TimelineRow> Timeline(string? deviceSerial = null, long fromIndex = 0, long toIndex = long.MaxValue) => _ledger.Query(statements =>
     {
         var command = statements("""
-            SELECT c.sha256, c.device_serial, c.officer_id, c.recorded_start, p.duration_s
-            FROM clip_custody c JOIN clip_probe p ON p.sha256 = c.sha256
-            WHERE p.ok = 1 AND p.duration_s IS NOT NULL AND c.recorded_start IS NOT NULL AND c.device_serial IS NOT NULL
-              AND ($device IS NULL OR c.device_serial = $device)
-              AND c.idx = (SELECT MIN(idx) FROM clip_custody d WHERE d.sha256 = c.sha256 AND d.device_serial = c.device_serial)
-            """, ["$device"]);
+            SELECT idx, sha, device, officer, unit, start_ns, length_ns, probed, ingested_ns FROM clip_timeline
+            WHERE ($device IS NULL OR device = $device) AND idx >= $from AND idx < $to ORDER BY idx
+            """, ["$device", "$from", "$to"]);
         command.Parameters[0].Value = (object?)deviceSerial ?? DBNull.Value;
-        var rows = new List<Interruptions.ClipTiming>();
+        command.Parameters[1].Value = fromIndex;
+        command.Parameters[2].Value = toIndex;
+        var rows = new List<TimelineRow>();
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {
-            var start = NodaTime.Text.InstantPattern.ExtendedIso.Parse(reader.GetString(3));
-            if (start.Success)
-            {
-                rows.Add(new Interruptions.ClipTiming(Sha256Digest.ParseHex(reader.GetString(0)), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2),
-                    start.Value, Duration.FromSeconds(reader.GetDouble(4))));
-            }
+            var blob = (byte[])reader[1];
+            rows.Add(new TimelineRow(
+                reader.GetInt64(0),
+                new Sha256Digest(blob),
+                reader.IsDBNull(2) ? null : reader.GetString(2),
+                reader.IsDBNull(3) ? null : reader.GetString(3),
+                reader.IsDBNull(4) ? null : reader.GetString(4),
+                reader.IsDBNull(5) ? null : NodaConstants.UnixEpoch + Duration.FromNanoseconds(reader.GetInt64(5)),
+                reader.IsDBNull(6) ? Duration.Zero : Duration.FromNanoseconds(reader.GetInt64(6)),
+                reader.GetInt64(7) != 0,
+                NodaConstants.UnixEpoch + Duration.FromNanoseconds(reader.GetInt64(8))));
         }
 
         return rows;
@@ -207,3 +228,6 @@ public sealed record ClipRow(
     bool Important,
     IReadOnlyList<string> Flags,
     Instant IngestedAt);
+
+/// <summary>One custody fact on the clip timeline: who, when recorded (corrected start), how long (once probed), when docked.</summary>
+public sealed record TimelineRow(long LedgerIndex, Sha256Digest Sha256, string? Device, string? Officer, string? Unit, Instant? Start, Duration Length, bool Probed, Instant IngestedAt);

@@ -54,26 +54,28 @@ public static class DeadlineMonitor
         var declarations = vault.Policy.Declarations().ToLookup(d => d.Officer, StringComparer.Ordinal);
         var upload = Duration.FromHours(profile.Upload.Hours);
         var lastDock = new Dictionary<string, Instant>(StringComparer.Ordinal);
-        var ingestedAt = new Dictionary<string, Instant>(StringComparer.Ordinal);
-        foreach (var clip in vault.Policy.Rows("""
-            SELECT c.sha256, c.device_serial, c.officer_id, c.unit_id, c.recorded_start, c.ingested_ns, p.duration_s
-            FROM clip_custody c LEFT JOIN clip_probe p ON p.sha256 = c.sha256
-            """, r => (Sha: r.GetString(0), Device: r.IsDBNull(1) ? null : r.GetString(1), Officer: r.IsDBNull(2) ? null : r.GetString(2), Unit: r.IsDBNull(3) ? null : r.GetString(3),
-                Start: r.IsDBNull(4) ? null : r.GetString(4), Ingested: NodaConstants.UnixEpoch + Duration.FromNanoseconds(r.GetInt64(5)), Seconds: r.IsDBNull(6) ? 0 : r.GetDouble(6))))
+        var timings = new List<ClipTiming>();
+        var timed = new HashSet<(Sha256Digest, string)>();
+        var ingestedAt = new Dictionary<Sha256Digest, Instant>();
+        foreach (var clip in Catalog.ClipCatalog.ReadTimeline(vault))
         {
-            ingestedAt.TryAdd(clip.Sha, clip.Ingested);
-            if (clip.Device is not null && (!lastDock.TryGetValue(clip.Device, out var seen) || clip.Ingested > seen))
+            ingestedAt.TryAdd(clip.Sha256, clip.IngestedAt);
+            if (clip.Device is not null && (!lastDock.TryGetValue(clip.Device, out var seen) || clip.IngestedAt > seen))
             {
-                lastDock[clip.Device] = clip.Ingested;
+                lastDock[clip.Device] = clip.IngestedAt;
             }
 
-            if (clip.Start is null)
+            if (clip.Start is not { } start)
             {
                 continue; // no recorded time in the name: the deadline cannot be placed
             }
 
-            var start = PolicyState.Parse(clip.Start);
-            var end = start + Duration.FromSeconds(clip.Seconds);
+            var end = start + clip.Length;
+            if (clip.Probed && clip.Device is not null && timed.Add((clip.Sha256, clip.Device)))
+            {
+                timings.Add(new ClipTiming(clip.Sha256, clip.Device, clip.Officer, start, clip.Length));
+            }
+
             var due = end + upload;
             var article = profile.Upload.Cite;
             if (profile.UploadAfterReturn.Allowed && clip.Officer is not null &&
@@ -83,7 +85,7 @@ public static class DeadlineMonitor
                 article = profile.UploadAfterReturn.Cite;
             }
 
-            var late = clip.Ingested > due;
+            var late = clip.IngestedAt > due;
             foreach (var counter in new[] { Stat("officer", clip.Officer), Stat("unit", clip.Unit), Stat("device", clip.Device) })
             {
                 counter.Clips++;
@@ -95,8 +97,8 @@ public static class DeadlineMonitor
 
             if (late)
             {
-                findings.Add(new Finding("R1", article, "clip:" + clip.Sha, due, clip.Ingested - due, null,
-                    $"stored {Hours(clip.Ingested - due)} after the {profile.Upload.Hours} h deadline", clip.Officer, clip.Unit, clip.Device));
+                findings.Add(new Finding("R1", article, "clip:" + clip.Sha256.ToHex(), due, clip.IngestedAt - due, null,
+                    $"stored {Hours(clip.IngestedAt - due)} after the {profile.Upload.Hours} h deadline", clip.Officer, clip.Unit, clip.Device));
             }
         }
 
@@ -148,7 +150,7 @@ public static class DeadlineMonitor
         // R3: an interruption needs a confirmed spoken or a written explanation, at the latest
         // WrittenWithinHoursOfReturn after the officer docked the resumed recording (004 §17: within 24 h of returning).
         var within = Duration.FromHours(profile.Interruption.WrittenWithinHoursOfReturn);
-        foreach (var row in InterruptionReport.Build(vault, profile.InterruptionPolicy).Where(r => r.Gap.Kind == GapKind.Interruption))
+        foreach (var row in InterruptionReport.Build(vault, profile.InterruptionPolicy, timings).Where(r => r.Gap.Kind == GapKind.Interruption))
         {
             var missing = !row.Explained;
             foreach (var counter in new[] { Stat("officer", row.Gap.Officer), Stat("device", row.Gap.Device) })
@@ -160,7 +162,7 @@ public static class DeadlineMonitor
                 }
             }
 
-            if (!missing || !ingestedAt.TryGetValue(row.Gap.Resumed.ToHex(), out var returned))
+            if (!missing || !ingestedAt.TryGetValue(row.Gap.Resumed, out var returned))
             {
                 continue;
             }

@@ -15,9 +15,9 @@ public sealed record InterruptionRow(Gap Gap, string Spoken, string Written, str
 public static class InterruptionReport
 {
     /// <summary>Every gap with its explanation state; explanation facts are read once in bulk (a scan may cover a million clips).</summary>
-    public static IReadOnlyList<InterruptionRow> Build(Vault vault, InterruptionPolicy policy)
+    public static IReadOnlyList<InterruptionRow> Build(Vault vault, InterruptionPolicy policy, IReadOnlyList<ClipTiming>? timings = null)
     {
-        var gaps = InterruptionAnalysis.Find(vault.Clips.Timings(), policy, vault.Clips.Actions());
+        var gaps = InterruptionAnalysis.Find(timings ?? vault.Clips.Timings(), policy, vault.Clips.Actions());
         if (gaps.Count == 0)
         {
             return [];
