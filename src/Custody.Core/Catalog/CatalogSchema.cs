@@ -136,6 +136,7 @@ internal static class CatalogSchema
             probed INTEGER NOT NULL DEFAULT 0,
             ingested_ns INTEGER NOT NULL);
         CREATE INDEX clip_timeline_by_sha ON clip_timeline(sha);
+        CREATE INDEX clip_timeline_by_device ON clip_timeline(device, idx);
         CREATE TABLE policy_selection(idx INTEGER PRIMARY KEY, profile_id TEXT NOT NULL);
         CREATE TABLE declaration(idx INTEGER PRIMARY KEY, officer_id TEXT NOT NULL, from_utc TEXT NOT NULL, return_utc TEXT NOT NULL, facts TEXT NOT NULL);
         CREATE TABLE case_status(case_number TEXT PRIMARY KEY, ended_utc TEXT, archived_utc TEXT) WITHOUT ROWID;

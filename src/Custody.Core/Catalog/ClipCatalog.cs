@@ -11,16 +11,6 @@ public sealed class ClipCatalog
 
     internal ClipCatalog(SqliteLedger ledger) => _ledger = ledger;
 
-    /// <summary>The whole timeline, read in two halves on two connections at once (a scan of a million clips is read-bound).</summary>
-    public static IReadOnlyList<TimelineRow> ReadTimeline(Vault vault)
-    {
-        var middle = vault.Ledger.Size / 2;
-        using var side = vault.OpenSecondReader();
-        var second = Task.Run(() => new ClipCatalog(side).Timeline(null, middle));
-        var first = vault.Clips.Timeline(null, 0, middle);
-        return [.. first, .. second.GetAwaiter().GetResult()];
-    }
-
     /// <summary>
     /// The object a camera's file went into custody as, if this file (same device, same name on
     /// the camera, same size) was ingested before: a re-dock then reads nothing again.
@@ -87,10 +77,16 @@ public sealed class ClipCatalog
     /// <summary>Every custody fact as the narrow timeline row scans read, in ledger order.</summary>
     public IReadOnlyList<TimelineRow> Timeline(string? deviceSerial = null, long fromIndex = 0, long toIndex = long.MaxValue) => _ledger.Query(statements =>
     {
-        var command = statements("""
-            SELECT idx, sha, device, officer, unit, start_ns, length_ns, probed, ingested_ns FROM clip_timeline
-            WHERE ($device IS NULL OR device = $device) AND idx >= $from AND idx < $to ORDER BY idx
-            """, ["$device", "$from", "$to"]);
+        // Two statements, so that one device's clips come from the device index (the worker asks per probed clip).
+        var command = deviceSerial is null
+            ? statements("""
+                SELECT idx, sha, device, officer, unit, start_ns, length_ns, probed, ingested_ns FROM clip_timeline
+                WHERE $device IS NULL AND idx >= $from AND idx < $to ORDER BY idx
+                """, ["$device", "$from", "$to"])
+            : statements("""
+                SELECT idx, sha, device, officer, unit, start_ns, length_ns, probed, ingested_ns FROM clip_timeline
+                WHERE device = $device AND idx >= $from AND idx < $to ORDER BY device, idx
+                """, ["$device", "$from", "$to"]);
         command.Parameters[0].Value = (object?)deviceSerial ?? DBNull.Value;
         command.Parameters[1].Value = fromIndex;
         command.Parameters[2].Value = toIndex;
