@@ -22,36 +22,24 @@ internal static class CaseCommand
         using var services = new ServiceCollection().AddCustody(vault).BuildServiceProvider();
         var sender = services.GetRequiredService<ISender>();
         var by = arguments.Required("by");
-        try
+        long index = verb switch
         {
-            long index = verb switch
-            {
-                "register" => await sender.Send(new RegisterCase(arguments.Required("number"), arguments.Required("cause"), arguments.Values("party"), by, arguments.Value("reason") ?? "case registered")),
-                "action" => await sender.Send(new RecordAction(arguments.Required("number"), arguments.Required("type"), arguments.Values("officer"), arguments.Value("place"),
-                    Time(arguments.Required("start"), "start"), Time(arguments.Required("end"), "end"), by, arguments.Value("reason") ?? "enforcement action recorded", arguments.Has("emergency"))),
-                "end" => await sender.Send(new Policy.EndMatter(arguments.Required("number"), Time(arguments.Required("at"), "at"), by)),
-                "archive" => await sender.Send(new Policy.ArchiveCase(arguments.Required("number"), Time(arguments.Required("at"), "at"), by)),
-                "approve-action" => await sender.Send(new Policy.ApproveAction(arguments.Required("number"), arguments.Long("index") ?? throw new UsageException("--index is required."),
-                    arguments.Value("opinion"), arguments.Value("at") is { } approvedAt ? Time(approvedAt, "at") : NodaTime.SystemClock.Instance.GetCurrentInstant(), by)),
-                "link" or "unlink" => await sender.Send(new LinkClip(Digest(arguments.Required("clip"), "clip"), arguments.Required("number"), verb == "link", by, arguments.Value("reason") ?? string.Empty)),
-                "explain" => await ExplainAsync(sender, arguments, by),
-                "review-speech" => await sender.Send(new ReviewSpeech(Digest(arguments.Required("resumed"), "resumed"),
-                    arguments.Required("heard") switch { "yes" => true, "no" => false, var other => throw new UsageException($"--heard takes yes or no, not '{other}'.") },
-                    arguments.Value("reason"), by)),
-                _ => throw new UsageException($"Unknown case verb '{verb}'."),
-            };
-            Console.WriteLine($"ledger entry {index}");
-            return 0;
-        }
-        catch (FluentValidation.ValidationException e)
-        {
-            foreach (var error in e.Errors)
-            {
-                Console.Error.WriteLine($"custody: {error.PropertyName}: {error.ErrorMessage}");
-            }
-
-            return 1;
-        }
+            "register" => await sender.Send(new RegisterCase(arguments.Required("number"), arguments.Required("cause"), arguments.Values("party"), by, arguments.Value("reason") ?? "case registered")),
+            "action" => await sender.Send(new RecordAction(arguments.Required("number"), arguments.Required("type"), arguments.Values("officer"), arguments.Value("place"),
+                Time(arguments.Required("start"), "start"), Time(arguments.Required("end"), "end"), by, arguments.Value("reason") ?? "enforcement action recorded", arguments.Has("emergency"))),
+            "end" => await sender.Send(new Policy.EndMatter(arguments.Required("number"), Time(arguments.Required("at"), "at"), by)),
+            "archive" => await sender.Send(new Policy.ArchiveCase(arguments.Required("number"), Time(arguments.Required("at"), "at"), by)),
+            "approve-action" => await sender.Send(new Policy.ApproveAction(arguments.Required("number"), arguments.Long("index") ?? throw new UsageException("--index is required."),
+                arguments.Value("opinion"), arguments.Value("at") is { } approvedAt ? Time(approvedAt, "at") : NodaTime.SystemClock.Instance.GetCurrentInstant(), by)),
+            "link" or "unlink" => await sender.Send(new LinkClip(Digest(arguments.Required("clip"), "clip"), arguments.Required("number"), verb == "link", by, arguments.Value("reason") ?? string.Empty)),
+            "explain" => await ExplainAsync(sender, arguments, by),
+            "review-speech" => await sender.Send(new ReviewSpeech(Digest(arguments.Required("resumed"), "resumed"),
+                arguments.Required("heard") switch { "yes" => true, "no" => false, var other => throw new UsageException($"--heard takes yes or no, not '{other}'.") },
+                arguments.Value("reason"), by)),
+            _ => throw new UsageException($"Unknown case verb '{verb}'."),
+        };
+        Console.WriteLine($"ledger entry {index}");
+        return 0;
     }
 
     private static async Task<long> ExplainAsync(ISender sender, Arguments arguments, string by)

@@ -31,6 +31,16 @@ catch (UsageException e)
     Console.Error.WriteLine($"custody: {e.Message}");
     return Usage(Console.Error, 2);
 }
+catch (FluentValidation.ValidationException e)
+{
+    // A refused command: each field and the rule it broke, one line each; nothing was recorded.
+    foreach (var error in e.Errors)
+    {
+        Console.Error.WriteLine($"custody: {error.PropertyName}: {error.ErrorMessage}");
+    }
+
+    return 1;
+}
 catch (Exception e) when (e is VaultException or IOException or UnauthorizedAccessException or FormatException or InvalidDataException or Microsoft.Data.Sqlite.SqliteException)
 {
     // An operator gets one line naming what is wrong, never a stack trace.

@@ -1,5 +1,4 @@
 using EvidenceVault.Custody.Commands;
-using EvidenceVault.Custody.Ingest;
 using FluentValidation;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -12,20 +11,15 @@ public static class CustodyServices
     {
         services.AddSingleton(vault);
         services.AddSingleton<ISender, Sender>();
-        services.AddTransient<IRequestHandler<IngestClip, ClipIngestResult>, IngestClipHandler>();
-        services.AddTransient<IRequestHandler<Cases.RegisterCase, long>, Cases.CaseCommandHandlers>();
-        services.AddTransient<IRequestHandler<Cases.RecordAction, long>, Cases.CaseCommandHandlers>();
-        services.AddTransient<IRequestHandler<Cases.LinkClip, long>, Cases.CaseCommandHandlers>();
-        services.AddTransient<IRequestHandler<Cases.AttachWrittenExplanation, long>, Cases.CaseCommandHandlers>();
-        services.AddTransient<IRequestHandler<Cases.ReviewSpeech, long>, Cases.CaseCommandHandlers>();
-        services.AddTransient<IRequestHandler<Policy.SelectPolicy, long>, Policy.PolicyCommandHandlers>();
-        services.AddTransient<IRequestHandler<Policy.DeclareRemoteEnforcement, long>, Policy.PolicyCommandHandlers>();
-        services.AddTransient<IRequestHandler<Policy.EndMatter, long>, Policy.PolicyCommandHandlers>();
-        services.AddTransient<IRequestHandler<Policy.ArchiveCase, long>, Policy.PolicyCommandHandlers>();
-        services.AddTransient<IRequestHandler<Policy.ApproveAction, long>, Policy.PolicyCommandHandlers>();
-        services.AddTransient<IRequestHandler<Policy.FileWorkRecord, long>, Policy.PolicyCommandHandlers>();
-        services.AddTransient<IRequestHandler<Policy.ReviewWorkRecord, long>, Policy.PolicyCommandHandlers>();
-        services.AddTransient<IRequestHandler<Policy.RecordRetentionFact, long>, Policy.PolicyCommandHandlers>();
+        // Every IRequestHandler<,> in this assembly, as MediATR's assembly scan would register them.
+        foreach (var type in typeof(CustodyServices).Assembly.GetTypes().Where(t => t is { IsClass: true, IsAbstract: false }))
+        {
+            foreach (var handler in type.GetInterfaces().Where(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IRequestHandler<,>)))
+            {
+                services.AddTransient(handler, type);
+            }
+        }
+
         services.AddValidatorsFromAssembly(typeof(CustodyServices).Assembly, includeInternalTypes: true);
         return services;
     }

@@ -205,6 +205,17 @@ public sealed class Vault : IDisposable
     }
 
     /// <summary>
+    /// Records one act of a person (<c>user:</c><paramref name="by"/>) and signs a checkpoint at once,
+    /// so a clerk's or supervisor's act is provable as soon as it is made. Returns the entry's index.
+    /// </summary>
+    public async Task<long> RecordActAsync<T>(string type, string by, IReadOnlyList<string> subjects, string reason, T payload, CancellationToken cancellationToken = default)
+    {
+        var entries = await RecordAsync([new NewEntry(type, "user:" + by, subjects, reason, PayloadJson.Serialize(payload))], cancellationToken).ConfigureAwait(false);
+        await CheckpointAsync(cancellationToken).ConfigureAwait(false);
+        return entries[0].Index;
+    }
+
+    /// <summary>
     /// Signs a checkpoint of the whole ledger (after each ingest batch) and publishes it to the
     /// object store. The row is committed before the file is written; a crash in between is mended
     /// by publishing the newest row again on the next call.

@@ -100,7 +100,7 @@ internal sealed class CaseCommandHandlers(Vault vault) :
         }
 
         var payload = new SpeechReviewedPayload { Sha256 = request.ResumedClip.ToHex(), Heard = request.Heard, Note = request.Note };
-        return await AppendAsync(EntryTypes.SpeechReviewed, request.By, [Subjects.Clip(request.ResumedClip)],
+        return await vault.RecordActAsync(EntryTypes.SpeechReviewed, request.By, [Subjects.Clip(request.ResumedClip)],
             "R3: clerk reviewed the spoken explanation on resuming (001 §20, 002 §11)", payload, cancellationToken).ConfigureAwait(false);
     }
 
@@ -112,7 +112,7 @@ internal sealed class CaseCommandHandlers(Vault vault) :
         }
 
         var payload = new CaseRegisteredPayload { CaseNumber = request.CaseNumber, Cause = request.Cause, Parties = request.Parties };
-        return await AppendAsync(EntryTypes.CaseRegistered, request.By, [Subjects.Case(request.CaseNumber)], request.Reason, payload, cancellationToken).ConfigureAwait(false);
+        return await vault.RecordActAsync(EntryTypes.CaseRegistered, request.By, [Subjects.Case(request.CaseNumber)], request.Reason, payload, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<long> Handle(RecordAction request, CancellationToken cancellationToken)
@@ -128,7 +128,7 @@ internal sealed class CaseCommandHandlers(Vault vault) :
             End = InstantPattern.ExtendedIso.Format(request.End),
             Emergency = request.Emergency,
         };
-        var index = await AppendAsync(EntryTypes.ActionRecorded, request.By, [Subjects.Case(request.CaseNumber)], request.Reason, payload, cancellationToken).ConfigureAwait(false);
+        var index = await vault.RecordActAsync(EntryTypes.ActionRecorded, request.By, [Subjects.Case(request.CaseNumber)], request.Reason, payload, cancellationToken).ConfigureAwait(false);
         await CaseLinks.AutoLinkAsync(vault, cancellationToken).ConfigureAwait(false);
         return index;
     }
@@ -148,7 +148,7 @@ internal sealed class CaseCommandHandlers(Vault vault) :
         }
 
         var payload = new ClipLinkPayload { Sha256 = request.Clip.ToHex(), CaseNumber = request.CaseNumber };
-        return await AppendAsync(request.Link ? EntryTypes.ClipLinked : EntryTypes.ClipUnlinked, request.By,
+        return await vault.RecordActAsync(request.Link ? EntryTypes.ClipLinked : EntryTypes.ClipUnlinked, request.By,
             [Subjects.Clip(request.Clip), Subjects.Case(request.CaseNumber)], request.Reason, payload, cancellationToken).ConfigureAwait(false);
     }
 
@@ -175,7 +175,7 @@ internal sealed class CaseCommandHandlers(Vault vault) :
             SignedBy = request.SignedBy,
             DocumentSha256 = document,
         };
-        return await AppendAsync(EntryTypes.WrittenExplanationAttached, request.By, [Subjects.Clip(request.ResumedClip)],
+        return await vault.RecordActAsync(EntryTypes.WrittenExplanationAttached, request.By, [Subjects.Clip(request.ResumedClip)],
             "R3: written explanation of an interruption (001 §20, 002 §11, 004 §17)", payload, cancellationToken).ConfigureAwait(false);
     }
 
@@ -185,13 +185,6 @@ internal sealed class CaseCommandHandlers(Vault vault) :
         {
             throw new VaultException($"Case {caseNumber} is not registered.");
         }
-    }
-
-    private async Task<long> AppendAsync<T>(string type, string by, IReadOnlyList<string> subjects, string reason, T payload, CancellationToken cancellationToken)
-    {
-        var entries = await vault.RecordAsync([new NewEntry(type, "user:" + by, subjects, reason, PayloadJson.Serialize(payload))], cancellationToken).ConfigureAwait(false);
-        await vault.CheckpointAsync(cancellationToken).ConfigureAwait(false);
-        return entries[0].Index;
     }
 }
 

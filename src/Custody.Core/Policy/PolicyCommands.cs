@@ -80,24 +80,24 @@ internal sealed class PolicyCommandHandlers(Vault vault) :
     IRequestHandler<RecordRetentionFact, long>
 {
     public Task<long> Handle(SelectPolicy request, CancellationToken cancellationToken) =>
-        AppendAsync(EntryTypes.PolicySelected, request.By, [Subjects.Vault], request.Reason,
+        vault.RecordActAsync(EntryTypes.PolicySelected, request.By, [Subjects.Vault], request.Reason,
             new PolicySelectedPayload(request.ProfileId, vault.Policy.ActiveProfileId()), cancellationToken);
 
     public Task<long> Handle(DeclareRemoteEnforcement request, CancellationToken cancellationToken) =>
-        AppendAsync(EntryTypes.RemoteEnforcementDeclared, request.By, ["officer:" + request.OfficerId], request.Reason,
+        vault.RecordActAsync(EntryTypes.RemoteEnforcementDeclared, request.By, ["officer:" + request.OfficerId], request.Reason,
             new RemoteEnforcementDeclaredPayload(request.OfficerId, request.Reason, Iso(request.From), Iso(request.ReturnedAt)), cancellationToken);
 
     public Task<long> Handle(EndMatter request, CancellationToken cancellationToken)
     {
         RequireCase(request.CaseNumber);
-        return AppendAsync(EntryTypes.MatterEnded, request.By, [Subjects.Case(request.CaseNumber)], "R2: matter ended; archive period starts",
+        return vault.RecordActAsync(EntryTypes.MatterEnded, request.By, [Subjects.Case(request.CaseNumber)], "R2: matter ended; archive period starts",
             new MatterEndedPayload(request.CaseNumber, Iso(request.EndedAt)), cancellationToken);
     }
 
     public Task<long> Handle(ArchiveCase request, CancellationToken cancellationToken)
     {
         RequireCase(request.CaseNumber);
-        return AppendAsync(EntryTypes.CaseArchived, request.By, [Subjects.Case(request.CaseNumber)], "R2: case file archived",
+        return vault.RecordActAsync(EntryTypes.CaseArchived, request.By, [Subjects.Case(request.CaseNumber)], "R2: case file archived",
             new CaseArchivedPayload(request.CaseNumber, Iso(request.ArchivedAt)), cancellationToken);
     }
 
@@ -109,12 +109,12 @@ internal sealed class PolicyCommandHandlers(Vault vault) :
             throw new VaultException($"Ledger entry {request.ActionIndex} is not an action of case {request.CaseNumber}.");
         }
 
-        return AppendAsync(EntryTypes.ActionApproved, request.By, [Subjects.Case(request.CaseNumber)], "R16: approval of an action started in an emergency",
+        return vault.RecordActAsync(EntryTypes.ActionApproved, request.By, [Subjects.Case(request.CaseNumber)], "R16: approval of an action started in an emergency",
             new ActionApprovedPayload(request.CaseNumber, request.ActionIndex, Iso(request.ApprovedAt), request.Opinion), cancellationToken);
     }
 
     public Task<long> Handle(FileWorkRecord request, CancellationToken cancellationToken) =>
-        AppendAsync(EntryTypes.WorkRecordFiled, request.By, ["officer:" + request.OfficerId], "R11: action not recorded",
+        vault.RecordActAsync(EntryTypes.WorkRecordFiled, request.By, ["officer:" + request.OfficerId], "R11: action not recorded",
             new WorkRecordFiledPayload(request.OfficerId, request.Reason, request.Basis, Iso(request.At)), cancellationToken);
 
     public Task<long> Handle(ReviewWorkRecord request, CancellationToken cancellationToken)
@@ -126,14 +126,14 @@ internal sealed class PolicyCommandHandlers(Vault vault) :
         }
 
         var officer = PayloadJson.Deserialize<WorkRecordFiledPayload>(entry.Payload).OfficerId;
-        return AppendAsync(EntryTypes.WorkRecordReviewed, request.By, ["officer:" + officer], "R11: reviewed by the head",
+        return vault.RecordActAsync(EntryTypes.WorkRecordReviewed, request.By, ["officer:" + officer], "R11: reviewed by the head",
             new WorkRecordReviewedPayload(request.RecordIndex, request.Opinion), cancellationToken);
     }
 
     public async Task<long> Handle(RecordRetentionFact request, CancellationToken cancellationToken)
     {
         var before = Retention.Classify(vault);
-        var index = await AppendAsync(EntryTypes.RetentionFactRecorded, request.By, [request.Subject], "R6: retention fact",
+        var index = await vault.RecordActAsync(EntryTypes.RetentionFactRecorded, request.By, [request.Subject], "R6: retention fact",
             new RetentionFactPayload(request.Kind, request.Subject, request.Trigger, request.Note), cancellationToken).ConfigureAwait(false);
         // R6: every clip whose retention this lengthens gets its own ledgered extension (never a shortening).
         var after = Retention.Classify(vault);
@@ -159,11 +159,4 @@ internal sealed class PolicyCommandHandlers(Vault vault) :
     }
 
     private static string Iso(Instant instant) => InstantPattern.ExtendedIso.Format(instant);
-
-    private async Task<long> AppendAsync<T>(string type, string by, IReadOnlyList<string> subjects, string reason, T payload, CancellationToken cancellationToken)
-    {
-        var entries = await vault.RecordAsync([new NewEntry(type, "user:" + by, subjects, reason, PayloadJson.Serialize(payload))], cancellationToken).ConfigureAwait(false);
-        await vault.CheckpointAsync(cancellationToken).ConfigureAwait(false);
-        return entries[0].Index;
-    }
 }
