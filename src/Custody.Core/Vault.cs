@@ -169,6 +169,11 @@ public sealed class Vault : IDisposable
             throw new VaultException($"A vault already exists at {full}.");
         }
 
+        if (options.PolicyProfile is { } chosen)
+        {
+            _ = Custody.Policy.PolicyProfile.Load(chosen); // an unknown profile is refused before anything is written
+        }
+
         Directory.CreateDirectory(full);
         var seed = options.SigningKeySeed is { } configured ? DecodeSeed(configured) : WriteNewKey(full);
         var origin = options.Origin ?? $"evidencevault.local/{Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(6))}";
@@ -181,7 +186,6 @@ public sealed class Vault : IDisposable
         List<NewEntry> setUp = [new NewEntry(EntryTypes.VaultCreated, "station:" + options.Station, [Subjects.Vault], "vault set up", PayloadJson.Serialize(payload))];
         if (options.PolicyProfile is { } profile)
         {
-            _ = Custody.Policy.PolicyProfile.Load(profile);
             setUp.Add(new NewEntry(EntryTypes.PolicySelected, "station:" + options.Station, [Subjects.Vault], "policy profile chosen at set-up", PayloadJson.Serialize(new PolicySelectedPayload(profile, null))));
         }
 

@@ -69,4 +69,13 @@ public sealed class VaultTests : IDisposable
         File.GetUnixFileMode(Path.Combine(_directory, "keys", "ledger-signing.key"))
             .Should().Be(UnixFileMode.UserRead | UnixFileMode.UserWrite);
     }
+
+    [Fact]
+    public void Create_WithAnUnknownPolicyProfile_IsRefusedBeforeAnythingIsWritten()
+    {
+        var act = () => Vault.Create(_directory, _clock, new VaultOptions { PolicyProfile = "nowhere-bureau" });
+
+        act.Should().Throw<VaultException>().WithMessage("No policy profile 'nowhere-bureau'*");
+        Directory.Exists(_directory).Should().BeFalse();
+    }
 }
