@@ -95,8 +95,9 @@ demo() {
 
 run_tests() {
   need_dotnet
-  # Real media (ffmpeg, espeak-ng) and the C emulator (gcc) are part of the tests.
-  ensure_packages ffmpeg espeak-ng gcc libc6-dev
+  # Real media (ffmpeg, espeak-ng), the C emulator (gcc) and a real S3 server (Ceph radosgw, started
+  # on 127.0.0.1 by the tests through tests/infra/radosgw.sh and stopped by them) are part of the tests.
+  ensure_packages ffmpeg espeak-ng gcc libc6-dev radosgw ceph-mon ceph-osd curl
   local results="$ROOT/.test-results"
   rm -rf "$results"
   if ! build; then

@@ -1,0 +1,225 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+using Minio;
+using Minio.DataModel.Args;
+using Minio.DataModel.ObjectLock;
+using Minio.Exceptions;
+using NodaTime;
+
+namespace EvidenceVault.Custody.Storage;
+
+/// <summary>Where the deployment keeps originals: an S3 endpoint (MinIO or Ceph RGW) and a bucket with object lock.</summary>
+/// <param name="Endpoint">http(s)://host:port</param>
+/// <param name="RetentionDays">COMPLIANCE retention given to every new object (R5, R6); extended by policy, never shortened.</param>
+public sealed record S3Options(string Endpoint, string AccessKey, string SecretKey, string Bucket, int RetentionDays = 3650);
+
+/// <summary>
+/// Originals on S3 under <c>sha256/&lt;hex&gt;</c> in a bucket created with Object Lock, each written
+/// with COMPLIANCE retention so that not even an administrator can delete it inside the period (R5).
+/// A put spools the stream to a local file while hashing it with SHA-256 and MD5 in the same pass,
+/// uploads it under its hash, and checks the stored size and (single-part) ETag before returning.
+/// An existing key is a no-op. Checkpoints are published under <c>checkpoints/</c> with retention too.
+/// </summary>
+public sealed class S3ObjectStore : IObjectStore
+{
+    private const string ObjectPrefix = "sha256/";
+    private const string CheckpointPrefix = "checkpoints/";
+    private readonly IMinioClient _client;
+    private readonly S3Options _options;
+    private readonly string _spool;
+    private readonly IClock _clock;
+
+    private S3ObjectStore(IMinioClient client, S3Options options, string spool, IClock clock)
+    {
+        _client = client;
+        _options = options;
+        _spool = spool;
+        _clock = clock;
+    }
+
+    /// <summary>Connects, checks the credentials at once (a clear error, not a failure on the first clip) and creates the locked bucket if needed.</summary>
+    public static async Task<S3ObjectStore> ConnectAsync(S3Options options, string spoolDirectory, IClock clock, CancellationToken cancellationToken = default)
+    {
+        var endpoint = new Uri(options.Endpoint);
+        var client = new MinioClient()
+            .WithEndpoint(endpoint.Host, endpoint.Port)
+            .WithCredentials(options.AccessKey, options.SecretKey)
+            .WithSSL(endpoint.Scheme == Uri.UriSchemeHttps)
+            .Build();
+        Directory.CreateDirectory(spoolDirectory);
+        try
+        {
+            if (!await client.BucketExistsAsync(new BucketExistsArgs().WithBucket(options.Bucket), cancellationToken).ConfigureAwait(false))
+            {
+                await client.MakeBucketAsync(new MakeBucketArgs().WithBucket(options.Bucket).WithObjectLock(), cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (MinioException e) when (e is AccessDeniedException || e.Message.Contains("AccessDenied", StringComparison.Ordinal) || e.Message.Contains("SignatureDoesNotMatch", StringComparison.Ordinal) || e.Message.Contains("InvalidAccessKeyId", StringComparison.Ordinal))
+        {
+            throw new VaultException($"The S3 server at {options.Endpoint} refused the credentials for bucket {options.Bucket}: {e.Message}", e);
+        }
+        catch (Exception e) when (e is MinioException or HttpRequestException)
+        {
+            throw new VaultException($"The S3 server at {options.Endpoint} cannot be used: {e.Message}", e);
+        }
+
+        return new S3ObjectStore(client, options, spoolDirectory, clock);
+    }
+
+    public async Task<StoredObject> PutAsync(Stream source, CancellationToken cancellationToken = default)
+    {
+        var spooled = Path.Combine(_spool, $"{Environment.ProcessId}-{Guid.NewGuid():N}.part");
+        try
+        {
+            Sha256Digest key;
+            string md5;
+            long size = 0;
+            using (var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
+            using (var etag = IncrementalHash.CreateHash(HashAlgorithmName.MD5))
+            await using (var file = new FileStream(spooled, FileMode.CreateNew, FileAccess.Write))
+            {
+                var buffer = new byte[1 << 20];
+                int read;
+                while ((read = await source.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+                {
+                    sha.AppendData(buffer, 0, read);
+                    etag.AppendData(buffer, 0, read);
+                    await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                    size += read;
+                }
+
+                file.Flush(flushToDisk: true);
+                key = new Sha256Digest(sha.GetHashAndReset());
+                md5 = Convert.ToHexStringLower(etag.GetHashAndReset());
+            }
+
+            if (await SizeAsync(key, cancellationToken).ConfigureAwait(false) is { } existing)
+            {
+                return existing == size
+                    ? new StoredObject(key, size, AlreadyStored: true)
+                    : throw new VaultException($"Object {key} is stored with {existing} bytes, not {size}: the store is damaged.");
+            }
+
+            await using (var upload = File.OpenRead(spooled))
+            {
+                await _client.PutObjectAsync(new PutObjectArgs()
+                    .WithBucket(_options.Bucket)
+                    .WithObject(ObjectPrefix + key.ToHex())
+                    .WithStreamData(upload)
+                    .WithObjectSize(size)
+                    .WithContentType("application/octet-stream")
+                    .WithRetentionConfiguration(Retention()), cancellationToken).ConfigureAwait(false);
+            }
+
+            // Verified before custody is claimed: size, and for a single-part upload the ETag is the MD5 of the bytes.
+            var stat = await _client.StatObjectAsync(new StatObjectArgs().WithBucket(_options.Bucket).WithObject(ObjectPrefix + key.ToHex()), cancellationToken).ConfigureAwait(false);
+            var storedTag = stat.ETag.Trim('"');
+            if (stat.Size != size || (!storedTag.Contains('-', StringComparison.Ordinal) && storedTag != md5))
+            {
+                throw new VaultException($"Object {key} did not arrive intact on S3 (size {stat.Size} of {size}, ETag {storedTag}, MD5 {md5}).");
+            }
+
+            return new StoredObject(key, size, AlreadyStored: false);
+        }
+        finally
+        {
+            File.Delete(spooled);
+        }
+    }
+
+    public async Task<bool> ExistsAsync(Sha256Digest key, CancellationToken cancellationToken = default) =>
+        await SizeAsync(key, cancellationToken).ConfigureAwait(false) is not null;
+
+    public async Task<long?> SizeAsync(Sha256Digest key, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return (await _client.StatObjectAsync(new StatObjectArgs().WithBucket(_options.Bucket).WithObject(ObjectPrefix + key.ToHex()), cancellationToken).ConfigureAwait(false)).Size;
+        }
+        catch (ObjectNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Downloads to a temporary file that is deleted when the stream closes (originals can be gigabytes).</summary>
+    public async Task<Stream> OpenReadAsync(Sha256Digest key, CancellationToken cancellationToken = default)
+    {
+        var local = Path.Combine(_spool, $"{Environment.ProcessId}-{Guid.NewGuid():N}.read");
+        try
+        {
+            await _client.GetObjectAsync(new GetObjectArgs().WithBucket(_options.Bucket).WithObject(ObjectPrefix + key.ToHex()).WithFile(local), cancellationToken).ConfigureAwait(false);
+        }
+        catch (ObjectNotFoundException e)
+        {
+            throw new FileNotFoundException($"Object {key} is not in the store.", e);
+        }
+
+        return new FileStream(local, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.DeleteOnClose | FileOptions.SequentialScan);
+    }
+
+    public async IAsyncEnumerable<Sha256Digest> ListAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await foreach (var item in _client.ListObjectsEnumAsync(new ListObjectsArgs().WithBucket(_options.Bucket).WithPrefix(ObjectPrefix).WithRecursive(true), cancellationToken).ConfigureAwait(false))
+        {
+            yield return Sha256Digest.TryParseHex(item.Key[ObjectPrefix.Length..], out var key)
+                ? key
+                : throw new InvalidDataException($"Unexpected object in the store: {item.Key}");
+        }
+    }
+
+    public async Task PublishCheckpointAsync(long size, string note, CancellationToken cancellationToken = default)
+    {
+        if (await ReadCheckpointAsync(size, cancellationToken).ConfigureAwait(false) is { } existing)
+        {
+            if (existing != note)
+            {
+                throw new InvalidOperationException($"A different checkpoint for size {size} is already published.");
+            }
+
+            return;
+        }
+
+        var bytes = System.Text.Encoding.UTF8.GetBytes(note);
+        using var stream = new MemoryStream(bytes);
+        await _client.PutObjectAsync(new PutObjectArgs().WithBucket(_options.Bucket).WithObject(CheckpointKey(size))
+            .WithStreamData(stream).WithObjectSize(bytes.Length).WithContentType("text/plain; charset=utf-8")
+            .WithRetentionConfiguration(Retention()), cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<IReadOnlyList<long>> ListCheckpointsAsync(CancellationToken cancellationToken = default)
+    {
+        var sizes = new List<long>();
+        await foreach (var item in _client.ListObjectsEnumAsync(new ListObjectsArgs().WithBucket(_options.Bucket).WithPrefix(CheckpointPrefix).WithRecursive(true), cancellationToken).ConfigureAwait(false))
+        {
+            if (long.TryParse(item.Key[CheckpointPrefix.Length..], NumberStyles.None, CultureInfo.InvariantCulture, out var size))
+            {
+                sizes.Add(size);
+            }
+        }
+
+        sizes.Sort();
+        return sizes;
+    }
+
+    public async Task<string?> ReadCheckpointAsync(long size, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            using var buffer = new MemoryStream();
+            await _client.GetObjectAsync(new GetObjectArgs().WithBucket(_options.Bucket).WithObject(CheckpointKey(size))
+                .WithCallbackStream((stream, token) => stream.CopyToAsync(buffer, token)), cancellationToken).ConfigureAwait(false);
+            return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
+        }
+        catch (ObjectNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    private ObjectRetentionConfiguration Retention() =>
+        new((_clock.GetCurrentInstant() + Duration.FromDays(_options.RetentionDays)).ToDateTimeUtc(), ObjectRetentionMode.COMPLIANCE);
+
+    private static string CheckpointKey(long size) => CheckpointPrefix + size.ToString("D20", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,134 @@
+using System.Security.Cryptography;
+using EvidenceVault.Custody.Storage;
+using Minio;
+using Minio.DataModel.Args;
+using NodaTime;
+
+namespace EvidenceVault.Custody.Tests.Storage;
+
+/// <summary>One contract, both object stores: the embedded default and the deployment must not drift apart.</summary>
+public abstract class ObjectStoreContractTests
+{
+    protected abstract Task<IObjectStore> CreateAsync();
+
+    [Fact]
+    public async Task Put_NewBytes_AreStoredUnderTheirSha256AndReadBackIdentical()
+    {
+        var store = await CreateAsync();
+        var bytes = RandomNumberGenerator.GetBytes(2_500_000);
+
+        var stored = await store.PutAsync(new MemoryStream(bytes));
+
+        stored.Should().Be(new StoredObject(Sha256Digest.Of(bytes), bytes.Length, AlreadyStored: false));
+        (await store.SizeAsync(stored.Key)).Should().Be(bytes.Length);
+        await using var read = await store.OpenReadAsync(stored.Key);
+        var copy = new MemoryStream();
+        await read.CopyToAsync(copy);
+        copy.ToArray().Should().Equal(bytes);
+        (await store.ListAsync().ToListAsync()).Should().Equal(stored.Key);
+    }
+
+    [Fact]
+    public async Task Put_SameBytesAgain_IsANoOp()
+    {
+        var store = await CreateAsync();
+        var bytes = RandomNumberGenerator.GetBytes(1000);
+        var first = await store.PutAsync(new MemoryStream(bytes));
+
+        var second = await store.PutAsync(new MemoryStream(bytes));
+
+        second.Should().Be(first with { AlreadyStored = true });
+        (await store.ListAsync().ToListAsync()).Should().ContainSingle();
+    }
+
+    [Fact]
+    public async Task Put_SourceFailsHalfWay_LeavesNoObject()
+    {
+        var store = await CreateAsync();
+
+        var act = () => store.PutAsync(new FailingStream(RandomNumberGenerator.GetBytes(3 << 20), 1 << 20));
+
+        await act.Should().ThrowAsync<IOException>();
+        (await store.ListAsync().ToListAsync()).Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task PublishCheckpoint_OnceOnly_AndListedInOrder()
+    {
+        var store = await CreateAsync();
+        await store.PublishCheckpointAsync(12, "note twelve\n");
+        await store.PublishCheckpointAsync(3, "note three\n");
+        await store.PublishCheckpointAsync(12, "note twelve\n");
+
+        var different = () => store.PublishCheckpointAsync(12, "another note\n");
+
+        await different.Should().ThrowAsync<InvalidOperationException>();
+        (await store.ListCheckpointsAsync()).Should().Equal(3, 12);
+        (await store.ReadCheckpointAsync(12)).Should().Be("note twelve\n");
+        (await store.ReadCheckpointAsync(7)).Should().BeNull();
+    }
+
+    [Fact]
+    public async Task Size_UnknownKey_IsNull()
+    {
+        var store = await CreateAsync();
+        (await store.SizeAsync(Sha256Digest.Of("nothing"u8))).Should().BeNull();
+        (await store.ExistsAsync(Sha256Digest.Of("nothing"u8))).Should().BeFalse();
+    }
+
+    /// <summary>A camera unplugged mid-file.</summary>
+    private sealed class FailingStream(byte[] data, int failAfter) : MemoryStream(data)
+    {
+        public override int Read(byte[] buffer, int offset, int count) =>
+            Position >= failAfter ? throw new IOException("device unplugged") : base.Read(buffer, offset, count);
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            Position >= failAfter ? throw new IOException("device unplugged") : base.ReadAsync(buffer, cancellationToken);
+    }
+}
+
+public sealed class FileSystemObjectStoreContractTests : ObjectStoreContractTests, IDisposable
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "ev-fs-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    protected override Task<IObjectStore> CreateAsync() => Task.FromResult<IObjectStore>(new FileSystemObjectStore(_root));
+}
+
+[Collection(RadosGatewayCollection.Name)]
+public sealed class S3ObjectStoreContractTests(RadosGateway gateway) : ObjectStoreContractTests, IDisposable
+{
+    private readonly string _spool = Path.Combine(Path.GetTempPath(), "ev-s3spool-" + Guid.NewGuid().ToString("N"));
+    private readonly string _bucket = "ev-" + Guid.NewGuid().ToString("N")[..12];
+
+    public void Dispose() => Directory.Delete(_spool, recursive: true);
+
+    protected override async Task<IObjectStore> CreateAsync() =>
+        await S3ObjectStore.ConnectAsync(new S3Options(gateway.Endpoint, gateway.AccessKey, gateway.SecretKey, _bucket, RetentionDays: 1), _spool, SystemClock.Instance);
+
+    [Fact]
+    public async Task VersionedDelete_OfAnOriginalUnderComplianceRetention_IsRefused()
+    {
+        var store = await CreateAsync();
+        var stored = await store.PutAsync(new MemoryStream(RandomNumberGenerator.GetBytes(5000)));
+        using var client = new MinioClient().WithEndpoint(new Uri(gateway.Endpoint).Host, new Uri(gateway.Endpoint).Port)
+            .WithCredentials(gateway.AccessKey, gateway.SecretKey).Build();
+        var stat = await client.StatObjectAsync(new StatObjectArgs().WithBucket(_bucket).WithObject("sha256/" + stored.Key.ToHex()));
+        stat.VersionId.Should().NotBeNullOrEmpty("the bucket was created with object lock, which versions every object");
+
+        // R5: not even the account that wrote it can remove a version inside the retention period.
+        var act = () => client.RemoveObjectAsync(new RemoveObjectArgs().WithBucket(_bucket).WithObject("sha256/" + stored.Key.ToHex()).WithVersionId(stat.VersionId));
+
+        await act.Should().ThrowAsync<Exception>();
+        (await store.SizeAsync(stored.Key)).Should().Be(5000);
+    }
+
+    [Fact]
+    public async Task Connect_WrongSecret_IsAClearErrorAtStartUp()
+    {
+        var act = () => S3ObjectStore.ConnectAsync(new S3Options(gateway.Endpoint, gateway.AccessKey, "wrong-" + gateway.SecretKey, _bucket), _spool, SystemClock.Instance);
+
+        (await act.Should().ThrowAsync<VaultException>()).Which.Message.Should().StartWith($"The S3 server at {gateway.Endpoint} refused the credentials");
+    }
+}

@@ -1,0 +1,77 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace EvidenceVault.Custody.Tests.Storage;
+
+/// <summary>
+/// A real single-node Ceph radosgw on 127.0.0.1 for the test run (tests/infra/radosgw.sh), started once
+/// for the collection and stopped by pid when it ends. Installed by ./build.sh test.
+/// </summary>
+public sealed class RadosGateway : IDisposable
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "ev-rgw-" + Guid.NewGuid().ToString("N")[..8]);
+
+    public RadosGateway()
+    {
+        var port = FreePort();
+        var script = Path.Combine(Tools.RepoRoot, "tests", "infra", "radosgw.sh");
+        var result = Tools.Run(script, ["start", _directory, port.ToString(System.Globalization.CultureInfo.InvariantCulture)], timeout: TimeSpan.FromSeconds(150));
+        if (result.ExitCode != 0)
+        {
+            Stop();
+            throw new InvalidOperationException($"radosgw did not start: {result.Error}");
+        }
+
+        var parts = result.Output.Trim().Split(' ');
+        (Endpoint, AccessKey, SecretKey) = (parts[0], parts[1], parts[2]);
+    }
+
+    public string Endpoint { get; }
+
+    public string AccessKey { get; }
+
+    public string SecretKey { get; }
+
+    public void Dispose()
+    {
+        Stop();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    private void Stop() => Tools.Run(Path.Combine(Tools.RepoRoot, "tests", "infra", "radosgw.sh"), ["stop", _directory]);
+
+    private static int FreePort()
+    {
+        // Two consecutive free ports: radosgw on one, the monitor on the next.
+        for (var attempt = 0; attempt < 50; attempt++)
+        {
+            var port = Random.Shared.Next(20000, 40000);
+            if (IsFree(port) && IsFree(port + 1))
+            {
+                return port;
+            }
+        }
+
+        throw new InvalidOperationException("No free port pair on 127.0.0.1.");
+    }
+
+    private static bool IsFree(int port)
+    {
+        try
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, port);
+            listener.Start();
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class RadosGatewayCollection : ICollectionFixture<RadosGateway>
+{
+    public const string Name = "radosgw";
+}
