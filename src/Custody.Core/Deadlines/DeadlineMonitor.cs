@@ -226,7 +226,7 @@ public static class DeadlineMonitor
                 // R1: stored within Upload.Hours of the recording's end, or of a declared return (001 §21, 002 §13).
                 var due = end + upload;
                 var article = profile.Upload.Cite;
-                if (profile.UploadAfterReturn.Allowed && clip.Officer is not null &&
+                if (profile.UploadAfterReturn.Allowed && clip.Officer is not null && declarations.Contains(clip.Officer) &&
                     declarations[clip.Officer].Where(d => d.From <= start && end <= d.Return).Select(d => (Instant?)d.Return).Max() is { } returned)
                 {
                     due = returned + Duration.FromHours(profile.UploadAfterReturn.Hours ?? profile.Upload.Hours);

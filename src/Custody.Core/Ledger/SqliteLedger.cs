@@ -330,6 +330,15 @@ public sealed class SqliteLedger : IMerkleNodes, IDisposable
         }
     }
 
+    /// <summary>Runs a read on the raw SQLite handle (for scans where ADO.NET's per-column cost dominates).</summary>
+    internal T Raw<T>(Func<SQLitePCL.sqlite3, T> read)
+    {
+        lock (_gate)
+        {
+            return read(_connection.Handle!);
+        }
+    }
+
     internal long RebuildCatalog()
     {
         lock (_gate)
