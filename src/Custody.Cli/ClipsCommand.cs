@@ -11,6 +11,7 @@ internal static class ClipsCommand
         var arguments = Arguments.Parse(args, ["data"], ["json"]);
         using var vault = Output.OpenVault(arguments);
         var clips = vault.Clips.All();
+        var flagged = 0;
         foreach (var clip in clips)
         {
             var probeJson = vault.Clips.FactsOf("clip_probe", clip.Sha256);
@@ -25,6 +26,8 @@ internal static class ClipsCommand
             {
                 flags.Add("timestamp-discontinuity");
             }
+
+            flagged += flags.Count > 0 ? 1 : 0;
 
             if (arguments.Has("json"))
             {
@@ -73,7 +76,7 @@ internal static class ClipsCommand
 
         if (!arguments.Has("json"))
         {
-            Console.WriteLine($"{clips.Count} custody facts, {clips.Select(c => c.Sha256).Distinct().Count()} distinct originals, {clips.Count(c => c.Flags.Count > 0 || vault.Clips.FactsOf("clip_probe", c.Sha256)?.Contains("\"error\"", StringComparison.Ordinal) == true)} flagged for the clerk.");
+            Console.WriteLine($"{clips.Count} custody facts, {clips.Select(c => c.Sha256).Distinct().Count()} distinct originals, {flagged} flagged for the clerk.");
         }
 
         return 0;

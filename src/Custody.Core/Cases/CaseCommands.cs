@@ -32,7 +32,14 @@ public sealed record ReviewSpeech(Sha256Digest ResumedClip, bool Heard, string? 
 
 public sealed class ReviewSpeechValidator : AbstractValidator<ReviewSpeech>
 {
-    public ReviewSpeechValidator() => RuleFor(c => c.By).NotEmpty().WithMessage("Every change needs an identity (--by).");
+    public ReviewSpeechValidator() => RuleFor(c => c.By).IsIdentity();
+}
+
+public static class IdentityRule
+{
+    /// <summary>Every change needs an identity: who did it is part of the custody record (R8, 004 §32).</summary>
+    public static IRuleBuilderOptions<T, string> IsIdentity<T>(this IRuleBuilder<T, string> rule) =>
+        rule.NotEmpty().WithMessage("Every change needs an identity (--by).");
 }
 
 public static class ExplanationCategories
@@ -46,7 +53,7 @@ public sealed class RegisterCaseValidator : AbstractValidator<RegisterCase>
     {
         RuleFor(c => c.CaseNumber).NotEmpty().MaximumLength(64);
         RuleFor(c => c.Cause).NotEmpty();
-        RuleFor(c => c.By).NotEmpty().WithMessage("Every change needs an identity (--by).");
+        RuleFor(c => c.By).IsIdentity();
     }
 }
 
@@ -58,7 +65,7 @@ public sealed class RecordActionValidator : AbstractValidator<RecordAction>
         RuleFor(c => c.ActionType).NotEmpty();
         RuleFor(c => c.Officers).NotEmpty().WithMessage("An enforcement action has at least one officer.");
         RuleFor(c => c.End).GreaterThan(c => c.Start).WithMessage("The action must end after it starts.");
-        RuleFor(c => c.By).NotEmpty().WithMessage("Every change needs an identity (--by).");
+        RuleFor(c => c.By).IsIdentity();
     }
 }
 
@@ -67,7 +74,7 @@ public sealed class LinkClipValidator : AbstractValidator<LinkClip>
     public LinkClipValidator()
     {
         RuleFor(c => c.CaseNumber).NotEmpty();
-        RuleFor(c => c.By).NotEmpty().WithMessage("Every change needs an identity (--by).");
+        RuleFor(c => c.By).IsIdentity();
         RuleFor(c => c.Reason).NotEmpty().WithMessage("A link or unlink by hand needs a reason (--reason).");
     }
 }
@@ -81,7 +88,7 @@ public sealed class AttachWrittenExplanationValidator : AbstractValidator<Attach
         RuleFor(c => c.Text).NotEmpty();
         RuleFor(c => c.SignedBy).Must(s => s.Distinct(StringComparer.Ordinal).Count() == s.Count)
             .WithMessage("Each officer signs once: signatures must be distinct.");
-        RuleFor(c => c.By).NotEmpty().WithMessage("Every change needs an identity (--by).");
+        RuleFor(c => c.By).IsIdentity();
     }
 }
 
@@ -129,14 +136,14 @@ internal sealed class CaseCommandHandlers(Vault vault) :
             Emergency = request.Emergency,
         };
         var index = await vault.RecordActAsync(EntryTypes.ActionRecorded, request.By, [Subjects.Case(request.CaseNumber)], request.Reason, payload, cancellationToken).ConfigureAwait(false);
-        await CaseLinks.AutoLinkAsync(vault, cancellationToken).ConfigureAwait(false);
+        await CaseLinks.AutoLinkAsync(vault, null, cancellationToken).ConfigureAwait(false);
         return index;
     }
 
     public async Task<long> Handle(LinkClip request, CancellationToken cancellationToken)
     {
         RequireCase(request.CaseNumber);
-        if (vault.Clips.FactsOf("clip_probe", request.Clip) is null && !vault.Clips.All().Any(c => c.Sha256 == request.Clip))
+        if (!vault.Clips.Holds(request.Clip))
         {
             throw new VaultException($"Clip {request.Clip} is not in custody.");
         }
@@ -154,7 +161,7 @@ internal sealed class CaseCommandHandlers(Vault vault) :
 
     public async Task<long> Handle(AttachWrittenExplanation request, CancellationToken cancellationToken)
     {
-        if (!vault.Clips.All().Any(c => c.Sha256 == request.ResumedClip))
+        if (!vault.Clips.Holds(request.ResumedClip))
         {
             throw new VaultException($"Clip {request.ResumedClip} is not in custody.");
         }
@@ -195,7 +202,8 @@ internal sealed class CaseCommandHandlers(Vault vault) :
 /// </summary>
 public static class CaseLinks
 {
-    public static async Task<int> AutoLinkAsync(Vault vault, CancellationToken cancellationToken = default)
+    /// <param name="deviceSerial">Only this device's clips (after probing one clip); null for every clip (after recording an action).</param>
+    public static async Task<int> AutoLinkAsync(Vault vault, string? deviceSerial = null, CancellationToken cancellationToken = default)
     {
         var actions = vault.Clips.Actions();
         if (actions.Count == 0)
@@ -206,18 +214,20 @@ public static class CaseLinks
         var unlinkedByHand = vault.Ledger.EntriesOfType(EntryTypes.ClipUnlinked)
             .Select(e => PayloadJson.Deserialize<ClipLinkPayload>(e.Payload))
             .Select(p => (p.Sha256, p.CaseNumber)).ToHashSet();
+        var links = vault.Policy.Links();
+        var linking = new HashSet<(string, string)>();
         var facts = new List<NewEntry>();
-        foreach (var clip in vault.Clips.Timings())
+        foreach (var clip in vault.Clips.Timings(deviceSerial))
         {
-            var linked = vault.Clips.CasesOf(clip.Sha256);
+            var sha = clip.Sha256.ToHex();
             foreach (var action in actions.Where(a => clip.Officer is not null && a.Officers.Contains(clip.Officer) && clip.Start < a.End && a.Start < clip.End))
             {
-                if (linked.Contains(action.CaseNumber) || unlinkedByHand.Contains((clip.Sha256.ToHex(), action.CaseNumber)) || facts.Any(f => f.Subjects[0] == Subjects.Clip(clip.Sha256) && f.Subjects[1] == Subjects.Case(action.CaseNumber)))
+                if (links[sha].Contains(action.CaseNumber) || unlinkedByHand.Contains((sha, action.CaseNumber)) || !linking.Add((sha, action.CaseNumber)))
                 {
                     continue;
                 }
 
-                var payload = new ClipLinkPayload { Sha256 = clip.Sha256.ToHex(), CaseNumber = action.CaseNumber, ActionIndex = action.Index, Automatic = true };
+                var payload = new ClipLinkPayload { Sha256 = sha, CaseNumber = action.CaseNumber, ActionIndex = action.Index, Automatic = true };
                 facts.Add(new NewEntry(EntryTypes.ClipLinked, "system:auto-link", [Subjects.Clip(clip.Sha256), Subjects.Case(action.CaseNumber)],
                     "officer among the action's officers and recording overlaps the action", PayloadJson.Serialize(payload)));
             }

@@ -182,30 +182,6 @@ public sealed class ClipCatalog
         return command.ExecuteScalar() as string;
     });
 
-    /// <summary>The clerk's review of a resumed clip's spoken explanation: heard or not, and by whom; null before review.</summary>
-    public (bool Heard, string Reviewer)? SpeechReview(Sha256Digest sha256) => _ledger.Query(statements =>
-    {
-        var command = statements("SELECT heard, reviewer FROM speech_review WHERE sha256 = $sha", ["$sha"]);
-        command.Parameters[0].Value = sha256.ToHex();
-        using var reader = command.ExecuteReader();
-        return reader.Read() ? (reader.GetInt64(0) != 0, reader.GetString(1)) : ((bool, string)?)null;
-    });
-
-    /// <summary>Written explanations attached for an interruption resumed by this clip.</summary>
-    public IReadOnlyList<WrittenExplanationPayload> WrittenExplanations(Sha256Digest resumed) => _ledger.Query(statements =>
-    {
-        var command = statements("SELECT facts FROM written_explanation WHERE resumed_sha256 = $sha ORDER BY idx", ["$sha"]);
-        command.Parameters[0].Value = resumed.ToHex();
-        var rows = new List<WrittenExplanationPayload>();
-        using var reader = command.ExecuteReader();
-        while (reader.Read())
-        {
-            rows.Add(System.Text.Json.JsonSerializer.Deserialize<WrittenExplanationPayload>(reader.GetString(0), PayloadJson.Options)!);
-        }
-
-        return rows;
-    });
-
     /// <summary>Cases a clip is linked to.</summary>
     public IReadOnlyList<string> CasesOf(Sha256Digest sha256) => _ledger.Query(statements =>
     {
@@ -236,6 +212,14 @@ public sealed class ClipCatalog
         return rows;
     });
 
+    /// <summary>True when at least one custody fact holds these bytes.</summary>
+    public bool Holds(Sha256Digest sha256) => _ledger.Query(statements =>
+    {
+        var command = statements("SELECT 1 FROM clip_custody WHERE sha256 = $sha LIMIT 1", ["$sha"]);
+        command.Parameters[0].Value = sha256.ToHex();
+        return command.ExecuteScalar() is not null;
+    });
+
     public bool CaseExists(string caseNumber) => _ledger.Query(statements =>
     {
         var command = statements("SELECT 1 FROM case_file WHERE case_number = $n", ["$n"]);
@@ -243,14 +227,6 @@ public sealed class ClipCatalog
         return command.ExecuteScalar() is not null;
     });
 
-    /// <summary>Number of custody facts (ClipIngested entries) and distinct objects.</summary>
-    public (long Facts, long Objects) Counts() => _ledger.Query(statements =>
-    {
-        var command = statements("SELECT (SELECT COUNT(*) FROM clip_custody), (SELECT COUNT(*) FROM clip)", []);
-        using var reader = command.ExecuteReader();
-        reader.Read();
-        return (reader.GetInt64(0), reader.GetInt64(1));
-    });
 }
 
 /// <summary>One custody fact about a clip, from the catalog.</summary>

@@ -1,3 +1,4 @@
+using EvidenceVault.Custody.Cases;
 using EvidenceVault.Custody.Commands;
 using EvidenceVault.Custody.Ledger;
 using FluentValidation;
@@ -42,7 +43,7 @@ public sealed class PolicyCommandValidator :
     public PolicyCommandValidator()
     {
         RuleFor(c => c.ProfileId).Must(PolicyProfile.Ids.Contains).WithMessage(c => $"'{c.ProfileId}' is not a policy profile (known: {string.Join(", ", PolicyProfile.Ids)}).");
-        RuleFor(c => c.By).NotEmpty().WithMessage("Every change needs an identity (--by).");
+        RuleFor(c => c.By).IsIdentity();
         RuleFor(c => c.Reason).NotEmpty().WithMessage("Changing the policy profile needs a reason (--reason).");
     }
 }
@@ -54,7 +55,7 @@ public sealed class DeclareRemoteEnforcementValidator : AbstractValidator<Declar
         RuleFor(c => c.OfficerId).NotEmpty();
         RuleFor(c => c.Reason).NotEmpty().WithMessage("A declaration says why (--reason).");
         RuleFor(c => c.ReturnedAt).GreaterThan(c => c.From).WithMessage("The officer returns after leaving.");
-        RuleFor(c => c.By).NotEmpty().WithMessage("Every change needs an identity (--by).");
+        RuleFor(c => c.By).IsIdentity();
     }
 }
 
@@ -65,7 +66,7 @@ public sealed class RecordRetentionFactValidator : AbstractValidator<RecordReten
         RuleFor(c => c.Kind).Must(RetentionFactKinds.All.Contains).WithMessage($"Kind must be one of {string.Join(", ", RetentionFactKinds.All)}.");
         RuleFor(c => c.Subject).Must(s => s.StartsWith("case:", StringComparison.Ordinal) || s.StartsWith("clip:", StringComparison.Ordinal))
             .WithMessage("The subject is case:<number> or clip:<sha256>.");
-        RuleFor(c => c.By).NotEmpty().WithMessage("Every change needs an identity (--by).");
+        RuleFor(c => c.By).IsIdentity();
     }
 }
 

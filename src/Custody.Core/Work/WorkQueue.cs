@@ -105,10 +105,6 @@ public sealed class WorkQueue
         return parked;
     });
 
-    /// <summary>Jobs not yet done or parked (pending now or after a backoff, or leased).</summary>
-    public long Outstanding() => _ledger.Query(statements =>
-        (long)statements("SELECT COUNT(*) FROM work_item WHERE state = 'pending'", []).ExecuteScalar()!);
-
     /// <summary>Time until the earliest pending job becomes ready (zero when one is ready), or null when none is pending.</summary>
     public Duration? NextReadyIn() => _ledger.Query(statements =>
     {
@@ -120,18 +116,6 @@ public sealed class WorkQueue
 
         var wait = Duration.FromNanoseconds(ns - Nanoseconds(_clock.GetCurrentInstant()));
         return wait < Duration.Zero ? Duration.Zero : wait;
-    });
-
-    public IReadOnlyList<(WorkItem Item, string State, string? Error)> All() => _ledger.Query(statements =>
-    {
-        var rows = new List<(WorkItem, string, string?)>();
-        using var reader = statements("SELECT id, kind, subject, attempts, state, last_error FROM work_item ORDER BY id", []).ExecuteReader();
-        while (reader.Read())
-        {
-            rows.Add((new WorkItem(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetInt32(3)), reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5)));
-        }
-
-        return rows;
     });
 
     private static void Insert(CatalogProjection.Statements statements, string kind, string subject)

@@ -145,10 +145,11 @@ public sealed class JobRunner(Vault vault, string workerId, InterruptionPolicy p
             return;
         }
 
-        await CaseLinks.AutoLinkAsync(vault, cancellationToken).ConfigureAwait(false);
         // R3: every interruption of this device needs its resumed clip's opening checked for an explanation by voice.
+        // Only this clip's devices are looked at: a whole-vault pass per probed clip would grow with the square of the vault.
         foreach (var device in sources.Select(s => s.Device).OfType<string>().Distinct())
         {
+            await CaseLinks.AutoLinkAsync(vault, device, cancellationToken).ConfigureAwait(false);
             foreach (var gap in InterruptionAnalysis.Find(vault.Clips.Timings(device), policy, vault.Clips.Actions()).Where(g => g.Kind == GapKind.Interruption))
             {
                 vault.Work.Enqueue(WorkQueue.Speech, gap.Resumed.ToHex());
