@@ -83,18 +83,7 @@ public sealed class NoteVerifierKey
         return parsed;
     }
 
-    public bool Verify(ReadOnlySpan<byte> message, ReadOnlySpan<byte> signature)
-    {
-        if (signature.Length != 64)
-        {
-            return false;
-        }
-
-        var verifier = new Ed25519Signer();
-        verifier.Init(false, new Ed25519PublicKeyParameters(PublicKey));
-        verifier.BlockUpdate(message);
-        return verifier.VerifySignature(signature.ToArray());
-    }
+    public bool Verify(ReadOnlySpan<byte> message, ReadOnlySpan<byte> signature) => Verifier.Ed25519.Verify(PublicKey, message, signature);
 
     private static uint ComputeKeyHash(string name, byte[] publicKey)
     {

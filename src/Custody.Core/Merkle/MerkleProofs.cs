@@ -94,112 +94,13 @@ public static class MerkleProofs
         return path;
     }
 
-    /// <summary>RFC 9162 §2.1.3.2, including the check that the path has exactly the right length.</summary>
-    public static bool VerifyInclusion(Sha256Digest leafHash, long index, long size, IReadOnlyList<Sha256Digest> path, Sha256Digest root)
-    {
-        if (index < 0 || index >= size)
-        {
-            return false;
-        }
-
-        ulong fn = (ulong)index, sn = (ulong)(size - 1);
-        var r = leafHash;
-        foreach (var p in path)
-        {
-            if (sn == 0)
-            {
-                return false;
-            }
-
-            if ((fn & 1) == 1 || fn == sn)
-            {
-                r = MerkleHash.Node(p, r);
-                while ((fn & 1) == 0 && fn != 0)
-                {
-                    fn >>= 1;
-                    sn >>= 1;
-                }
-            }
-            else
-            {
-                r = MerkleHash.Node(r, p);
-            }
-
-            fn >>= 1;
-            sn >>= 1;
-        }
-
-        return sn == 0 && r == root;
-    }
+    /// <summary>RFC 9162 §2.1.3.2, including the check that the path has exactly the right length (the court's verifier's code).</summary>
+    public static bool VerifyInclusion(Sha256Digest leafHash, long index, long size, IReadOnlyList<Sha256Digest> path, Sha256Digest root) =>
+        Verifier.Rfc9162.VerifyInclusion(leafHash.ToArray(), index, size, [.. path.Select(p => p.ToArray())], root.ToArray());
 
     /// <summary>RFC 9162 §2.1.4.2. Equal sizes need an empty proof and equal roots; every tree extends the empty one.</summary>
-    public static bool VerifyConsistency(long oldSize, long newSize, Sha256Digest oldRoot, Sha256Digest newRoot, IReadOnlyList<Sha256Digest> path)
-    {
-        if (oldSize < 0 || oldSize > newSize)
-        {
-            return false;
-        }
-
-        if (oldSize == newSize)
-        {
-            return path.Count == 0 && oldRoot == newRoot;
-        }
-
-        if (oldSize == 0)
-        {
-            return path.Count == 0;
-        }
-
-        if (path.Count == 0)
-        {
-            return false;
-        }
-
-        var proof = path;
-        if (BitOperations.IsPow2(oldSize))
-        {
-            var prefixed = new List<Sha256Digest>(path.Count + 1) { oldRoot };
-            prefixed.AddRange(path);
-            proof = prefixed;
-        }
-
-        ulong fn = (ulong)(oldSize - 1), sn = (ulong)(newSize - 1);
-        while ((fn & 1) == 1)
-        {
-            fn >>= 1;
-            sn >>= 1;
-        }
-
-        Sha256Digest fr = proof[0], sr = proof[0];
-        for (var i = 1; i < proof.Count; i++)
-        {
-            var c = proof[i];
-            if (sn == 0)
-            {
-                return false;
-            }
-
-            if ((fn & 1) == 1 || fn == sn)
-            {
-                fr = MerkleHash.Node(c, fr);
-                sr = MerkleHash.Node(c, sr);
-                while ((fn & 1) == 0 && fn != 0)
-                {
-                    fn >>= 1;
-                    sn >>= 1;
-                }
-            }
-            else
-            {
-                sr = MerkleHash.Node(sr, c);
-            }
-
-            fn >>= 1;
-            sn >>= 1;
-        }
-
-        return fr == oldRoot && sr == newRoot && sn == 0;
-    }
+    public static bool VerifyConsistency(long oldSize, long newSize, Sha256Digest oldRoot, Sha256Digest newRoot, IReadOnlyList<Sha256Digest> path) =>
+        Verifier.Rfc9162.VerifyConsistency(oldSize, newSize, oldRoot.ToArray(), newRoot.ToArray(), [.. path.Select(p => p.ToArray())]);
 
     /// <summary>MTH over leaves [start, end); start is aligned so every left part is a stored perfect node.</summary>
     private static Sha256Digest Subtree(IMerkleNodes nodes, long start, long end)

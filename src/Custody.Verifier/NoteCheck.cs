@@ -1,0 +1,132 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Org.BouncyCastle.Crypto.Parameters;
+using Org.BouncyCastle.Crypto.Signers;
+
+namespace EvidenceVault.Custody.Verifier;
+
+/// <summary>A C2SP verifier key, <c>name+keyhash+base64(0x01 ‖ Ed25519 public key)</c>, parsed strictly.</summary>
+public sealed record VerifierKey(string Name, uint KeyHash, byte[] PublicKey, string Text)
+{
+    /// <summary>SHA-256 of the public key, hex: what the explanation sheet prints.</summary>
+    public string Fingerprint => Convert.ToHexStringLower(SHA256.HashData(PublicKey));
+
+    public static VerifierKey Parse(string text)
+    {
+        var parts = text.Split('+', 3);
+        if (parts.Length != 3 || parts[0].Length == 0 || parts[0].Any(char.IsWhiteSpace) || parts[1].Length != 8 || !IsLowerHex(parts[1]))
+        {
+            throw new FormatException("a verifier key is name+keyhash+base64key");
+        }
+
+        var key = Base64Strict(parts[2]) ?? throw new FormatException("the key part is not canonical base64");
+        if (key.Length != 33 || key[0] != 0x01)
+        {
+            throw new FormatException("only Ed25519 verifier keys (algorithm 0x01) are supported");
+        }
+
+        var publicKey = key[1..];
+        var hash = ComputeKeyHash(parts[0], publicKey);
+        if (hash != uint.Parse(parts[1], NumberStyles.HexNumber, CultureInfo.InvariantCulture))
+        {
+            throw new FormatException("the key hash does not match the name and key");
+        }
+
+        return new VerifierKey(parts[0], hash, publicKey, text);
+    }
+
+    public bool Verify(ReadOnlySpan<byte> message, ReadOnlySpan<byte> signature) => Ed25519.Verify(PublicKey, message, signature);
+
+    internal static uint ComputeKeyHash(string name, byte[] publicKey) =>
+        BinaryPrimitives.ReadUInt32BigEndian(SHA256.HashData([.. Encoding.UTF8.GetBytes(name), (byte)'\n', 0x01, .. publicKey]));
+
+    internal static bool IsLowerHex(string text) => text.All(c => c is >= '0' and <= '9' or >= 'a' and <= 'f');
+
+    /// <summary>Standard padded base64 that re-encodes to the same text (so no two texts carry the same bytes).</summary>
+    internal static byte[]? Base64Strict(string text)
+    {
+        try
+        {
+            var bytes = Convert.FromBase64String(text);
+            return Convert.ToBase64String(bytes) == text ? bytes : null;
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+    }
+}
+
+/// <summary>A signed checkpoint: origin, tree size and root, signed by the agency's key.</summary>
+public sealed record CheckpointNote(string Origin, long Size, byte[] Root, string Text)
+{
+    private const string SignaturePrefix = "\u2014 ";
+
+    /// <summary>
+    /// Opens a checkpoint exactly as the vault writes it: three body lines, a blank line and one
+    /// signature line by <paramref name="key"/>, nothing else. Null with the reason otherwise.
+    /// </summary>
+    public static CheckpointNote? Open(string text, VerifierKey key, out string problem)
+    {
+        var lines = text.Split('\n');
+        if (lines.Length != 6 || lines[3].Length != 0 || lines[5].Length != 0)
+        {
+            problem = "not a checkpoint note (origin, size, root, blank line, one signature line, final newline)";
+            return null;
+        }
+
+        if (lines[0] != key.Name)
+        {
+            problem = $"origin '{lines[0]}' is not the key's name '{key.Name}'";
+            return null;
+        }
+
+        if (!long.TryParse(lines[1], NumberStyles.None, CultureInfo.InvariantCulture, out var size) || size.ToString(CultureInfo.InvariantCulture) != lines[1])
+        {
+            problem = $"size '{lines[1]}' is not a decimal number";
+            return null;
+        }
+
+        if (VerifierKey.Base64Strict(lines[2]) is not { Length: Rfc9162.HashLength } root)
+        {
+            problem = "root is not the canonical base64 of 32 bytes";
+            return null;
+        }
+
+        var prefix = SignaturePrefix + key.Name + " ";
+        if (!lines[4].StartsWith(prefix, StringComparison.Ordinal) || VerifierKey.Base64Strict(lines[4][prefix.Length..]) is not { Length: 68 } blob)
+        {
+            problem = $"the signature line is not one canonical signature by {key.Name}";
+            return null;
+        }
+
+        var body = Encoding.UTF8.GetBytes(string.Join('\n', lines[..3]) + "\n");
+        if (BinaryPrimitives.ReadUInt32BigEndian(blob) != key.KeyHash || !key.Verify(body, blob.AsSpan(4)))
+        {
+            problem = "the signature does not verify with the agency's key";
+            return null;
+        }
+
+        problem = string.Empty;
+        return new CheckpointNote(lines[0], size, root, text);
+    }
+}
+
+/// <summary>RFC 8032 Ed25519 signature verification (BouncyCastle: .NET has none built in).</summary>
+public static class Ed25519
+{
+    public static bool Verify(byte[] publicKey, ReadOnlySpan<byte> message, ReadOnlySpan<byte> signature)
+    {
+        if (signature.Length != 64 || publicKey.Length != 32)
+        {
+            return false;
+        }
+
+        var verifier = new Ed25519Signer();
+        verifier.Init(false, new Ed25519PublicKeyParameters(publicKey));
+        verifier.BlockUpdate(message);
+        return verifier.VerifySignature(signature.ToArray());
+    }
+}
