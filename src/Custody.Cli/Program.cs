@@ -22,6 +22,9 @@ try
         "stats" => DeadlinesCommand.Run(rest, statistics: true),
         "policy" or "declare-return" or "workrecord" or "retention" => await PolicyCommand.RunAsync(verb, rest),
         "rebuild-catalog" => RebuildCatalogCommand.Run(rest),
+        "export" => await ExportCommand.RunAsync(rest),
+        "role" => await ExportCommand.RoleAsync(rest),
+        "verify-export" => ExportCommand.Verify(rest),
         null or "help" or "--help" or "-h" => Usage(Console.Out, 0),
         _ => throw new UsageException($"Unknown command '{verb}'."),
     };
@@ -73,6 +76,12 @@ static int Usage(TextWriter writer, int code)
           custody stats --data DIR [--at TIME] [--json]
           custody retention --data DIR [--json]
           custody retention record --data DIR --kind trigger|legal-hold|evidence --subject case:N|clip:SHA [--trigger T] --by USER
+          custody role grant --data DIR --user ID --role ROLE --reason TEXT --by USER
+          custody export request --data DIR --case N [--clips SHA,...] --reason TEXT --by USER
+          custody export approve --data DIR --request INDEX [--opinion TEXT] --by USER
+          custody export --data DIR --case N [--clips SHA...] --out PATH [--reason TEXT] [--by USER]
+                         [--iso] [--tsa URL] [--since-checkpoint FILE] [--json]
+          custody verify-export PACKAGE [--key VERIFIER-KEY] [--tsa-cert-sha256 HEX] [--json]
           custody key --data DIR
           custody rebuild-catalog --data DIR
         """);

@@ -220,6 +220,21 @@ public sealed class ClipCatalog
         return command.ExecuteScalar() is not null;
     });
 
+    /// <summary>Clips linked to a case now (links removed by ClipUnlinked are gone), in link order.</summary>
+    public IReadOnlyList<Sha256Digest> ClipsOf(string caseNumber) => _ledger.Query(statements =>
+    {
+        var command = statements("SELECT sha256 FROM clip_link WHERE case_number = $n ORDER BY idx", ["$n"]);
+        command.Parameters[0].Value = caseNumber;
+        var rows = new List<Sha256Digest>();
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            rows.Add(Sha256Digest.ParseHex(reader.GetString(0)));
+        }
+
+        return rows;
+    });
+
     public bool CaseExists(string caseNumber) => _ledger.Query(statements =>
     {
         var command = statements("SELECT 1 FROM case_file WHERE case_number = $n", ["$n"]);

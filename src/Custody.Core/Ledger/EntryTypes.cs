@@ -60,6 +60,21 @@ public static class EntryTypes
 
     /// <summary>R6: a clip's retention was extended (never shortened) because of a retention fact.</summary>
     public const string RetentionExtended = "RetentionExtended";
+
+    /// <summary>A person was given a role (clerk, supervisor, an approver role named by the policy profile).</summary>
+    public const string RoleGranted = "RoleGranted";
+
+    /// <summary>R8/R9: somebody asked to hand a case's recordings to a court or another outside party.</summary>
+    public const string ExportRequested = "ExportRequested";
+
+    /// <summary>R8: the profile's approver for external release approved an export request; never the requester.</summary>
+    public const string ExportApproved = "ExportApproved";
+
+    /// <summary>R9: a certified export package was written; its payload names the manifest's SHA-256 (docs/export-format.md).</summary>
+    public const string EvidenceExported = Verifier.PackageLayout.ExportEntryType;
+
+    /// <summary>An RFC 3161 time-stamp of the checkpoint holding an export: the token's SHA-256, linked to the export entry.</summary>
+    public const string ExportTimestamped = Verifier.PackageLayout.TimestampEntryType;
 }
 
 /// <summary>Subject names: a kind prefix and the identifier.</summary>
@@ -72,4 +87,6 @@ public static class Subjects
     public static string Device(string serial) => "device:" + serial;
 
     public static string Case(string caseNumber) => "case:" + caseNumber;
+
+    public static string User(string id) => "user:" + id;
 }

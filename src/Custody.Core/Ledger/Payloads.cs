@@ -221,6 +221,14 @@ public sealed record RetentionFactPayload(string Kind, string Subject, string? T
 /// <summary>R6: the retention class a clip moved to; From is what it was.</summary>
 public sealed record RetentionExtendedPayload(string Sha256, string From, string To, string Because);
 
+public sealed record RoleGrantedPayload(string User, string Role);
+
+/// <summary>R8/R9: what is to leave the agency and why; Clips are SHA-256 hex, in the order they will be exported.</summary>
+public sealed record ExportRequestedPayload(string CaseNumber, IReadOnlyList<string> Clips, string Reason);
+
+/// <summary>R8: the approval of one request, by a holder of the profile's approver role.</summary>
+public sealed record ExportApprovedPayload(long RequestIndex, string Role, string? Opinion);
+
 /// <summary>The one JSON shape of payloads: camelCase, compact, nulls omitted.</summary>
 public static class PayloadJson
 {

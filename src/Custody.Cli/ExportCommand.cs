@@ -1,0 +1,121 @@
+using System.Text.Json;
+using EvidenceVault.Custody.Commands;
+using EvidenceVault.Custody.Export;
+using EvidenceVault.Custody.Hosting;
+using EvidenceVault.Custody.Verifier;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace EvidenceVault.Custody.Cli;
+
+/// <summary>
+/// <c>custody export request|approve</c> (R8), <c>custody export</c> (R9: the certified package),
+/// <c>custody role grant</c> and <c>custody verify-export</c> (the court's offline check).
+/// </summary>
+internal static class ExportCommand
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var sub = args.FirstOrDefault() is "request" or "approve" ? args[0] : null;
+        var arguments = Arguments.Parse(sub is null ? args : args[1..],
+            ["data", "case", "clips", "out", "reason", "by", "request", "opinion", "tsa", "since-checkpoint"], ["iso", "json"]);
+        using var vault = Output.OpenVault(arguments);
+        using var services = new ServiceCollection().AddCustody(vault).BuildServiceProvider();
+        var sender = services.GetRequiredService<ISender>();
+        switch (sub)
+        {
+            case "request":
+                var index = await sender.Send(new RequestExport(arguments.Required("case"), Clips(arguments), arguments.Value("reason") ?? string.Empty, arguments.Required("by")));
+                Console.WriteLine($"export request {index}");
+                return 0;
+            case "approve":
+                Console.WriteLine($"ledger entry {await sender.Send(new ApproveExport(arguments.Long("request") ?? throw new UsageException("--request is required."), arguments.Value("opinion"), arguments.Required("by")))}");
+                return 0;
+        }
+
+        var tsa = arguments.Value("tsa") ?? Environment.GetEnvironmentVariable("EVIDENCEVAULT_TSA_URL");
+        var result = await CourtExport.WriteAsync(vault, new ExportOptions(
+            arguments.Required("case"),
+            Clips(arguments),
+            arguments.Required("out"),
+            arguments.Value("reason"),
+            arguments.Value("by"),
+            arguments.Has("iso"),
+            string.IsNullOrEmpty(tsa) ? null : Uri.TryCreate(tsa, UriKind.Absolute, out var uri) ? uri : throw new UsageException($"--tsa '{tsa}' is not a URL."),
+            arguments.Value("since-checkpoint")));
+        if (arguments.Has("json"))
+        {
+            Console.WriteLine(JsonSerializer.Serialize(new
+            {
+                directory = result.Directory,
+                zip = result.Zip,
+                iso = result.Iso,
+                ledgerEntry = result.EntryIndex,
+                checkpointSize = result.CheckpointSize,
+                manifestSha256 = result.ManifestSha256,
+                clips = result.Report.Clips,
+                entries = result.Report.Entries,
+            }, Output.Json));
+        }
+        else
+        {
+            Console.WriteLine($"exported case {result.Report.CaseNumber}: {result.Report.Clips} clips, {result.Report.Entries} custody entries, checkpoint {result.CheckpointSize}");
+            Console.WriteLine($"  {result.Directory}\n  {result.Zip}{(result.Iso is null ? string.Empty : "\n  " + result.Iso)}");
+            Console.WriteLine($"  ledger entry {result.EntryIndex}, manifest SHA-256 {result.ManifestSha256}; verified as a court will verify it");
+        }
+
+        return 0;
+    }
+
+    public static async Task<int> RoleAsync(string[] args)
+    {
+        if (args.FirstOrDefault() != "grant")
+        {
+            throw new UsageException("role needs a verb: grant.");
+        }
+
+        var arguments = Arguments.Parse(args[1..], ["data", "user", "role", "by", "reason"], []);
+        using var vault = Output.OpenVault(arguments);
+        using var services = new ServiceCollection().AddCustody(vault).BuildServiceProvider();
+        var index = await services.GetRequiredService<ISender>().Send(new GrantRole(arguments.Required("user"), arguments.Required("role"), arguments.Required("by"), arguments.Value("reason") ?? string.Empty));
+        Console.WriteLine($"ledger entry {index}");
+        return 0;
+    }
+
+    /// <summary>Exit 0 only when every check holds; 1 otherwise. Needs nothing but the package.</summary>
+    public static int Verify(string[] args)
+    {
+        var arguments = Arguments.Parse(args, ["key", "tsa-cert-sha256"], ["json"]);
+        var path = arguments.Positionals.Count == 1 ? arguments.Positionals[0] : throw new UsageException("verify-export takes one package (directory or ZIP).");
+        if (!Directory.Exists(path) && !File.Exists(path))
+        {
+            throw new UsageException($"{path} does not exist.");
+        }
+
+        var report = ExportVerifier.Verify(path, new VerifyOptions(arguments.Value("key"), arguments.Value("tsa-cert-sha256")));
+        if (arguments.Has("json"))
+        {
+            Console.WriteLine(JsonSerializer.Serialize(new
+            {
+                ok = report.Ok,
+                package = report.Package,
+                caseNumber = report.CaseNumber,
+                clips = report.Clips,
+                entries = report.Entries,
+                treeSize = report.TreeSize,
+                keyFingerprint = report.KeyFingerprint,
+                timestamp = report.Timestamp,
+                checks = report.Checks,
+            }, Output.Json));
+        }
+        else
+        {
+            Console.Write(report.ToText());
+        }
+
+        return report.Ok ? 0 : 1;
+    }
+
+    private static IReadOnlyList<Sha256Digest> Clips(Arguments arguments) =>
+        [.. arguments.Values("clips").SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            .Select(v => Sha256Digest.TryParseHex(v, out var digest) ? digest : throw new UsageException($"--clips takes SHA-256 values (64 hex digits), not '{v}'."))];
+}
