@@ -41,7 +41,8 @@ build() {
 }
 
 demo() {
-  ensure_packages ffmpeg espeak-ng
+  # fonts-noto-cjk: the court export's explanation sheet (PDF, Chinese); xorriso: its disc image.
+  ensure_packages ffmpeg espeak-ng fonts-noto-cjk xorriso
   build >/dev/null
   local out="$ROOT/.demo" agent="dotnet src/DeviceAgent/bin/Release/net10.0/deviceagent.dll"
   # The station belongs to a Hebei sub-district office: its regulation (001) is the vault's policy profile.
@@ -91,13 +92,31 @@ demo() {
   echo
   echo "== custody verify --objects"
   $custody verify --data "$out/vault" --objects
+  echo
+  echo "== court export (R8, R9): a case, a request, an approval by the head, the package, the court's offline check"
+  local case="冀执罚〔2026〕8号" sha
+  $custody case register --data "$out/vault" --number "$case" --cause "占道经营" --party "张三" --by clerk01 >/dev/null
+  for sha in $($custody clips --data "$out/vault" --json | grep -o '"sha256":"[0-9a-f]*"' | cut -d'"' -f4 | head -3); do
+    $custody case link --data "$out/vault" --number "$case" --clip "$sha" --reason "recorded the inspection" --by clerk01 >/dev/null
+  done
+  $custody role grant --data "$out/vault" --user head01 --role agency-head --reason "head of the office" --by admin >/dev/null
+  local request
+  request=$($custody export request --data "$out/vault" --case "$case" --reason "提交某区人民法院，证明当事人占道经营" --by clerk01 | awk '{print $NF}')
+  $custody export approve --data "$out/vault" --request "$request" --by clerk01 2>&1 | sed 's/^/   refused: /' || true
+  $custody export approve --data "$out/vault" --request "$request" --opinion "同意" --by head01 >/dev/null
+  $custody export --data "$out/vault" --case "$case" --out "$out/export" --iso
+  echo
+  echo "== custody verify-export (needs nothing but the package)"
+  $custody verify-export "$out/export.zip" --key "$($custody key --data "$out/vault" | head -1)"
 }
 
 run_tests() {
   need_dotnet
   # Real media (ffmpeg, espeak-ng), the C emulator (gcc) and a real S3 server (Ceph radosgw, started
-  # on 127.0.0.1 by the tests through tests/infra/radosgw.sh and stopped by them) are part of the tests.
-  ensure_packages ffmpeg espeak-ng gcc libc6-dev radosgw ceph-mon ceph-osd curl
+  # on 127.0.0.1 by the tests through tests/infra/radosgw.sh and stopped by them) are part of the tests,
+  # and so are the court export's tools: the CJK font for its PDF sheet, pdftotext (poppler-utils) to
+  # read it back, xorriso for its disc image, openssl as a local RFC 3161 time-stamping authority.
+  ensure_packages ffmpeg espeak-ng gcc libc6-dev radosgw ceph-mon ceph-osd curl fonts-noto-cjk poppler-utils xorriso openssl
   local results="$ROOT/.test-results"
   rm -rf "$results"
   if ! build; then

@@ -32,10 +32,10 @@ internal sealed class Scenario : IDisposable
     public List<JsonElement> Entries(string type) =>
         Tools.Dotnet("custody", ["log", "--data", Data, "--json"]).JsonLines().Where(e => e.GetProperty("type").GetString() == type).ToList();
 
-    /// <summary>custody VERB [SUBVERB] --data DIR ARGS...</summary>
+    /// <summary>custody VERB [SUBVERB] --data DIR ARGS... (a second word that is not an option is the subverb).</summary>
     public Tools.Result Custody(params string[] args)
     {
-        var head = args[0] == "case" ? 2 : 1;
+        var head = args.Length > 1 && !args[1].StartsWith("--", StringComparison.Ordinal) ? 2 : 1;
         return Tools.Dotnet("custody", [.. args[..head], "--data", Data, .. args[head..]]);
     }
 

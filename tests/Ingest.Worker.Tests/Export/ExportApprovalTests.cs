@@ -1,0 +1,98 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace EvidenceVault.Worker.Tests.Export;
+
+/// <summary>R8: an export leaves the agency only on a request approved by another person who holds the profile's approver role.</summary>
+public sealed class ExportApprovalTests : IDisposable
+{
+    private const string Case = "长公（治）罚决字〔2026〕31号";
+    private readonly Scenario _scenario = new();
+
+    public void Dispose() => _scenario.Dispose();
+
+    [Fact]
+    public void Export_NeedsAnApprovalByAnotherHolderOfTheProfilesApproverRole_AndEachApprovalServesOneExport()
+    {
+        var clips = SetUpCase("changzhi-police");
+        var outside = Path.Combine(_scenario.Work, "never");
+
+        var unapproved = _scenario.Custody("export", "--case", Case, "--out", outside);
+        unapproved.ExitCode.Should().Be(1);
+        unapproved.Error.Should().Contain("No approved").And.Contain("county-level-head").And.Contain("004 §33");
+        Directory.Exists(outside).Should().BeFalse();
+
+        var stray = _scenario.Custody("export", "request", "--case", Case, "--clips", new string('a', 64), "--reason", "court", "--by", "clerk01");
+        stray.ExitCode.Should().Be(1);
+        stray.Error.Should().Contain("is not linked to case");
+
+        var request = Request();
+        var self = _scenario.Custody("export", "approve", "--request", request, "--by", "clerk01");
+        self.ExitCode.Should().Be(1);
+        self.Error.Should().Contain("clerk01 requested export").And.Contain("cannot approve");
+
+        var noRole = _scenario.Custody("export", "approve", "--request", request, "--by", "deputy");
+        noRole.ExitCode.Should().Be(1);
+        noRole.Error.Should().Contain("does not hold the role 'county-level-head'");
+
+        ExportedCase.Must(_scenario.Custody("role", "grant", "--user", "deputy", "--role", "county-level-head", "--reason", "appointed", "--by", "admin"));
+        ExportedCase.Must(_scenario.Custody("export", "approve", "--request", request, "--opinion", "同意提供", "--by", "deputy"));
+        _scenario.Custody("export", "approve", "--request", request, "--by", "deputy").Error.Should().Contain("already approved");
+
+        ExportedCase.Must(_scenario.Custody("export", "--case", Case, "--out", Path.Combine(_scenario.Work, "first")));
+        var again = _scenario.Custody("export", "--case", Case, "--out", Path.Combine(_scenario.Work, "second"));
+        again.ExitCode.Should().Be(1, "one approval serves one export");
+        again.Error.Should().Contain("No approved");
+        _scenario.Entries("EvidenceExported").Should().ContainSingle().Which.GetProperty("payload").GetProperty("clips").GetArrayLength().Should().Be(clips.Count);
+    }
+
+    [Fact]
+    public void TwoExportsOfTheSameCase_DifferOnlyInWhatMustDiffer()
+    {
+        SetUpCase("jiaozuo-emergency");
+        ExportedCase.Must(_scenario.Custody("role", "grant", "--user", "head", "--role", "bureau-leadership", "--reason", "appointed", "--by", "admin"));
+        var packages = new[] { "a", "b" }.Select(name =>
+        {
+            ExportedCase.Must(_scenario.Custody("export", "approve", "--request", Request(), "--by", "head"));
+            var path = Path.Combine(_scenario.Work, name);
+            ExportedCase.Must(_scenario.Custody("export", "--case", Case, "--out", path));
+            return path;
+        }).ToList();
+
+        var files = packages.Select(p => Directory.EnumerateFiles(p, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(p, f)).Order(StringComparer.Ordinal).ToList()).ToList();
+        files[0].Should().Equal(files[1]);
+        foreach (var file in files[0].Where(f => f.StartsWith("originals", StringComparison.Ordinal)))
+        {
+            File.ReadAllBytes(Path.Combine(packages[0], file)).Should().Equal(File.ReadAllBytes(Path.Combine(packages[1], file)));
+        }
+
+        // The manifests differ in the export's id, time and approval only.
+        var manifests = packages.Select(p => JsonNode.Parse(File.ReadAllText(Path.Combine(p, "manifest.json")))!.AsObject()).ToList();
+        manifests[0]["exportId"]!.GetValue<string>().Should().NotBe(manifests[1]["exportId"]!.GetValue<string>());
+        foreach (var manifest in manifests)
+        {
+            foreach (var field in new[] { "exportId", "exportedAt", "exportedAtLocal", "requestIndex", "approvalIndex" })
+            {
+                manifest.Remove(field).Should().BeTrue();
+            }
+        }
+
+        manifests[0].ToJsonString().Should().Be(manifests[1].ToJsonString());
+    }
+
+    private List<JsonElement> SetUpCase(string profile)
+    {
+        var clips = _scenario.Dock("clip:2", "clip:2");
+        ExportedCase.Must(_scenario.Custody("policy", "set", "--profile", profile, "--reason", "set-up", "--by", "admin"));
+        ExportedCase.Must(_scenario.Custody("case", "register", "--number", Case, "--cause", "殴打他人", "--by", "clerk01"));
+        foreach (var clip in clips)
+        {
+            ExportedCase.Must(_scenario.Custody("case", "link", "--number", Case, "--clip", Scenario.Sha(clip), "--reason", "recorded the matter", "--by", "clerk01"));
+        }
+
+        return clips;
+    }
+
+    private string Request() =>
+        ExportedCase.Must(_scenario.Custody("export", "request", "--case", Case, "--reason", "移送人民法院", "--by", "clerk01")).Output.Trim().Split(' ')[^1];
+}
