@@ -5,6 +5,7 @@ using EvidenceVault.Bench;
 //   dotnet run -c Release --project bench/Custody.Bench -- ledger [entries-for-verify]
 //   dotnet run -c Release --project bench/Custody.Bench -- interruptions [clip-records]
 //   dotnet run -c Release --project bench/Custody.Bench -- deadlines [clips]
+//   dotnet run -c Release --project bench/Custody.Bench -- export [clips] [MiB-each]
 var which = args.FirstOrDefault() ?? "ledger";
 switch (which)
 {
@@ -17,8 +18,12 @@ switch (which)
     case "deadlines":
         await DeadlineBench.RunAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1_000_000);
         break;
+    case "export":
+        await ExportBench.RunAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 200,
+            args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 10);
+        break;
     default:
-        Console.Error.WriteLine($"unknown benchmark '{which}' (known: ledger, interruptions, deadlines)");
+        Console.Error.WriteLine($"unknown benchmark '{which}' (known: ledger, interruptions, deadlines, export)");
         return 2;
 }
 
