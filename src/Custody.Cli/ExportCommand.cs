@@ -9,7 +9,7 @@ namespace EvidenceVault.Custody.Cli;
 
 /// <summary>
 /// <c>custody export request|approve</c> (R8), <c>custody export</c> (R9: the certified package),
-/// <c>custody role grant</c> and <c>custody verify-export</c> (the court's offline check).
+/// and <c>custody verify-export</c> (the court's offline check).
 /// </summary>
 internal static class ExportCommand
 {
@@ -63,21 +63,6 @@ internal static class ExportCommand
             Console.WriteLine($"  ledger entry {result.EntryIndex}, manifest SHA-256 {result.ManifestSha256}; verified as a court will verify it");
         }
 
-        return 0;
-    }
-
-    public static async Task<int> RoleAsync(string[] args)
-    {
-        if (args.FirstOrDefault() != "grant")
-        {
-            throw new UsageException("role needs a verb: grant.");
-        }
-
-        var arguments = Arguments.Parse(args[1..], ["data", "user", "role", "by", "reason"], []);
-        using var vault = Output.OpenVault(arguments);
-        using var services = new ServiceCollection().AddCustody(vault).BuildServiceProvider();
-        var index = await services.GetRequiredService<ISender>().Send(new GrantRole(arguments.Required("user"), arguments.Required("role"), arguments.Required("by"), arguments.Value("reason") ?? string.Empty));
-        Console.WriteLine($"ledger entry {index}");
         return 0;
     }
 

@@ -23,7 +23,7 @@ try
         "policy" or "declare-return" or "workrecord" or "retention" => await PolicyCommand.RunAsync(verb, rest),
         "rebuild-catalog" => RebuildCatalogCommand.Run(rest),
         "export" => await ExportCommand.RunAsync(rest),
-        "role" => await ExportCommand.RoleAsync(rest),
+        "role" or "account" => await AccountCommand.RunAsync(verb, rest),
         "verify-export" => ExportCommand.Verify(rest),
         null or "help" or "--help" or "-h" => Usage(Console.Out, 0),
         _ => throw new UsageException($"Unknown command '{verb}'."),
@@ -77,6 +77,8 @@ static int Usage(TextWriter writer, int code)
           custody retention --data DIR [--json]
           custody retention record --data DIR --kind trigger|legal-hold|evidence --subject case:N|clip:SHA [--trigger T] --by USER
           custody role grant --data DIR --user ID --role ROLE --reason TEXT --by USER
+          custody account issue --data DIR --id ID --kind station|person --reason TEXT --by USER [--json]
+          custody account revoke --data DIR --id ID --reason TEXT --by USER
           custody export request --data DIR --case N [--clips SHA,...] --reason TEXT --by USER
           custody export approve --data DIR --request INDEX [--opinion TEXT] --by USER
           custody export --data DIR --case N [--clips SHA...] --out PATH [--reason TEXT] [--by USER]

@@ -11,7 +11,7 @@ namespace EvidenceVault.Custody.Catalog;
 /// </summary>
 internal static class CatalogProjection
 {
-    public static readonly string[] DerivedTables = ["clip", "clip_custody", "clip_probe", "clip_speech", "speech_review", "written_explanation", "case_file", "case_action", "clip_link", "clip_timeline", "policy_selection", "declaration", "case_status", "action_approval", "work_record", "retention_fact"];
+    public static readonly string[] DerivedTables = ["clip", "clip_custody", "clip_probe", "clip_speech", "speech_review", "written_explanation", "case_file", "case_action", "clip_link", "clip_timeline", "policy_selection", "declaration", "case_status", "action_approval", "work_record", "retention_fact", "api_key", "role_grant"];
 
     /// <summary>Gives a prepared statement for the SQL with the named parameters, bound to the current transaction.</summary>
     public delegate SqliteCommand Statements(string sql, string[] parameters);
@@ -95,6 +95,19 @@ internal static class CatalogProjection
             case EntryTypes.RetentionFactRecorded:
                 var fact = PayloadJson.Deserialize<RetentionFactPayload>(entry.Payload);
                 Run(statements("INSERT INTO retention_fact(idx, kind, subject, facts) VALUES ($idx, $k, $s, $facts)", ["$idx", "$k", "$s", "$facts"]), entry.Index, fact.Kind, fact.Subject, entry.PayloadText);
+                break;
+            case EntryTypes.AccountIssued:
+                var issued = PayloadJson.Deserialize<Access.AccountIssuedPayload>(entry.Payload);
+                Run(statements("INSERT OR REPLACE INTO api_key(key_sha256, account, kind, idx, revoked_idx) VALUES ($k, $a, $kind, $idx, NULL)", ["$k", "$a", "$kind", "$idx"]),
+                    issued.KeySha256, issued.Account, issued.Kind, entry.Index);
+                break;
+            case EntryTypes.AccountRevoked:
+                Run(statements("UPDATE api_key SET revoked_idx = $idx WHERE account = $a AND revoked_idx IS NULL", ["$idx", "$a"]),
+                    entry.Index, PayloadJson.Deserialize<Access.AccountRevokedPayload>(entry.Payload).Account);
+                break;
+            case EntryTypes.RoleGranted:
+                var granted = PayloadJson.Deserialize<RoleGrantedPayload>(entry.Payload);
+                Run(statements("INSERT OR IGNORE INTO role_grant(account, role, idx) VALUES ($a, $r, $idx)", ["$a", "$r", "$idx"]), granted.User, granted.Role, entry.Index);
                 break;
             case EntryTypes.ClipUnlinked:
                 var unlink = PayloadJson.Deserialize<ClipLinkPayload>(entry.Payload);

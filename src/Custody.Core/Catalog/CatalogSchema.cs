@@ -144,10 +144,16 @@ internal static class CatalogSchema
         CREATE TABLE work_record(idx INTEGER PRIMARY KEY, officer_id TEXT NOT NULL, filed_utc TEXT NOT NULL, reviewed_idx INTEGER, facts TEXT NOT NULL);
         CREATE TABLE retention_fact(idx INTEGER PRIMARY KEY, kind TEXT NOT NULL, subject TEXT NOT NULL, facts TEXT NOT NULL);
         """,
+        // 5: API keys and roles, derived from AccountIssued, AccountRevoked and RoleGranted.
+        """
+        CREATE TABLE api_key(key_sha256 TEXT PRIMARY KEY, account TEXT NOT NULL, kind TEXT NOT NULL, idx INTEGER NOT NULL, revoked_idx INTEGER) WITHOUT ROWID;
+        CREATE INDEX api_key_by_account ON api_key(account);
+        CREATE TABLE role_grant(account TEXT NOT NULL, role TEXT NOT NULL, idx INTEGER NOT NULL, PRIMARY KEY(account, role)) WITHOUT ROWID;
+        """,
     ];
 
     /// <summary>Migrations after which the derived tables must be rebuilt from the ledger.</summary>
-    public static readonly int[] RebuildAfter = [2, 3, 4];
+    public static readonly int[] RebuildAfter = [2, 3, 4, 5];
 
     public static int CurrentVersion => Migrations.Length;
 

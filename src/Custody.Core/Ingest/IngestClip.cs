@@ -2,6 +2,7 @@ using EvidenceVault.Custody.Ledger;
 using FluentValidation;
 using EvidenceVault.Custody.Commands;
 using EvidenceVault.Custody.Hosting;
+using EvidenceVault.Custody.Storage;
 
 namespace EvidenceVault.Custody.Ingest;
 
@@ -12,6 +13,14 @@ namespace EvidenceVault.Custody.Ingest;
 /// </summary>
 /// <param name="Source">The bytes as they come off the camera; read once, front to back.</param>
 public sealed record IngestClip(Stream Source, ClipFacts Facts) : IRequest<ClipIngestResult>;
+
+/// <summary>
+/// A dock uploaded an original on its own (networked mode) and asks for it to be taken into custody:
+/// the object must be in the store under that SHA-256 with exactly that size before anything is
+/// ledgered. The store is content-addressed and checks the digest as it writes, so the key is the digest.
+/// </summary>
+/// <param name="Station">The dock station that uploaded it (its account), recorded as the ingesting station.</param>
+public sealed record RegisterStoredClip(Sha256Digest Sha256, long Size, ClipFacts Facts, string Station) : IRequest<ClipIngestResult>;
 
 /// <param name="Sha256">The object key.</param>
 /// <param name="AlreadyStored">The same bytes were in custody before (another name or another dock).</param>
@@ -24,29 +33,54 @@ public sealed class IngestClipValidator : AbstractValidator<IngestClip>
     public IngestClipValidator()
     {
         RuleFor(c => c.Source).NotNull();
-        RuleFor(c => c.Facts.FileName).NotEmpty().MaximumLength(4096);
-        RuleFor(c => c.Facts.DeviceSerial).MaximumLength(64);
-        RuleFor(c => c.Facts.OfficerId).MaximumLength(64);
-        RuleFor(c => c.Facts.TimeZone)
+        RuleFor(c => c.Facts).SetValidator(new ClipFactsValidator());
+    }
+}
+
+public sealed class RegisterStoredClipValidator : AbstractValidator<RegisterStoredClip>
+{
+    public RegisterStoredClipValidator()
+    {
+        RuleFor(c => c.Size).GreaterThanOrEqualTo(0);
+        RuleFor(c => c.Station).NotEmpty();
+        RuleFor(c => c.Facts).SetValidator(new ClipFactsValidator());
+    }
+}
+
+public sealed class ClipFactsValidator : AbstractValidator<ClipFacts>
+{
+    public ClipFactsValidator()
+    {
+        RuleFor(c => c.FileName).NotEmpty().MaximumLength(4096);
+        RuleFor(c => c.DeviceSerial).MaximumLength(64);
+        RuleFor(c => c.OfficerId).MaximumLength(64);
+        RuleFor(c => c.TimeZone)
             .Must(zone => zone is null || NodaTime.DateTimeZoneProviders.Tzdb.GetZoneOrNull(zone) is not null)
             .WithMessage("'{PropertyValue}' is not a TZDB time zone.");
     }
 }
 
-internal sealed class IngestClipHandler(Vault vault) : IRequestHandler<IngestClip, ClipIngestResult>
+internal sealed class IngestClipHandler(Vault vault) : IRequestHandler<IngestClip, ClipIngestResult>, IRequestHandler<RegisterStoredClip, ClipIngestResult>
 {
     public async Task<ClipIngestResult> Handle(IngestClip request, CancellationToken cancellationToken)
     {
         var stored = await vault.Objects.PutAsync(request.Source, cancellationToken).ConfigureAwait(false);
+        return await RecordAsync(stored.Key, stored.Size, stored.AlreadyStored, request.Facts, vault.Station, cancellationToken).ConfigureAwait(false);
+    }
 
+    public async Task<ClipIngestResult> Handle(RegisterStoredClip request, CancellationToken cancellationToken) =>
+        await RecordAsync(request.Sha256, request.Size, vault.Clips.Holds(request.Sha256), request.Facts, request.Station, cancellationToken).ConfigureAwait(false);
+
+    private async Task<ClipIngestResult> RecordAsync(Sha256Digest key, long expectedSize, bool alreadyStored, ClipFacts facts, string station, CancellationToken cancellationToken)
+    {
         // The stored copy is checked before the ledger calls it in custody.
-        var size = await vault.Objects.SizeAsync(stored.Key, cancellationToken).ConfigureAwait(false);
-        if (size != stored.Size)
+        var size = await vault.Objects.SizeAsync(key, cancellationToken).ConfigureAwait(false);
+        if (size != expectedSize)
         {
-            throw new VaultException($"{request.Facts.FileName}: the stored object {stored.Key} holds {size?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "nothing"}, expected {stored.Size} bytes; not in custody.");
+            throw new VaultException($"{facts.FileName}: the stored object {key} holds {size?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "nothing"}, expected {expectedSize} bytes; not in custody.");
         }
 
-        var facts = request.Facts;
+        var stored = new StoredObject(key, expectedSize, alreadyStored);
         if (facts.SizeOnCamera is { } listed && listed != stored.Size && !facts.Flags.Contains(ClipFlags.ChangedWhileRead))
         {
             // The camera was still writing, or the file was altered while docked: keep what was read, and say so.
@@ -54,14 +88,14 @@ internal sealed class IngestClipHandler(Vault vault) : IRequestHandler<IngestCli
         }
 
         FaultPoints.Reach("object-stored");
-        var payload = new ClipIngestedPayload { Sha256 = stored.Key.ToHex(), Size = stored.Size, Station = vault.Station, Clip = facts };
+        var payload = new ClipIngestedPayload { Sha256 = stored.Key.ToHex(), Size = stored.Size, Station = station, Clip = facts };
         List<string> subjects = [Subjects.Clip(stored.Key)];
         if (facts.DeviceSerial is { } serial)
         {
             subjects.Add(Subjects.Device(serial));
         }
 
-        var actor = facts.DeviceSerial is { } device ? "device:" + device : "station:" + vault.Station;
+        var actor = facts.DeviceSerial is { } device ? "device:" + device : "station:" + station;
         var entries = await vault.RecordAsync(
             [new NewEntry(EntryTypes.ClipIngested, actor, subjects, "docked: R1 upload within 24 h (000 §19, 001 §21, 002 §13, 003 §32)", PayloadJson.Serialize(payload))],
             cancellationToken).ConfigureAwait(false);

@@ -9,6 +9,9 @@ public static class EntryTypes
     /// <summary>An original landed in verified custody (R1, R5).</summary>
     public const string ClipIngested = "ClipIngested";
 
+    /// <summary>A camera was docked at a station in networked mode (device, officer, clock offset).</summary>
+    public const string DockSessionOpened = "DockSessionOpened";
+
     /// <summary>Somebody saw a clip's bytes (R8, 004 §32).</summary>
     public const string ClipViewed = "ClipViewed";
 
@@ -60,6 +63,11 @@ public static class EntryTypes
 
     /// <summary>R6: a clip's retention was extended (never shortened) because of a retention fact.</summary>
     public const string RetentionExtended = "RetentionExtended";
+
+    /// <summary>An API key was issued to a station or a person (its SHA-256 is recorded, never the key).</summary>
+    public const string AccountIssued = "AccountIssued";
+
+    public const string AccountRevoked = "AccountRevoked";
 
     /// <summary>A person was given a role (clerk, supervisor, an approver role named by the policy profile).</summary>
     public const string RoleGranted = "RoleGranted";

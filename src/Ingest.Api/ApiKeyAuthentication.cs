@@ -1,0 +1,58 @@
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using EvidenceVault.Custody.Access;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
+
+namespace EvidenceVault.Api;
+
+/// <summary>
+/// Every caller presents its own key (<c>Authorization: Bearer evk_…</c>): each dock station has one,
+/// each person has one; the vault knows them by SHA-256 from the ledger (custody account issue).
+/// </summary>
+internal sealed class ApiKeyAuthentication(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, AccountDirectory accounts)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    public const string SchemeName = "ApiKey";
+    public const string KindClaim = "evidencevault:kind";
+    public const string PrincipalClaim = "evidencevault:principal";
+
+    protected override Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        var header = Request.Headers.Authorization.ToString();
+        if (!header.StartsWith("Bearer ", StringComparison.Ordinal))
+        {
+            return Task.FromResult(AuthenticateResult.NoResult());
+        }
+
+        var account = accounts.Find(header["Bearer ".Length..].Trim());
+        if (account is null)
+        {
+            return Task.FromResult(AuthenticateResult.Fail("unknown or revoked key"));
+        }
+
+        List<Claim> claims = [new(ClaimTypes.Name, account.Id), new(KindClaim, account.Kind), new(PrincipalClaim, account.Principal)];
+        claims.AddRange(account.Roles.Select(r => new Claim(ClaimTypes.Role, r)));
+        var identity = new ClaimsIdentity(claims, SchemeName);
+        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName)));
+    }
+}
+
+internal static class Policies
+{
+    /// <summary>A dock station's key.</summary>
+    public const string Station = "station";
+
+    /// <summary>Custody metadata: officers, clerks, supervisors, auditors.</summary>
+    public const string Reader = "reader";
+
+    /// <summary>A clip's bytes (R8): clerks, supervisors, auditors, with a reason.</summary>
+    public const string Viewer = "viewer";
+
+    /// <summary>Written explanations: the dock (scanned at the station), officers, clerks, supervisors.</summary>
+    public const string Explainer = "explainer";
+
+    public static string Id(this ClaimsPrincipal user) => user.Identity?.Name ?? throw new InvalidOperationException("unauthenticated");
+
+    public static string Principal(this ClaimsPrincipal user) => user.FindFirst(ApiKeyAuthentication.PrincipalClaim)?.Value ?? throw new InvalidOperationException("unauthenticated");
+}

@@ -1,0 +1,49 @@
+using EvidenceVault.Custody;
+using EvidenceVault.Custody.Checkpoints;
+
+namespace EvidenceVault.Api;
+
+/// <summary>Health of the database and the object store, and the newest signed checkpoint (public: it is published anyway).</summary>
+internal static class HealthEndpoints
+{
+    public static void MapHealthEndpoints(this WebApplication app)
+    {
+        app.MapGet("/health", async (Vault vault, CancellationToken cancellationToken) =>
+        {
+            object database, objects;
+            var healthy = true;
+            try
+            {
+                database = new { ok = true, ledgerSize = vault.Ledger.Size };
+            }
+            catch (Exception e) when (e is VaultException or Microsoft.Data.Sqlite.SqliteException)
+            {
+                database = new { ok = false, error = e.Message };
+                healthy = false;
+            }
+
+            try
+            {
+                objects = new { ok = true, publishedCheckpoints = (await vault.Objects.ListCheckpointsAsync(cancellationToken)).Count };
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or VaultException)
+            {
+                objects = new { ok = false, error = e.Message };
+                healthy = false;
+            }
+
+            return Results.Json(new { status = healthy ? "ok" : "failing", database, objectStore = objects }, statusCode: healthy ? 200 : 503);
+        }).AllowAnonymous().WithName("Health");
+
+        app.MapGet("/checkpoints/latest", (Vault vault) =>
+        {
+            if (vault.Ledger.LatestCheckpointNote() is not { } latest)
+            {
+                return Results.NotFound();
+            }
+
+            var checkpoint = Checkpoint.Open(latest.Note, vault.VerifierKey, out _);
+            return Results.Ok(new { size = latest.Size, root = checkpoint?.Root.ToHex(), note = latest.Note, verifierKey = vault.Identity.VerifierKey });
+        }).AllowAnonymous().WithName("LatestCheckpoint");
+    }
+}

@@ -1,0 +1,71 @@
+using EvidenceVault.Api;
+using EvidenceVault.Custody;
+using EvidenceVault.Custody.Access;
+using EvidenceVault.Custody.Hosting;
+using Microsoft.AspNetCore.Authentication;
+using NodaTime;
+using Serilog;
+using Serilog.Formatting.Compact;
+
+// Ingest.Api: between docks, people and the vault. Ingest.Api --data DIR [--urls http://127.0.0.1:5080]
+Log.Logger = new LoggerConfiguration().WriteTo.Console(new CompactJsonFormatter(), standardErrorFromLevel: Serilog.Events.LogEventLevel.Verbose).CreateLogger();
+Arguments arguments;
+try
+{
+    arguments = Arguments.Parse(args, ["data", "urls"], []);
+    arguments.Required("data");
+}
+catch (UsageException e)
+{
+    Console.Error.WriteLine($"Ingest.Api: {e.Message}\nusage: Ingest.Api --data DIR [--urls http://127.0.0.1:5080]");
+    return 2;
+}
+
+Vault vault;
+try
+{
+    vault = Vault.OpenOrCreate(arguments.Required("data"), NodaTime.SystemClock.Instance, VaultOptions.FromEnvironment());
+}
+catch (Exception e) when (e is VaultException or IOException or UnauthorizedAccessException)
+{
+    Console.Error.WriteLine($"Ingest.Api: {e.Message}");
+    return 1;
+}
+
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [] });
+builder.WebHost.UseUrls(arguments.Value("urls") ?? "http://127.0.0.1:5080");
+// Originals can be gigabytes: the dock streams them, the store hashes as it writes.
+builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = null);
+builder.Logging.ClearProviders();
+builder.Services.AddCustody(vault);
+builder.Services.AddSingleton<AccountDirectory>();
+builder.Services.AddAuthentication(ApiKeyAuthentication.SchemeName).AddScheme<AuthenticationSchemeOptions, ApiKeyAuthentication>(ApiKeyAuthentication.SchemeName, null);
+builder.Services.AddAuthorizationBuilder()
+    .AddPolicy(Policies.Station, p => p.RequireClaim(ApiKeyAuthentication.KindClaim, AccountKinds.Station))
+    .AddPolicy(Policies.Reader, p => p.RequireRole(Roles.Officer, Roles.Clerk, Roles.Supervisor, Roles.Auditor))
+    .AddPolicy(Policies.Viewer, p => p.RequireRole(Roles.Clerk, Roles.Supervisor, Roles.Auditor))
+    .AddPolicy(Policies.Explainer, p => p.RequireAssertion(c => c.User.HasClaim(ApiKeyAuthentication.KindClaim, AccountKinds.Station) ||
+        c.User.IsInRole(Roles.Officer) || c.User.IsInRole(Roles.Clerk) || c.User.IsInRole(Roles.Supervisor)));
+builder.Services.AddOpenApi();
+
+await using var app = builder.Build();
+app.UseMiddleware<ErrorResponses>();
+app.UseAuthentication();
+app.UseAuthorization();
+app.MapOpenApi();
+app.MapHealthEndpoints();
+app.MapDockEndpoints();
+app.MapQueryEndpoints();
+app.MapViewEndpoints();
+Log.Information("Ingest.Api serving vault {Data} ({Origin}) on {Urls}", vault.DataDirectory, vault.VerifierKey.Name, arguments.Value("urls") ?? "http://127.0.0.1:5080");
+try
+{
+    await app.RunAsync();
+}
+finally
+{
+    vault.Dispose();
+    await Log.CloseAndFlushAsync();
+}
+
+return 0;

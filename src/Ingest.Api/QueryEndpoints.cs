@@ -1,0 +1,114 @@
+using System.Text.Json;
+using EvidenceVault.Custody;
+using EvidenceVault.Custody.Interruptions;
+using EvidenceVault.Custody.Ledger;
+using NodaTime.Text;
+
+namespace EvidenceVault.Api;
+
+/// <summary>Custody metadata for officers, clerks, supervisors and auditors: clips, cases, trails, interruptions.</summary>
+internal static class QueryEndpoints
+{
+    public static void MapQueryEndpoints(this WebApplication app)
+    {
+        var reader = app.MapGroup(string.Empty).RequireAuthorization(Policies.Reader);
+        reader.MapGet("/clips", (Vault vault, string? device) => vault.Clips.All().Where(c => device is null || c.DeviceSerial == device).Select(c => new
+        {
+            ledgerEntry = c.LedgerIndex,
+            sha256 = c.Sha256.ToHex(),
+            size = c.Size,
+            fileName = c.FileName,
+            deviceSerial = c.DeviceSerial,
+            officerId = c.OfficerId,
+            station = c.Station,
+            recordedStart = c.RecordedStart,
+            important = c.Important,
+            flags = c.Flags,
+            ingestedAt = InstantPattern.ExtendedIso.Format(c.IngestedAt),
+        })).WithName("ListClips");
+
+        reader.MapGet("/clips/{sha256}", (string sha256, Vault vault) =>
+        {
+            var digest = DockEndpoints.Digest(sha256);
+            if (!vault.Clips.Holds(digest))
+            {
+                return Results.NotFound();
+            }
+
+            return Results.Ok(new
+            {
+                sha256 = digest.ToHex(),
+                sources = vault.Clips.SourcesOf(digest).Select(s => new { deviceSerial = s.Device, fileName = s.FileName }),
+                cases = vault.Clips.CasesOf(digest),
+                probe = vault.Clips.FactsOf("clip_probe", digest) is { } probe ? JsonDocument.Parse(probe).RootElement : (JsonElement?)null,
+                speech = vault.Clips.FactsOf("clip_speech", digest) is { } speech ? JsonDocument.Parse(speech).RootElement : (JsonElement?)null,
+            });
+        }).WithName("GetClip");
+
+        reader.MapGet("/clips/{sha256}/trail", (string sha256, Vault vault) => Trail(vault, Subjects.Clip(DockEndpoints.Digest(sha256)))).WithName("ClipTrail");
+
+        reader.MapGet("/cases/{number}", (string number, Vault vault) =>
+        {
+            var trail = vault.Ledger.Entries(Subjects.Case(number));
+            var registered = trail.FirstOrDefault(e => e.Type == EntryTypes.CaseRegistered);
+            return registered is null
+                ? Results.NotFound()
+                : Results.Ok(new
+                {
+                    caseNumber = number,
+                    facts = JsonDocument.Parse(registered.Payload).RootElement,
+                    actions = trail.Where(e => e.Type == EntryTypes.ActionRecorded).Select(e => new { ledgerEntry = e.Index, facts = JsonDocument.Parse(e.Payload).RootElement }),
+                    clips = vault.Clips.ClipsOf(number).Select(c => c.ToHex()),
+                });
+        }).WithName("GetCase");
+
+        reader.MapGet("/cases/{number}/trail", (string number, Vault vault) => Trail(vault, Subjects.Case(number))).WithName("CaseTrail");
+
+        reader.MapGet("/interruptions", (Vault vault) =>
+        {
+            var policy = vault.Policy.ActiveProfileId() is null ? InterruptionPolicy.Default : vault.Policy.ActiveProfile().InterruptionPolicy;
+            return InterruptionReport.Build(vault, policy).Select(r => new
+            {
+                kind = r.Gap.Kind == GapKind.Interruption ? "interruption" : "overlap",
+                deviceSerial = r.Gap.Device,
+                officerId = r.Gap.Officer,
+                gapStart = InstantPattern.ExtendedIso.Format(r.Gap.GapStart),
+                gapEnd = InstantPattern.ExtendedIso.Format(r.Gap.GapEnd),
+                gapSeconds = Math.Round(r.Gap.Seconds, 3),
+                previousClipSha256 = r.Gap.Previous.ToHex(),
+                resumedClipSha256 = r.Gap.Resumed.ToHex(),
+                spokenExplanation = r.Spoken,
+                writtenExplanation = r.Written,
+                explained = r.Explained,
+                caseNumber = r.CaseNumber,
+            });
+        }).WithName("Interruptions");
+    }
+
+    /// <summary>Every entry about a subject, oldest first, with what a verifier needs to check it (custody proof gives the proof).</summary>
+    private static IResult Trail(Vault vault, string subject)
+    {
+        var entries = vault.Ledger.Entries(subject);
+        if (entries.Count == 0)
+        {
+            return Results.NotFound();
+        }
+
+        return Results.Ok(new
+        {
+            subject,
+            checkpointSize = vault.Ledger.LatestCheckpointNote()?.Size,
+            entries = entries.Select(e => new
+            {
+                index = e.Index,
+                time = InstantPattern.ExtendedIso.Format(e.Time),
+                type = e.Type,
+                actor = e.Actor,
+                reason = e.Reason,
+                subjects = e.Subjects.Select(s => s.Subject),
+                payload = JsonDocument.Parse(e.Payload).RootElement,
+                leafHash = Custody.Merkle.MerkleHash.Leaf(LedgerEntryCodec.Encode(e)).ToHex(),
+            }),
+        });
+    }
+}

@@ -1,0 +1,27 @@
+using System.Security.Claims;
+using EvidenceVault.Custody;
+using EvidenceVault.Custody.Access;
+using EvidenceVault.Custody.Commands;
+
+namespace EvidenceVault.Api;
+
+/// <summary>
+/// A clip's bytes (R8, 004 §32): only with a reason, and only after the viewer, the time and the
+/// reason are a ledger entry under a signed checkpoint. The entry's index comes back in a header.
+/// </summary>
+internal static class ViewEndpoints
+{
+    public const string ViewEntryHeader = "X-EvidenceVault-View-Entry";
+
+    public static void MapViewEndpoints(this WebApplication app)
+    {
+        app.MapGet("/clips/{sha256}/content", async (string sha256, string? reason, ClaimsPrincipal user, ISender sender, Vault vault, HttpResponse response, CancellationToken cancellationToken) =>
+        {
+            var digest = DockEndpoints.Digest(sha256);
+            var index = await sender.Send(new ViewClip(digest, user.Principal(), reason ?? string.Empty), cancellationToken);
+            response.Headers[ViewEntryHeader] = index.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var content = await vault.Objects.OpenReadAsync(digest, cancellationToken);
+            return Results.Stream(content, "application/octet-stream", fileDownloadName: digest.ToHex());
+        }).RequireAuthorization(Policies.Viewer).WithName("ViewClipContent");
+    }
+}

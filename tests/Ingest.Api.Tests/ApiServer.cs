@@ -1,0 +1,118 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Text.Json;
+
+namespace EvidenceVault.Api.Tests;
+
+/// <summary>
+/// The real Ingest.Api process on a fresh embedded vault, bound to 127.0.0.1 on a free port and
+/// stopped at the end; keys issued with the real `custody account issue`.
+/// </summary>
+public sealed class ApiServer : IDisposable
+{
+    private readonly Process _process;
+
+    public ApiServer()
+    {
+        Work = Tools.TempDirectory("ev-api");
+        var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        BaseAddress = new Uri($"http://127.0.0.1:{port}");
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "Ingest.Api.dll"), "--data", Data, "--urls", BaseAddress.ToString().TrimEnd('/') })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        _process = Process.Start(start)!;
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        using var client = new HttpClient { BaseAddress = BaseAddress };
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                if (client.GetAsync("/health").GetAwaiter().GetResult().IsSuccessStatusCode)
+                {
+                    break;
+                }
+            }
+            catch (HttpRequestException) when (deadline.Elapsed < TimeSpan.FromSeconds(30) && !_process.HasExited)
+            {
+            }
+
+            Thread.Sleep(100);
+        }
+
+        // The API created the vault; keys issued now by the CLI work at once (they share it through SQLite WAL).
+        Custody("policy", "set", "--profile", "hebei-street-office", "--reason", "set-up", "--by", "admin");
+        StationKey = Issue("dock-01", "station");
+        ClerkKey = Issue("clerk01", "person", "clerk");
+        OfficerKey = Issue("officer01", "person", "officer");
+        NoRoleKey = Issue("visitor", "person");
+    }
+
+    public string Work { get; }
+
+    public string Data => Path.Combine(Work, "vault");
+
+    public Uri BaseAddress { get; }
+
+    public string StationKey { get; }
+
+    public string ClerkKey { get; }
+
+    public string OfficerKey { get; }
+
+    public string NoRoleKey { get; }
+
+    public HttpClient Client(string? key)
+    {
+        var client = new HttpClient { BaseAddress = BaseAddress };
+        if (key is not null)
+        {
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        }
+
+        return client;
+    }
+
+    /// <summary>custody VERB [SUBVERB] --data VAULT ARGS..., which must succeed.</summary>
+    internal Tools.Result Custody(params string[] args)
+    {
+        var head = args.Length > 1 && !args[1].StartsWith("--", StringComparison.Ordinal) ? 2 : 1;
+        var result = Tools.Dotnet("custody", [.. args[..head], "--data", Data, .. args[head..]]);
+        result.ExitCode.Should().Be(0, result.Error);
+        return result;
+    }
+
+    public List<JsonElement> Log() => [.. Tools.Dotnet("custody", ["log", "--data", Data, "--json"]).JsonLines()];
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit();
+        }
+
+        _process.Dispose();
+        Directory.Delete(Work, recursive: true);
+    }
+
+    private string Issue(string id, string kind, string? role = null)
+    {
+        var key = JsonDocument.Parse(Custody("account", "issue", "--id", id, "--kind", kind, "--reason", "test set-up", "--by", "admin", "--json").Output).RootElement.GetProperty("key").GetString()!;
+        if (role is not null)
+        {
+            Custody("role", "grant", "--user", id, "--role", role, "--reason", "test set-up", "--by", "admin");
+        }
+
+        return key;
+    }
+}
