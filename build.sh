@@ -115,8 +115,9 @@ run_tests() {
   # Real media (ffmpeg, espeak-ng), the C emulator (gcc) and a real S3 server (Ceph radosgw, started
   # on 127.0.0.1 by the tests through tests/infra/radosgw.sh and stopped by them) are part of the tests,
   # and so are the court export's tools: the CJK font for its PDF sheet, pdftotext (poppler-utils) to
-  # read it back, xorriso for its disc image, openssl as a local RFC 3161 time-stamping authority.
-  ensure_packages ffmpeg espeak-ng gcc libc6-dev radosgw ceph-mon ceph-osd curl fonts-noto-cjk poppler-utils xorriso openssl
+  # read it back, xorriso for its disc image, openssl as a local RFC 3161 time-stamping authority;
+  # PostgreSQL for the deployment ledger (tests/infra/postgres.sh runs its own cluster on 127.0.0.1).
+  ensure_packages ffmpeg espeak-ng gcc libc6-dev radosgw ceph-mon ceph-osd curl fonts-noto-cjk poppler-utils xorriso openssl postgresql
   local results="$ROOT/.test-results"
   rm -rf "$results"
   if ! build; then

@@ -34,7 +34,7 @@ public sealed record NewEntry(string Type, string Actor, IReadOnlyList<string> S
 /// right edge (O(log n) nodes) inside its write transaction, so two processes appending to one
 /// vault cannot fork it. Thread-safe.
 /// </summary>
-public sealed class SqliteLedger : IMerkleNodes, IDisposable
+public sealed class SqliteLedger : ILedgerStore
 {
     public const int SaltLength = 16;
 

@@ -14,7 +14,7 @@ public sealed record WorkItem(long Id, string Kind, string Subject, int Attempts
 /// exponential backoff and jitter, and parked with their reason after <see cref="MaxAttempts"/>.
 /// Claims run in an immediate write transaction, so several worker processes never take the same job.
 /// </summary>
-public sealed class WorkQueue
+public sealed class WorkQueue : Ledger.IWorkQueue
 {
     public const string Probe = "probe";
     public const string Speech = "speech";

@@ -1,0 +1,227 @@
+using System.Security.Cryptography;
+using EvidenceVault.Custody.Checkpoints;
+using EvidenceVault.Custody.Merkle;
+using NodaTime;
+using Npgsql;
+
+namespace EvidenceVault.Custody.Ledger;
+
+/// <summary>
+/// The custody ledger on PostgreSQL (deployment): the same entries, links, tree nodes and checkpoints
+/// as <see cref="SqliteLedger"/>, byte for byte. Appends from any number of processes are serialised by
+/// a transaction-scoped advisory lock (the application role may not lock the tables themselves), so
+/// indexes stay consecutive and each subject's chain unbroken. Work caused by an entry is queued in
+/// the same transaction (outbox).
+/// </summary>
+public sealed class PostgresLedger(NpgsqlDataSource dataSource, IClock clock) : ILedgerStore
+{
+    private const long AppendLock = 7301;
+
+    public long Size
+    {
+        get
+        {
+            using var connection = dataSource.OpenConnection();
+            return SizeIn(connection, null);
+        }
+    }
+
+    public IReadOnlyList<LedgerEntry> Append(IReadOnlyList<NewEntry> batch)
+    {
+        using var connection = dataSource.OpenConnection();
+        using var transaction = connection.BeginTransaction();
+        Execute(connection, transaction, "SELECT pg_advisory_xact_lock(@k)", ("k", AppendLock));
+        var size = SizeIn(connection, transaction);
+        var range = CompactRange.FromNodes(new Nodes(connection, transaction, size), size);
+        var heads = new Dictionary<string, (long Index, Sha256Digest Leaf)>(StringComparer.Ordinal);
+        var appended = new List<LedgerEntry>(batch.Count);
+        using var entries = new NpgsqlBatch(connection, transaction);
+        foreach (var fact in batch)
+        {
+            var index = size + appended.Count;
+            var links = new List<SubjectLink>(fact.Subjects.Count);
+            foreach (var subject in fact.Subjects.Distinct(StringComparer.Ordinal))
+            {
+                var head = heads.TryGetValue(subject, out var known) ? known : HeadIn(connection, transaction, subject);
+                links.Add(head is { } h ? new SubjectLink(subject, h.Index, h.Leaf) : new SubjectLink(subject, null, null));
+            }
+
+            var entry = new LedgerEntry(index, clock.GetCurrentInstant(), fact.Type, fact.Actor, links, fact.Reason, fact.Payload, RandomNumberGenerator.GetBytes(SqliteLedger.SaltLength));
+            var bytes = LedgerEntryCodec.Encode(entry);
+            var leaf = MerkleHash.Leaf(bytes);
+            Add(entries, "INSERT INTO ledger_entry(idx, time_ns, type, actor, entry) VALUES ($1, $2, $3, $4, $5)",
+                index, (entry.Time - NodaConstants.UnixEpoch).ToInt64Nanoseconds(), entry.Type, entry.Actor, bytes);
+            foreach (var link in links)
+            {
+                Add(entries, "INSERT INTO ledger_subject(subject, idx) VALUES ($1, $2)", link.Subject, index);
+                heads[link.Subject] = (index, leaf);
+            }
+
+            range.Append(leaf, (level, nodeIndex, hash) => Add(entries, "INSERT INTO merkle_node(level, idx, hash) VALUES ($1, $2, $3)", level, nodeIndex, hash.ToArray()));
+            if (entry.Type == EntryTypes.ClipIngested)
+            {
+                Add(entries, "INSERT INTO work_item(kind, subject) VALUES ($1, $2) ON CONFLICT DO NOTHING", Work.WorkQueue.Probe, PayloadJson.Deserialize<ClipIngestedPayload>(entry.Payload).Sha256);
+            }
+
+            appended.Add(entry);
+        }
+
+        if (entries.BatchCommands.Count > 0)
+        {
+            entries.ExecuteNonQuery();
+        }
+
+        transaction.Commit();
+        return appended;
+    }
+
+    public Checkpoint? SignCheckpoint(NoteSigningKey key)
+    {
+        using var connection = dataSource.OpenConnection();
+        using var transaction = connection.BeginTransaction();
+        Execute(connection, transaction, "SELECT pg_advisory_xact_lock(@k)", ("k", AppendLock));
+        var size = SizeIn(connection, transaction);
+        var latest = LatestIn(connection, transaction);
+        if (size == 0 || latest?.Size == size)
+        {
+            return null;
+        }
+
+        var checkpoint = Checkpoint.Create(key, size, MerkleProofs.Root(new Nodes(connection, transaction, size), size));
+        Execute(connection, transaction, "INSERT INTO checkpoint(size, root, note, signed_ns) VALUES (@s, @r, @n, @t)",
+            ("s", size), ("r", checkpoint.Root.ToArray()), ("n", checkpoint.Note), ("t", (clock.GetCurrentInstant() - NodaConstants.UnixEpoch).ToInt64Nanoseconds()));
+        transaction.Commit();
+        return checkpoint;
+    }
+
+    public IReadOnlyList<(long Size, string Note)> CheckpointNotes()
+    {
+        using var connection = dataSource.OpenConnection();
+        using var command = new NpgsqlCommand("SELECT size, note FROM checkpoint ORDER BY size", connection);
+        using var reader = command.ExecuteReader();
+        var notes = new List<(long, string)>();
+        while (reader.Read())
+        {
+            notes.Add((reader.GetInt64(0), reader.GetString(1)));
+        }
+
+        return notes;
+    }
+
+    public (long Size, string Note)? LatestCheckpointNote()
+    {
+        using var connection = dataSource.OpenConnection();
+        return LatestIn(connection, null);
+    }
+
+    public LedgerEntry Read(long index)
+    {
+        using var connection = dataSource.OpenConnection();
+        using var command = new NpgsqlCommand("SELECT entry FROM ledger_entry WHERE idx = @i", connection);
+        command.Parameters.AddWithValue("i", index);
+        return command.ExecuteScalar() is byte[] bytes ? LedgerEntryCodec.Decode(bytes) : throw new VaultException($"The ledger has no entry {index}.");
+    }
+
+    public IReadOnlyList<LedgerEntry> Entries(string? subject = null)
+    {
+        using var connection = dataSource.OpenConnection();
+        using var command = subject is null
+            ? new NpgsqlCommand("SELECT entry FROM ledger_entry ORDER BY idx", connection)
+            : new NpgsqlCommand("SELECT e.entry FROM ledger_subject s JOIN ledger_entry e ON e.idx = s.idx WHERE s.subject = @s ORDER BY s.idx", connection);
+        if (subject is not null)
+        {
+            command.Parameters.AddWithValue("s", subject);
+        }
+
+        using var reader = command.ExecuteReader();
+        var entries = new List<LedgerEntry>();
+        while (reader.Read())
+        {
+            entries.Add(LedgerEntryCodec.Decode((byte[])reader[0]));
+        }
+
+        return entries;
+    }
+
+    public Sha256Digest PerfectNode(int level, long index)
+    {
+        using var connection = dataSource.OpenConnection();
+        return NodeIn(connection, null, level, index);
+    }
+
+    public IReadOnlyList<Sha256Digest> InclusionProof(long index, long size)
+    {
+        using var connection = dataSource.OpenConnection();
+        return MerkleProofs.Inclusion(new Nodes(connection, null, SizeIn(connection, null)), index, size);
+    }
+
+    public Sha256Digest Root(long size)
+    {
+        using var connection = dataSource.OpenConnection();
+        return MerkleProofs.Root(new Nodes(connection, null, SizeIn(connection, null)), size);
+    }
+
+    public void Dispose()
+    {
+        // The data source belongs to whoever made it (it pools connections for the ledger and the queue).
+    }
+
+    private static long SizeIn(NpgsqlConnection connection, NpgsqlTransaction? transaction)
+    {
+        using var command = new NpgsqlCommand("SELECT COALESCE(MAX(idx) + 1, 0) FROM ledger_entry", connection, transaction);
+        return (long)command.ExecuteScalar()!;
+    }
+
+    private static (long Index, Sha256Digest Leaf)? HeadIn(NpgsqlConnection connection, NpgsqlTransaction transaction, string subject)
+    {
+        using var command = new NpgsqlCommand("SELECT MAX(idx) FROM ledger_subject WHERE subject = @s", connection, transaction);
+        command.Parameters.AddWithValue("s", subject);
+        return command.ExecuteScalar() is long index ? (index, NodeIn(connection, transaction, 0, index)) : null;
+    }
+
+    private static (long Size, string Note)? LatestIn(NpgsqlConnection connection, NpgsqlTransaction? transaction)
+    {
+        using var command = new NpgsqlCommand("SELECT size, note FROM checkpoint ORDER BY size DESC LIMIT 1", connection, transaction);
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? (reader.GetInt64(0), reader.GetString(1)) : null;
+    }
+
+    private static Sha256Digest NodeIn(NpgsqlConnection connection, NpgsqlTransaction? transaction, int level, long index)
+    {
+        using var command = new NpgsqlCommand("SELECT hash FROM merkle_node WHERE level = @l AND idx = @i", connection, transaction);
+        command.Parameters.AddWithValue("l", level);
+        command.Parameters.AddWithValue("i", index);
+        return command.ExecuteScalar() is byte[] { Length: Sha256Digest.Length } hash
+            ? new Sha256Digest(hash)
+            : throw new VaultException($"Merkle node ({level}, {index}) is missing from the database: the tree table is damaged; run custody verify.");
+    }
+
+    private static void Execute(NpgsqlConnection connection, NpgsqlTransaction transaction, string sql, params (string Name, object Value)[] parameters)
+    {
+        using var command = new NpgsqlCommand(sql, connection, transaction);
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+
+        command.ExecuteNonQuery();
+    }
+
+    private static void Add(NpgsqlBatch batch, string sql, params object[] values)
+    {
+        var command = new NpgsqlBatchCommand(sql);
+        foreach (var value in values)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = value });
+        }
+
+        batch.BatchCommands.Add(command);
+    }
+
+    private sealed class Nodes(NpgsqlConnection connection, NpgsqlTransaction? transaction, long size) : IMerkleNodes
+    {
+        public long Size => size;
+
+        public Sha256Digest PerfectNode(int level, long index) => NodeIn(connection, transaction, level, index);
+    }
+}

@@ -1,0 +1,84 @@
+using System.Net;
+using System.Net.Sockets;
+using EvidenceVault.Custody.Catalog;
+using Npgsql;
+
+namespace EvidenceVault.Custody.Tests.Ledger;
+
+/// <summary>
+/// A real PostgreSQL (Debian's postgresql) on 127.0.0.1 for the test run (tests/infra/postgres.sh),
+/// started once for the collection and stopped at its end. Each test gets a fresh database whose
+/// schema the owner role creates; the tests connect as the application role, as the services do.
+/// </summary>
+public sealed class PostgresServer : IDisposable
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "ev-pg-" + Guid.NewGuid().ToString("N")[..8]);
+    private int _databases;
+
+    public PostgresServer()
+    {
+        var port = FreePort();
+        var result = Tools.Run(Script, ["start", _directory, port.ToString(System.Globalization.CultureInfo.InvariantCulture)], timeout: TimeSpan.FromSeconds(90));
+        if (result.ExitCode != 0)
+        {
+            Stop();
+            throw new InvalidOperationException($"PostgreSQL did not start: {result.Error}");
+        }
+
+        var parts = result.Output.Trim().Split(' ');
+        (Host, Port, Password) = (parts[0], int.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture), parts[2]);
+    }
+
+    public string Host { get; }
+
+    public int Port { get; }
+
+    public string Password { get; }
+
+    private static string Script => Path.Combine(Tools.RepoRoot, "tests", "infra", "postgres.sh");
+
+    public string ConnectionString(string role, string database) =>
+        new NpgsqlConnectionStringBuilder { Host = Host, Port = Port, Username = role, Password = Password, Database = database, Pooling = true, MaxPoolSize = 20 }.ConnectionString;
+
+    /// <summary>A new, empty database with the ledger schema, made by the owner role; returns its name.</summary>
+    public string NewDatabase()
+    {
+        var name = $"ev_test_{Interlocked.Increment(ref _databases)}_{Guid.NewGuid():N}"[..40];
+        using (var admin = NpgsqlDataSource.Create(ConnectionString("ev_owner", "evidencevault")))
+        using (var command = admin.CreateCommand($"CREATE DATABASE {name} OWNER ev_owner"))
+        {
+            command.ExecuteNonQuery();
+        }
+
+        using (var owner = NpgsqlDataSource.Create(ConnectionString("ev_owner", name)))
+        {
+            PostgresSchema.Migrate(owner, "ev_app");
+        }
+
+        return name;
+    }
+
+    public void Dispose()
+    {
+        Stop();
+        if (Directory.Exists(_directory))
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+    }
+
+    private void Stop() => Tools.Run(Script, ["stop", _directory]);
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class PostgresCollection : ICollectionFixture<PostgresServer>
+{
+    public const string Name = "postgres";
+}
