@@ -23,6 +23,7 @@ try
         "ingest" => await IngestCommand.RunAsync(args[1..]),
         "dock" => await DockCommand.RunAsync(args[1..]),
         "sdk" => await SdkCommand.RunAsync(args[1..]),
+        "forward" => await EvidenceVault.DeviceAgent.Forward.ForwardCommand.RunAsync(args[1..]),
         null or "help" or "--help" => Usage(Console.Out, 0),
         var verb => throw new UsageException($"Unknown command '{verb}'."),
     };
@@ -50,6 +51,9 @@ static int Usage(TextWriter writer, int code)
           deviceagent ingest <volume> --data DIR [--profile ID] [--json] [--delete-after-custody]
           deviceagent dock <mount-root> --data DIR [--parallel N] [--once] [--json] [--delete-after-custody]
           deviceagent sdk --library PATH --data DIR [--volume PATH] [--password P] [--json] [--delete-after-custody]
+          deviceagent forward --data DIR --api URL [--key-file FILE] [--json]
+        networked mode: ingest, dock and sdk also take --api URL [--key-file FILE] and forward the spool
+        to the central Ingest.Api after each camera (the key may also come from EVIDENCEVAULT_API_KEY)
         """);
     return code;
 }

@@ -37,7 +37,8 @@ internal static class DockEndpoints
         dock.MapPost("/clips", async (RegisterClipBody body, ClaimsPrincipal user, ISender sender, CancellationToken cancellationToken) =>
         {
             var result = await sender.Send(new RegisterStoredClip(Digest(body.Sha256), body.Size, body.Facts, user.Id()), cancellationToken);
-            return Results.Created($"/clips/{result.Sha256}", new { ledgerEntry = result.LedgerIndex, sha256 = result.Sha256.ToHex(), size = result.Size, alreadyStored = result.AlreadyStored, flags = result.Flags });
+            var answer = new { ledgerEntry = result.LedgerIndex, sha256 = result.Sha256.ToHex(), size = result.Size, alreadyStored = result.AlreadyStored, alreadyInCustody = result.AlreadyInCustody, flags = result.Flags };
+            return result.AlreadyInCustody ? Results.Ok(answer) : Results.Created($"/clips/{result.Sha256}", answer);
         }).WithName("RegisterClip");
 
         // R3: a written explanation of an interruption, signed by the officers, with its scan (multipart form).

@@ -29,6 +29,16 @@ public sealed class ClipCatalog
         return command.ExecuteScalar() is string hex ? Sha256Digest.ParseHex(hex) : (Sha256Digest?)null;
     });
 
+    /// <summary>The custody entry of exactly this object from this device under this camera name, if one exists (a retried registration).</summary>
+    public long? CustodyEntryOf(string? deviceSerial, string fileName, Sha256Digest sha256) => _ledger.Query(statements =>
+    {
+        var command = statements("SELECT MIN(idx) FROM clip_custody WHERE sha256 = $sha AND device_serial IS $device AND file_name = $name", ["$sha", "$device", "$name"]);
+        command.Parameters[0].Value = sha256.ToHex();
+        command.Parameters[1].Value = (object?)deviceSerial ?? DBNull.Value;
+        command.Parameters[2].Value = fileName;
+        return command.ExecuteScalar() is long index ? index : (long?)null;
+    });
+
     /// <summary>When the vault last took a clip from this device into custody (its last dock), if ever.</summary>
     public Instant? LastIngestFrom(string deviceSerial) => _ledger.Query(statements =>
     {

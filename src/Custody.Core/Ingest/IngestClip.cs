@@ -26,7 +26,8 @@ public sealed record RegisterStoredClip(Sha256Digest Sha256, long Size, ClipFact
 /// <param name="AlreadyStored">The same bytes were in custody before (another name or another dock).</param>
 /// <param name="LedgerIndex">The custody entry written for this clip.</param>
 /// <param name="Flags">The flags recorded with it, including any the vault added.</param>
-public sealed record ClipIngestResult(Sha256Digest Sha256, long Size, bool AlreadyStored, long LedgerIndex, IReadOnlyList<string> Flags);
+/// <param name="AlreadyInCustody">This very clip (same device, camera name and bytes) was registered before: the earlier entry, nothing new ledgered.</param>
+public sealed record ClipIngestResult(Sha256Digest Sha256, long Size, bool AlreadyStored, long LedgerIndex, IReadOnlyList<string> Flags, bool AlreadyInCustody = false);
 
 public sealed class IngestClipValidator : AbstractValidator<IngestClip>
 {
@@ -68,8 +69,16 @@ internal sealed class IngestClipHandler(Vault vault) : IRequestHandler<IngestCli
         return await RecordAsync(stored.Key, stored.Size, stored.AlreadyStored, request.Facts, vault.Station, cancellationToken).ConfigureAwait(false);
     }
 
-    public async Task<ClipIngestResult> Handle(RegisterStoredClip request, CancellationToken cancellationToken) =>
-        await RecordAsync(request.Sha256, request.Size, vault.Clips.Holds(request.Sha256), request.Facts, request.Station, cancellationToken).ConfigureAwait(false);
+    public async Task<ClipIngestResult> Handle(RegisterStoredClip request, CancellationToken cancellationToken)
+    {
+        // A dock retries after a lost answer: the same clip again is the same custody fact, not a second one.
+        if (vault.Clips.CustodyEntryOf(request.Facts.DeviceSerial, request.Facts.FileName, request.Sha256) is { } earlier)
+        {
+            return new ClipIngestResult(request.Sha256, request.Size, true, earlier, request.Facts.Flags, AlreadyInCustody: true);
+        }
+
+        return await RecordAsync(request.Sha256, request.Size, vault.Clips.Holds(request.Sha256), request.Facts, request.Station, cancellationToken).ConfigureAwait(false);
+    }
 
     private async Task<ClipIngestResult> RecordAsync(Sha256Digest key, long expectedSize, bool alreadyStored, ClipFacts facts, string station, CancellationToken cancellationToken)
     {

@@ -9,6 +9,9 @@ public static class EntryTypes
     /// <summary>An original landed in verified custody (R1, R5).</summary>
     public const string ClipIngested = "ClipIngested";
 
+    /// <summary>A dock station handed a clip from its spool to the central vault, which took it into custody (networked mode).</summary>
+    public const string ClipForwarded = "ClipForwarded";
+
     /// <summary>A camera was docked at a station in networked mode (device, officer, clock offset).</summary>
     public const string DockSessionOpened = "DockSessionOpened";
 

@@ -221,6 +221,9 @@ public sealed record RetentionFactPayload(string Kind, string Subject, string? T
 /// <summary>R6: the retention class a clip moved to; From is what it was.</summary>
 public sealed record RetentionExtendedPayload(string Sha256, string From, string To, string Because);
 
+/// <summary>Payload of ClipForwarded: which local custody entry went where, and the central entry that took it.</summary>
+public sealed record ClipForwardedPayload(long IngestIndex, string Sha256, string Api, long CentralLedgerIndex);
+
 public sealed record RoleGrantedPayload(string User, string Role);
 
 /// <summary>R8/R9: what is to leave the agency and why; Clips are SHA-256 hex, in the order they will be exported.</summary>

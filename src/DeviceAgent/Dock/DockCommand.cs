@@ -14,7 +14,7 @@ internal static class DockCommand
 {
     public static async Task<int> RunAsync(string[] args)
     {
-        var arguments = Arguments.Parse(args, ["data", "profile", "profiles", "parallel", "poll-seconds"], ["json", "once", "delete-after-custody"]);
+        var arguments = Arguments.Parse(args, ["data", "profile", "profiles", "parallel", "poll-seconds", "api", "key-file", "retry-seconds"], ["json", "once", "delete-after-custody"]);
         if (arguments.Positionals.Count != 1)
         {
             throw new UsageException("dock takes exactly one mount root.");
@@ -40,9 +40,16 @@ internal static class DockCommand
         using var slots = new SemaphoreSlim(parallel);
         var running = new Dictionary<string, Task<bool>>(StringComparer.Ordinal);
         var failures = 0;
+        Task? forwarding = null;
         Log.Information("Dock service watching {Root}, {Parallel} cameras at once", root, parallel);
         while (!stopping.IsCancellationRequested)
         {
+            // Networked mode: the spool is handed on in the background, one pass at a time; cameras never wait for it.
+            if (!arguments.Has("once") && (forwarding is null || forwarding.IsCompleted))
+            {
+                forwarding = ForwardAsync(host, arguments, stopping);
+            }
+
             var present = Directory.EnumerateDirectories(root).Order(StringComparer.Ordinal).ToList();
             foreach (var volume in present.Where(v => !running.ContainsKey(v)))
             {
@@ -59,6 +66,7 @@ internal static class DockCommand
             {
                 var results = await Task.WhenAll(running.Values);
                 failures = results.Count(ok => !ok);
+                await ForwardAsync(host, arguments, stopping);
                 break;
             }
 
@@ -72,7 +80,27 @@ internal static class DockCommand
         }
 
         await Task.WhenAll(running.Values);
+        if (forwarding is not null)
+        {
+            await forwarding;
+        }
+
         return failures == 0 ? 0 : 1;
+    }
+
+    private static async Task ForwardAsync(AgentHost host, Arguments arguments, CancellationToken stopping)
+    {
+        try
+        {
+            var result = await Forward.ForwardCommand.PassAsync(host, arguments, stopping);
+            if (result is not null && (result.Forwarded > 0 || result.Pending > 0 || result.Failed > 0))
+            {
+                Forward.ForwardCommand.Report(host, result);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
     }
 
     private static async Task<bool> IngestOneAsync(AgentHost host, string volume, Arguments arguments, SemaphoreSlim slots, CancellationToken cancellationToken)

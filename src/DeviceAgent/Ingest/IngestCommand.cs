@@ -8,7 +8,7 @@ internal static class IngestCommand
 {
     public static async Task<int> RunAsync(string[] args)
     {
-        var arguments = Arguments.Parse(args, ["data", "profile", "profiles"], ["json", "delete-after-custody"]);
+        var arguments = Arguments.Parse(args, ["data", "profile", "profiles", "api", "key-file", "retry-seconds"], ["json", "delete-after-custody"]);
         if (arguments.Positionals.Count != 1)
         {
             throw new UsageException("ingest takes exactly one volume path.");
@@ -24,6 +24,12 @@ internal static class IngestCommand
         var camera = new DockedCamera(volume, null, null, null, null, null, null, "mass-storage");
         var outcomes = await host.WithProgressAsync(arguments, () => host.IngestAsync(camera, arguments.Value("profile"), arguments.Has("delete-after-custody")));
         host.PrintDeferred();
+        // Networked mode: custody at the dock comes first; forwarding waits for the network if it must.
+        if (await Forward.ForwardCommand.PassAsync(host, arguments, CancellationToken.None) is { } forwarded)
+        {
+            Forward.ForwardCommand.Report(host, forwarded);
+        }
+
         return outcomes.All(o => o.Custodied) ? 0 : 1;
     }
 }

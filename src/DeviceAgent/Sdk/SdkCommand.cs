@@ -16,7 +16,7 @@ internal static class SdkCommand
 {
     public static async Task<int> RunAsync(string[] args)
     {
-        var arguments = Arguments.Parse(args, ["library", "data", "volume", "password", "id-code", "profile", "profiles", "wait-seconds"], ["json", "delete-after-custody"]);
+        var arguments = Arguments.Parse(args, ["library", "data", "volume", "password", "id-code", "profile", "profiles", "wait-seconds", "api", "key-file", "retry-seconds"], ["json", "delete-after-custody"]);
         var library = arguments.Required("library");
         var password = arguments.Value("password") ?? Environment.GetEnvironmentVariable("EVIDENCEVAULT_SDK_PASSWORD") ?? "000000";
         using var host = AgentHost.Open(arguments);
@@ -41,6 +41,11 @@ internal static class SdkCommand
             var camera = new DockedCamera(volume, identity.Serial, identity.UserNo, identity.UserName, identity.UnitNo, identity.UnitName, offset, "sdk");
             var outcomes = await host.WithProgressAsync(arguments, () => host.IngestAsync(camera, arguments.Value("profile"), arguments.Has("delete-after-custody")));
             host.PrintDeferred();
+            if (await Forward.ForwardCommand.PassAsync(host, arguments, CancellationToken.None) is { } forwarded)
+            {
+                Forward.ForwardCommand.Report(host, forwarded);
+            }
+
             return outcomes.All(o => o.Custodied) ? 0 : 1;
         }
         catch (SdkException e)
