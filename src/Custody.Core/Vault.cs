@@ -35,14 +35,49 @@ public sealed record VaultOptions
             Origin = Environment.GetEnvironmentVariable("EVIDENCEVAULT_ORIGIN") is { Length: > 0 } origin ? origin : null,
             SigningKeySeed = Environment.GetEnvironmentVariable("EVIDENCEVAULT_SIGNING_KEY") is { Length: > 0 } seed ? seed : null,
             PolicyProfile = Environment.GetEnvironmentVariable("EVIDENCEVAULT_POLICY") is { Length: > 0 } policy ? policy : null,
+            Deployment = DeploymentOptions.FromEnvironment(),
         };
     }
+
+    /// <summary>
+    /// Set in a deployment: the ledger and work queue on PostgreSQL and the originals on S3 (object
+    /// lock); the data directory then holds only this node's catalog replica and upload spool.
+    /// </summary>
+    public DeploymentOptions? Deployment { get; init; }
 
     /// <summary>The policy profile chosen at set-up (one of the five agencies'), or none until a person chooses one.</summary>
     public string? PolicyProfile { get; init; }
 
     /// <summary>A checkpoint is signed after every ingest batch and at least every this many entries. Default 1,000.</summary>
     public int CheckpointEvery { get; init; } = 1000;
+}
+
+/// <param name="Postgres">Connection string of the application role (SELECT and INSERT on custody tables only).</param>
+/// <param name="S3">The object-locked bucket for originals and published checkpoints.</param>
+public sealed record DeploymentOptions(string Postgres, S3Options S3)
+{
+    /// <summary>
+    /// <c>EVIDENCEVAULT_POSTGRES</c> with <c>EVIDENCEVAULT_S3_ENDPOINT</c>, <c>_ACCESS_KEY</c>, <c>_SECRET_KEY</c>,
+    /// <c>_BUCKET</c> and optionally <c>_RETENTION_DAYS</c>; null when none is set, an error when only some are.
+    /// </summary>
+    public static DeploymentOptions? FromEnvironment()
+    {
+        string? Get(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : null;
+        string[] names = ["EVIDENCEVAULT_POSTGRES", "EVIDENCEVAULT_S3_ENDPOINT", "EVIDENCEVAULT_S3_ACCESS_KEY", "EVIDENCEVAULT_S3_SECRET_KEY", "EVIDENCEVAULT_S3_BUCKET"];
+        var values = names.Select(Get).ToArray();
+        if (values.All(v => v is null))
+        {
+            return null;
+        }
+
+        if (values.Any(v => v is null))
+        {
+            throw new VaultException($"A deployment needs all of {string.Join(", ", names)}; missing: {string.Join(", ", names.Where((_, i) => values[i] is null))}.");
+        }
+
+        var days = Get("EVIDENCEVAULT_S3_RETENTION_DAYS") is { } text && int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var parsed) ? parsed : 3650;
+        return new DeploymentOptions(values[0]!, new S3Options(values[1]!, values[2]!, values[3]!, values[4]!, days));
+    }
 }
 
 /// <summary>
@@ -57,35 +92,50 @@ public sealed class Vault : IDisposable
 
     private readonly SqliteConnection _connection;
     private readonly VaultOptions _options;
+    private readonly Central? _central;
+    private readonly Lock _syncGate = new();
     private NoteSigningKey? _signingKey;
 
-    private Vault(string dataDirectory, SqliteConnection connection, IClock clock, VaultOptions options)
+    private Vault(string dataDirectory, SqliteConnection connection, IClock clock, VaultOptions options, Central? central = null)
     {
         DataDirectory = dataDirectory;
         _connection = connection;
         _options = options;
+        _central = central;
         Clock = clock;
         var gate = new Lock();
         Ledger = new SqliteLedger(connection, gate, clock);
-        Objects = new FileSystemObjectStore(Path.Combine(dataDirectory, "objects"));
+        Objects = central?.Objects ?? new FileSystemObjectStore(Path.Combine(dataDirectory, "objects"));
         Clips = new ClipCatalog(Ledger);
-        Work = new Work.WorkQueue(Ledger, clock);
+        Work = central?.Queue ?? new Work.WorkQueue(Ledger, clock);
         Policy = new Policy.PolicyState(Ledger);
     }
+
+    /// <summary>A deployment's shared parts: the ledger of record, its queue and the object store.</summary>
+    private sealed record Central(Npgsql.NpgsqlDataSource DataSource, PostgresLedger Ledger, IWorkQueue Queue, IObjectStore Objects);
 
     public string DataDirectory { get; }
 
     public IClock Clock { get; }
 
+    /// <summary>
+    /// The ledger as this process reads it: the embedded ledger itself, or in a deployment this
+    /// node's replica of the PostgreSQL ledger (with the derived catalog), brought up to date by
+    /// <see cref="Sync"/>. Appends go through <see cref="RecordAsync"/>.
+    /// </summary>
     public SqliteLedger Ledger { get; }
 
-    public FileSystemObjectStore Objects { get; }
+    /// <summary>Originals and published checkpoints: a folder (embedded) or an object-locked S3 bucket (deployment).</summary>
+    public IObjectStore Objects { get; }
+
+    /// <summary>True when the ledger of record is on PostgreSQL and the originals on S3.</summary>
+    public bool IsDeployment => _central is not null;
 
     /// <summary>The active policy profile and the facts its deadlines count from.</summary>
     public Policy.PolicyState Policy { get; }
 
-    /// <summary>The durable queue of worker jobs (probe, speech analysis).</summary>
-    public Work.WorkQueue Work { get; }
+    /// <summary>The durable queue of worker jobs (probe, speech analysis): in the catalog, or on PostgreSQL in a deployment.</summary>
+    public IWorkQueue Work { get; }
 
     /// <summary>Queries over the derived clip tables.</summary>
     public ClipCatalog Clips { get; }
@@ -103,6 +153,11 @@ public sealed class Vault : IDisposable
 
     public static Vault OpenOrCreate(string dataDirectory, IClock clock, VaultOptions? options = null)
     {
+        if (options?.Deployment is { } deployment)
+        {
+            return OpenDeployment(dataDirectory, clock, options, deployment, createIfEmpty: true);
+        }
+
         if (Exists(dataDirectory) && !IsUnfinishedSetUp(dataDirectory))
         {
             return Open(dataDirectory, clock, options);
@@ -139,6 +194,11 @@ public sealed class Vault : IDisposable
 
     public static Vault Open(string dataDirectory, IClock clock, VaultOptions? options = null)
     {
+        if (options?.Deployment is { } deployment)
+        {
+            return OpenDeployment(dataDirectory, clock, options, deployment, createIfEmpty: false);
+        }
+
         var full = Path.GetFullPath(dataDirectory);
         if (!Exists(full))
         {
@@ -163,6 +223,11 @@ public sealed class Vault : IDisposable
     public static Vault Create(string dataDirectory, IClock clock, VaultOptions? options = null)
     {
         options ??= new VaultOptions();
+        if (options.Deployment is { } deployment)
+        {
+            return OpenDeployment(dataDirectory, clock, options, deployment, createIfEmpty: true);
+        }
+
         var full = Path.GetFullPath(dataDirectory);
         if (Exists(full))
         {
@@ -194,10 +259,126 @@ public sealed class Vault : IDisposable
         return vault;
     }
 
+    /// <summary>
+    /// A node of a deployment: the ledger of record and the work queue on PostgreSQL, originals on S3,
+    /// and under <paramref name="dataDirectory"/> only this node's catalog replica (rebuilt from the
+    /// central ledger when missing) and upload spool. Every node signs with the agency's configured key.
+    /// </summary>
+    private static Vault OpenDeployment(string dataDirectory, IClock clock, VaultOptions options, DeploymentOptions deployment, bool createIfEmpty)
+    {
+        if (options.SigningKeySeed is null)
+        {
+            throw new VaultException("A deployment signs with the agency's key from configuration (EVIDENCEVAULT_SIGNING_KEY): every node must use the same key.");
+        }
+
+        var full = Path.GetFullPath(dataDirectory);
+        Directory.CreateDirectory(full);
+        var source = Npgsql.NpgsqlDataSource.Create(deployment.Postgres);
+        Vault? vault = null;
+        try
+        {
+            var ledger = new PostgresLedger(source, clock);
+            long size;
+            try
+            {
+                size = ledger.Size;
+            }
+            catch (Npgsql.NpgsqlException e)
+            {
+                throw new VaultException($"The deployment's PostgreSQL cannot be used: {e.Message}", e);
+            }
+
+            if (size == 0 && !createIfEmpty)
+            {
+                throw new VaultException("The deployment's ledger is empty: set the vault up first.");
+            }
+
+            var objects = S3ObjectStore.ConnectAsync(deployment.S3, Path.Combine(full, "spool"), clock).GetAwaiter().GetResult();
+            var central = new Central(source, ledger, new Work.PostgresWorkQueue(source, clock), objects);
+            vault = new Vault(full, Connect(Path.Combine(full, CatalogFile)), clock, options, central);
+            if (size == 0)
+            {
+                var key = new NoteSigningKey(options.Origin ?? throw new VaultException("A deployment's ledger needs its origin name (EVIDENCEVAULT_ORIGIN)."), DecodeSeed(options.SigningKeySeed));
+                vault._signingKey = key;
+                var payload = new VaultCreatedPayload(key.Name, key.Verifier.ToString(), options.Station);
+                List<NewEntry> setUp = [new NewEntry(EntryTypes.VaultCreated, "station:" + options.Station, [Subjects.Vault], "vault set up", PayloadJson.Serialize(payload))];
+                if (options.PolicyProfile is { } profile)
+                {
+                    _ = Custody.Policy.PolicyProfile.Load(profile);
+                    setUp.Add(new NewEntry(EntryTypes.PolicySelected, "station:" + options.Station, [Subjects.Vault], "policy profile chosen at set-up", PayloadJson.Serialize(new PolicySelectedPayload(profile, null))));
+                }
+
+                if (central.Ledger.AppendIfEmpty(setUp).Count == 0)
+                {
+                    size = 1; // another node set the ledger up in the meantime: join it
+                }
+            }
+
+            vault.Sync();
+            if (size == 0)
+            {
+                vault.CheckpointAsync().GetAwaiter().GetResult();
+            }
+
+            return vault;
+        }
+        catch
+        {
+            if (vault is not null)
+            {
+                vault.Dispose();
+            }
+            else
+            {
+                source.Dispose();
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Brings this node's replica up to the ledger of record (a no-op on the embedded vault): new
+    /// entries are checked to chain onto what the replica holds, and new checkpoints to match the
+    /// roots the replica computes, so a node notices a central ledger rewritten behind its back.
+    /// </summary>
+    public void Sync()
+    {
+        if (_central is null)
+        {
+            return;
+        }
+
+        lock (_syncGate)
+        {
+            var local = Ledger.Size;
+            if (_central.Ledger.Size > local)
+            {
+                Ledger.Replicate(_central.Ledger.EntriesFrom(local));
+            }
+
+            var covered = Ledger.LatestCheckpointNote()?.Size ?? 0;
+            foreach (var checkpoint in _central.Ledger.CheckpointsAfter(covered).Where(c => c.Size <= Ledger.Size))
+            {
+                Ledger.ReplicateCheckpoint(checkpoint.Size, checkpoint.Root, checkpoint.Note, checkpoint.SignedNanoseconds);
+            }
+        }
+    }
+
     /// <summary>Appends facts, then signs a checkpoint once <see cref="VaultOptions.CheckpointEvery"/> entries are uncovered.</summary>
     public async Task<IReadOnlyList<LedgerEntry>> RecordAsync(IReadOnlyList<NewEntry> facts, CancellationToken cancellationToken = default)
     {
-        var entries = Ledger.Append(facts);
+        IReadOnlyList<LedgerEntry> entries;
+        if (_central is null)
+        {
+            entries = Ledger.Append(facts);
+        }
+        else
+        {
+            entries = _central.Ledger.Append(facts);
+            Sync();
+        }
+
         Hosting.FaultPoints.Reach("entry-appended");
         var covered = Ledger.LatestCheckpointNote()?.Size ?? 0;
         if (entries.Count > 0 && entries[^1].Index + 1 - covered >= _options.CheckpointEvery)
@@ -226,12 +407,14 @@ public sealed class Vault : IDisposable
     /// </summary>
     public async Task<Checkpoint?> CheckpointAsync(CancellationToken cancellationToken = default)
     {
+        Sync();
         if (Ledger.LatestCheckpointNote() is { } previous)
         {
             await Objects.PublishCheckpointAsync(previous.Size, previous.Note, cancellationToken).ConfigureAwait(false);
         }
 
-        var checkpoint = Ledger.SignCheckpoint(SigningKey());
+        var checkpoint = _central is null ? Ledger.SignCheckpoint(SigningKey()) : _central.Ledger.SignCheckpoint(SigningKey());
+        Sync();
         if (checkpoint is not null)
         {
             Hosting.FaultPoints.Reach("checkpoint-signed");
@@ -255,6 +438,7 @@ public sealed class Vault : IDisposable
     {
         Ledger.Dispose();
         _connection.Dispose();
+        _central?.DataSource.Dispose();
     }
 
     private NoteSigningKey SigningKey()

@@ -50,6 +50,12 @@ builder.Services.AddOpenApi();
 
 await using var app = builder.Build();
 app.UseMiddleware<ErrorResponses>();
+// A deployment node reads its replica of the central ledger: bring it up to date before each request.
+app.Use(async (context, next) =>
+{
+    vault.Sync();
+    await next(context);
+});
 app.UseAuthentication();
 app.UseAuthorization();
 app.MapOpenApi();

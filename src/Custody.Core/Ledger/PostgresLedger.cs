@@ -26,12 +26,22 @@ public sealed class PostgresLedger(NpgsqlDataSource dataSource, IClock clock) : 
         }
     }
 
-    public IReadOnlyList<LedgerEntry> Append(IReadOnlyList<NewEntry> batch)
+    public IReadOnlyList<LedgerEntry> Append(IReadOnlyList<NewEntry> batch) => Append(batch, onlyIfEmpty: false);
+
+    /// <summary>The set-up entries, unless another node set the ledger up first (then nothing, and an empty list).</summary>
+    public IReadOnlyList<LedgerEntry> AppendIfEmpty(IReadOnlyList<NewEntry> batch) => Append(batch, onlyIfEmpty: true);
+
+    private IReadOnlyList<LedgerEntry> Append(IReadOnlyList<NewEntry> batch, bool onlyIfEmpty)
     {
         using var connection = dataSource.OpenConnection();
         using var transaction = connection.BeginTransaction();
         Execute(connection, transaction, "SELECT pg_advisory_xact_lock(@k)", ("k", AppendLock));
         var size = SizeIn(connection, transaction);
+        if (onlyIfEmpty && size > 0)
+        {
+            return [];
+        }
+
         var range = CompactRange.FromNodes(new Nodes(connection, transaction, size), size);
         var heads = new Dictionary<string, (long Index, Sha256Digest Leaf)>(StringComparer.Ordinal);
         var appended = new List<LedgerEntry>(batch.Count);
@@ -112,6 +122,38 @@ public sealed class PostgresLedger(NpgsqlDataSource dataSource, IClock clock) : 
     {
         using var connection = dataSource.OpenConnection();
         return LatestIn(connection, null);
+    }
+
+    /// <summary>Entries from <paramref name="from"/> on, in index order (a node's replica catching up).</summary>
+    public IReadOnlyList<LedgerEntry> EntriesFrom(long from)
+    {
+        using var connection = dataSource.OpenConnection();
+        using var command = new NpgsqlCommand("SELECT entry FROM ledger_entry WHERE idx >= @f ORDER BY idx", connection);
+        command.Parameters.AddWithValue("f", from);
+        using var reader = command.ExecuteReader();
+        var entries = new List<LedgerEntry>();
+        while (reader.Read())
+        {
+            entries.Add(LedgerEntryCodec.Decode((byte[])reader[0]));
+        }
+
+        return entries;
+    }
+
+    /// <summary>Checkpoint rows larger than <paramref name="size"/>, oldest first.</summary>
+    public IReadOnlyList<(long Size, Sha256Digest Root, string Note, long SignedNanoseconds)> CheckpointsAfter(long size)
+    {
+        using var connection = dataSource.OpenConnection();
+        using var command = new NpgsqlCommand("SELECT size, root, note, signed_ns FROM checkpoint WHERE size > @s ORDER BY size", connection);
+        command.Parameters.AddWithValue("s", size);
+        using var reader = command.ExecuteReader();
+        var rows = new List<(long, Sha256Digest, string, long)>();
+        while (reader.Read())
+        {
+            rows.Add((reader.GetInt64(0), new Sha256Digest((byte[])reader[1]), reader.GetString(2), reader.GetInt64(3)));
+        }
+
+        return rows;
     }
 
     public LedgerEntry Read(long index)

@@ -113,6 +113,73 @@ public sealed class SqliteLedger : ILedgerStore
     }
 
     /// <summary>
+    /// A deployment node's replica: stores entries appended to the ledger of record, with their tree
+    /// nodes and derived catalog rows (not their jobs: the queue is central). Each entry must come
+    /// next and chain onto the replica's own newest entry about each of its subjects.
+    /// </summary>
+    internal void Replicate(IReadOnlyList<LedgerEntry> entries)
+    {
+        lock (_gate)
+        {
+            using var transaction = _connection.BeginTransaction(deferred: false);
+            var size = SizeIn(transaction);
+            var range = CompactRange.FromNodes(new TransactionNodes(this, transaction, size), size);
+            var heads = new Dictionary<string, (long Index, Sha256Digest Leaf)>(StringComparer.Ordinal);
+            var insertEntry = Statement(transaction, "INSERT INTO ledger_entry(idx, time_ns, type, actor, entry) VALUES ($idx, $ns, $type, $actor, $entry)", "$idx", "$ns", "$type", "$actor", "$entry");
+            var insertSubject = Statement(transaction, "INSERT INTO ledger_subject(subject, idx) VALUES ($subject, $idx)", "$subject", "$idx");
+            var insertNode = Statement(transaction, "INSERT INTO merkle_node(level, idx, hash) VALUES ($level, $idx, $hash)", "$level", "$idx", "$hash");
+            foreach (var entry in entries.Where(e => e.Index >= size))
+            {
+                if (entry.Index != size)
+                {
+                    throw new VaultException($"The central ledger skipped from entry {size - 1} to {entry.Index}.");
+                }
+
+                var bytes = LedgerEntryCodec.Encode(entry);
+                var leaf = MerkleHash.Leaf(bytes);
+                foreach (var link in entry.Subjects)
+                {
+                    var head = heads.TryGetValue(link.Subject, out var known) ? known : HeadIn(transaction, link.Subject);
+                    if (head?.Index != link.PreviousIndex || head?.Leaf != link.PreviousLeafHash)
+                    {
+                        throw new VaultException($"Central entry {entry.Index} does not chain onto entry {head?.Index.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "(none)"} about {link.Subject} that this node holds: the central ledger was changed; run custody verify.");
+                    }
+                }
+
+                Run(insertEntry, entry.Index, (entry.Time - NodaConstants.UnixEpoch).ToInt64Nanoseconds(), entry.Type, entry.Actor, bytes);
+                foreach (var link in entry.Subjects)
+                {
+                    Run(insertSubject, link.Subject, entry.Index);
+                    heads[link.Subject] = (entry.Index, leaf);
+                }
+
+                range.Append(leaf, (level, nodeIndex, hash) => Run(insertNode, level, nodeIndex, hash.ToArray()));
+                CatalogProjection.Apply((sql, names) => Statement(transaction, sql, names), entry);
+                size++;
+            }
+
+            transaction.Commit();
+        }
+    }
+
+    /// <summary>A checkpoint signed centrally, stored once its root matches the one this replica computes.</summary>
+    internal void ReplicateCheckpoint(long size, Sha256Digest root, string note, long signedNanoseconds)
+    {
+        lock (_gate)
+        {
+            using var transaction = _connection.BeginTransaction(deferred: false);
+            if (MerkleProofs.Root(new TransactionNodes(this, transaction, SizeIn(transaction)), size) != root)
+            {
+                throw new VaultException($"The central checkpoint of size {size} does not match the tree this node holds: the central ledger was changed; run custody verify.");
+            }
+
+            var insert = Statement(transaction, "INSERT OR IGNORE INTO checkpoint(size, root, note, signed_ns) VALUES ($size, $root, $note, $ns)", "$size", "$root", "$note", "$ns");
+            Run(insert, size, root.ToArray(), note, signedNanoseconds);
+            transaction.Commit();
+        }
+    }
+
+    /// <summary>
     /// Signs a checkpoint of the current size unless the newest checkpoint already covers it.
     /// Returns the new checkpoint (to publish), or null.
     /// </summary>

@@ -21,7 +21,7 @@ internal sealed class AgentHost : IDisposable
         Profiles = profiles;
         Json = json;
         _services = new ServiceCollection().AddCustody(vault).BuildServiceProvider();
-        var abandoned = vault.Objects.RemoveAbandonedTemporaryFiles();
+        var abandoned = vault.Objects is Custody.Storage.FileSystemObjectStore folder ? folder.RemoveAbandonedTemporaryFiles() : 0;
         if (abandoned > 0)
         {
             Log.Warning("Removed {Count} partial copies left by an interrupted dock; those clips are still on their cameras and are taken again", abandoned);

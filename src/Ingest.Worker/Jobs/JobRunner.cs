@@ -48,6 +48,8 @@ public sealed class JobRunner(Vault vault, string workerId, InterruptionPolicy p
         while (!cancellationToken.IsCancellationRequested)
         {
             var item = vault.Work.Claim(workerId, Lease);
+            // In a deployment the job's facts may have been appended by another node: read them first.
+            vault.Sync();
             if (item is null)
             {
                 await vault.CheckpointAsync(cancellationToken).ConfigureAwait(false);
@@ -121,7 +123,8 @@ public sealed class JobRunner(Vault vault, string workerId, InterruptionPolicy p
             return; // delivered again: already probed
         }
 
-        var path = OriginalPath(sha256);
+        using var original = await OriginalAsync(sha256, cancellationToken).ConfigureAwait(false);
+        var path = original.Path;
         var sources = vault.Clips.SourcesOf(sha256);
         ClipProbedPayload payload;
         string type;
@@ -164,13 +167,63 @@ public sealed class JobRunner(Vault vault, string workerId, InterruptionPolicy p
             return;
         }
 
-        var payload = await SpeechDetector.AnalyseAsync(OriginalPath(sha256), sha256, policy.SpeechWindow.ToTimeSpan(), cancellationToken).ConfigureAwait(false);
+        using var original = await OriginalAsync(sha256, cancellationToken).ConfigureAwait(false);
+        var payload = await SpeechDetector.AnalyseAsync(original.Path, sha256, policy.SpeechWindow.ToTimeSpan(), cancellationToken).ConfigureAwait(false);
         await vault.RecordAsync([new NewEntry(EntryTypes.SpeechAnalysed, "worker:" + workerId, [Subjects.Clip(sha256)], "R3: spoken explanation on resuming (001 §20, 002 §11)", PayloadJson.Serialize(payload))], cancellationToken).ConfigureAwait(false);
     }
 
-    private string OriginalPath(Sha256Digest sha256)
+    /// <summary>
+    /// A file ffprobe and ffmpeg can read: the original itself in the embedded store (read-only use),
+    /// or a private copy from S3, checked against its SHA-256 as it is written and removed afterwards.
+    /// </summary>
+    private async Task<LocalOriginal> OriginalAsync(Sha256Digest sha256, CancellationToken cancellationToken)
     {
-        var path = vault.Objects.PathOf(sha256);
-        return File.Exists(path) ? path : throw new VaultException($"Original {sha256} is missing from the object store: run custody verify --objects.");
+        if (vault.Objects is Custody.Storage.FileSystemObjectStore folder)
+        {
+            var path = folder.PathOf(sha256);
+            return File.Exists(path) ? new LocalOriginal(path, false) : throw new VaultException($"Original {sha256} is missing from the object store: run custody verify --objects.");
+        }
+
+        var spool = Path.Combine(vault.DataDirectory, "spool");
+        Directory.CreateDirectory(spool);
+        var copy = Path.Combine(spool, $"work-{sha256.ToHex()}-{Guid.NewGuid():N}");
+        try
+        {
+            await using (var source = await vault.Objects.OpenReadAsync(sha256, cancellationToken).ConfigureAwait(false))
+            await using (var target = new FileStream(copy, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
+            {
+                using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+                var buffer = new byte[1 << 20];
+                int read;
+                while ((read = await source.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+                {
+                    hash.AppendData(buffer, 0, read);
+                    await target.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                }
+
+                if (new Sha256Digest(hash.GetHashAndReset()) != sha256)
+                {
+                    throw new VaultException($"Original {sha256} on the object store does not match its SHA-256: run custody verify --objects.");
+                }
+            }
+
+            return new LocalOriginal(copy, true);
+        }
+        catch
+        {
+            File.Delete(copy);
+            throw;
+        }
+    }
+
+    private sealed record LocalOriginal(string Path, bool Temporary) : IDisposable
+    {
+        public void Dispose()
+        {
+            if (Temporary)
+            {
+                File.Delete(Path);
+            }
+        }
     }
 }

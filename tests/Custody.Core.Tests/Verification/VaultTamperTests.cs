@@ -124,7 +124,7 @@ public sealed class VaultTamperTests : IDisposable
     public async Task Verify_OneByteFlippedInAStoredObject_NamesTheObject()
     {
         var clips = await _vault.IngestClipsAsync(4);
-        var path = _vault.Vault.Objects.PathOf(clips[2].Sha256);
+        var path = ((Custody.Storage.FileSystemObjectStore)_vault.Vault.Objects).PathOf(clips[2].Sha256);
         File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         var bytes = await File.ReadAllBytesAsync(path);
         bytes[bytes.Length / 2] ^= 0x01;
@@ -142,7 +142,7 @@ public sealed class VaultTamperTests : IDisposable
     {
         await _vault.IngestClipsAsync(3);
         var size = _vault.Vault.Ledger.Size;
-        var file = Path.Combine(_vault.Vault.Objects.Root, "checkpoints", size.ToString("D20", System.Globalization.CultureInfo.InvariantCulture));
+        var file = Path.Combine(((Custody.Storage.FileSystemObjectStore)_vault.Vault.Objects).Root, "checkpoints", size.ToString("D20", System.Globalization.CultureInfo.InvariantCulture));
         File.Exists(file).Should().BeTrue();
         File.Delete(file);
 
@@ -156,7 +156,7 @@ public sealed class VaultTamperTests : IDisposable
     public async Task Verify_ObjectRemovedFromTheStore_NamesTheMissingClip()
     {
         var clips = await _vault.IngestClipsAsync(2);
-        File.Delete(_vault.Vault.Objects.PathOf(clips[0].Sha256));
+        File.Delete(((Custody.Storage.FileSystemObjectStore)_vault.Vault.Objects).PathOf(clips[0].Sha256));
 
         var report = await VerifyAsync();
 

@@ -3,7 +3,7 @@ using System.Net.Sockets;
 using EvidenceVault.Custody.Catalog;
 using Npgsql;
 
-namespace EvidenceVault.Custody.Tests.Ledger;
+namespace EvidenceVault.Tests;
 
 /// <summary>
 /// A real PostgreSQL (Debian's postgresql) on 127.0.0.1 for the test run (tests/infra/postgres.sh),

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace EvidenceVault.Custody.Tests.Storage;
+namespace EvidenceVault.Tests;
 
 /// <summary>
 /// A real single-node Ceph radosgw on 127.0.0.1 for the test run (tests/infra/radosgw.sh), started once
