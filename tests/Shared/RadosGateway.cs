@@ -32,6 +32,15 @@ public sealed class RadosGateway : IDisposable
 
     public string SecretKey { get; }
 
+    /// <summary>Kills only the S3 gateway (the cluster stays); <see cref="StartGateway"/> brings it back on the same port.</summary>
+    public void StopGateway() => Tools.Run(Path.Combine(Tools.RepoRoot, "tests", "infra", "radosgw.sh"), ["stop-gateway", _directory]).ExitCode.Should().Be(0);
+
+    public void StartGateway()
+    {
+        var result = Tools.Run(Path.Combine(Tools.RepoRoot, "tests", "infra", "radosgw.sh"), ["start-gateway", _directory], timeout: TimeSpan.FromSeconds(60));
+        result.ExitCode.Should().Be(0, result.Error);
+    }
+
     public void Dispose()
     {
         Stop();

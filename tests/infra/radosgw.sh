@@ -3,16 +3,30 @@
 # for the S3 tests only: started by the test run, stopped by it (by pid), data in a temp folder.
 #   radosgw.sh start DIR PORT   prints "endpoint access secret" when S3 answers
 #   radosgw.sh stop DIR
+#   radosgw.sh stop-gateway DIR / start-gateway DIR   (fault tests: only the S3 gateway goes away and comes back)
 set -euo pipefail
 cmd=$1 dir=$2
 case "$cmd" in
+  stop-gateway)
+    pid=$(cat "$dir/run/client.rgw.pid")
+    kill -9 "$pid" 2>/dev/null || true
+    for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    exit 0 ;;
+  start-gateway)
+    port=$(grep -o 'endpoint=127.0.0.1:[0-9]*' "$dir/ceph.conf" | cut -d: -f2)
+    radosgw -c "$dir/ceph.conf" -n client.rgw
+    for i in $(seq 1 60); do
+      if curl -s -o /dev/null "http://127.0.0.1:$port/"; then exit 0; fi
+      sleep 0.5
+    done
+    echo "radosgw.sh: radosgw did not come back on 127.0.0.1:$port" >&2; exit 1 ;;
   stop)
     for pid in "$dir"/run/*.pid; do [ -e "$pid" ] && kill "$(cat "$pid")" 2>/dev/null || true; done
     sleep 1
     for pid in "$dir"/run/*.pid; do [ -e "$pid" ] && kill -9 "$(cat "$pid")" 2>/dev/null || true; done
     exit 0 ;;
   start) ;;
-  *) echo "usage: radosgw.sh start DIR PORT | stop DIR" >&2; exit 2 ;;
+  *) echo "usage: radosgw.sh start DIR PORT | stop DIR | stop-gateway DIR | start-gateway DIR" >&2; exit 2 ;;
 esac
 port=$3
 rm -rf "$dir"; mkdir -p "$dir"/{run,log,mon,osd,rgw}

@@ -17,21 +17,84 @@ public sealed class PostgresLedger(NpgsqlDataSource dataSource, IClock clock) : 
 {
     private const long AppendLock = 7301;
 
-    public long Size
+    public long Size => Retrying(() =>
     {
-        get
+        using var connection = dataSource.OpenConnection();
+        return SizeIn(connection, null);
+    });
+
+    public IReadOnlyList<LedgerEntry> Append(IReadOnlyList<NewEntry> batch) => AppendRetrying(batch, onlyIfEmpty: false);
+
+    /// <summary>The set-up entries, unless another node set the ledger up first (then nothing, and an empty list).</summary>
+    public IReadOnlyList<LedgerEntry> AppendIfEmpty(IReadOnlyList<NewEntry> batch) => AppendRetrying(batch, onlyIfEmpty: true);
+
+    /// <summary>Attempts at an operation the server failed transiently (restart, failover, dropped connection).</summary>
+    public const int MaxAttempts = 12;
+
+    /// <summary>
+    /// An append survives the server going away (a restart, a failover to the standby): it is tried
+    /// again with backoff. A commit interrupted on its way back may have landed, so before trying
+    /// again the ledger is asked for the attempted first entry: the same bytes (its random salt makes
+    /// them unique) mean the append is done, so a fact is never lost and never ledgered twice.
+    /// </summary>
+    private IReadOnlyList<LedgerEntry> AppendRetrying(IReadOnlyList<NewEntry> batch, bool onlyIfEmpty)
+    {
+        IReadOnlyList<LedgerEntry>? attempted = null;
+        for (var attempt = 1; ; attempt++)
         {
-            using var connection = dataSource.OpenConnection();
-            return SizeIn(connection, null);
+            try
+            {
+                if (attempted is { Count: > 0 } previous)
+                {
+                    if (Landed(previous[0]))
+                    {
+                        return previous;
+                    }
+
+                    attempted = null;
+                }
+
+                return Append(batch, onlyIfEmpty, entries => attempted = entries);
+            }
+            catch (NpgsqlException e) when (e.IsTransient && attempt < MaxAttempts)
+            {
+                Backoff(attempt, e);
+            }
         }
     }
 
-    public IReadOnlyList<LedgerEntry> Append(IReadOnlyList<NewEntry> batch) => Append(batch, onlyIfEmpty: false);
+    private bool Landed(LedgerEntry entry)
+    {
+        using var connection = dataSource.OpenConnection();
+        using var command = new NpgsqlCommand("SELECT entry FROM ledger_entry WHERE idx = @i", connection);
+        command.Parameters.AddWithValue("i", entry.Index);
+        return command.ExecuteScalar() is byte[] stored && stored.AsSpan().SequenceEqual(LedgerEntryCodec.Encode(entry));
+    }
 
-    /// <summary>The set-up entries, unless another node set the ledger up first (then nothing, and an empty list).</summary>
-    public IReadOnlyList<LedgerEntry> AppendIfEmpty(IReadOnlyList<NewEntry> batch) => Append(batch, onlyIfEmpty: true);
+    private static void Backoff(int attempt, NpgsqlException e)
+    {
+        var delay = TimeSpan.FromMilliseconds(Math.Min(250 * Math.Pow(2, attempt - 1), 8000) * (0.5 + Random.Shared.NextDouble()));
+        Serilog.Log.Warning("PostgreSQL: {Error}; attempt {Attempt} in {Delay}", e.Message, attempt + 1, delay);
+        Thread.Sleep(delay);
+    }
 
-    private IReadOnlyList<LedgerEntry> Append(IReadOnlyList<NewEntry> batch, bool onlyIfEmpty)
+    /// <summary>Reads and other operations that may simply be run again.</summary>
+    internal static T Retrying<T>(Func<T> operation)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return operation();
+            }
+            catch (NpgsqlException e) when (e.IsTransient && attempt < MaxAttempts)
+            {
+                Backoff(attempt, e);
+            }
+        }
+    }
+
+    private IReadOnlyList<LedgerEntry> Append(IReadOnlyList<NewEntry> batch, bool onlyIfEmpty, Action<IReadOnlyList<LedgerEntry>> committing)
     {
         using var connection = dataSource.OpenConnection();
         using var transaction = connection.BeginTransaction();
@@ -81,11 +144,14 @@ public sealed class PostgresLedger(NpgsqlDataSource dataSource, IClock clock) : 
             entries.ExecuteNonQuery();
         }
 
+        committing(appended);
         transaction.Commit();
         return appended;
     }
 
-    public Checkpoint? SignCheckpoint(NoteSigningKey key)
+    public Checkpoint? SignCheckpoint(NoteSigningKey key) => Retrying(() => SignCheckpointOnce(key));
+
+    private Checkpoint? SignCheckpointOnce(NoteSigningKey key)
     {
         using var connection = dataSource.OpenConnection();
         using var transaction = connection.BeginTransaction();
@@ -125,7 +191,9 @@ public sealed class PostgresLedger(NpgsqlDataSource dataSource, IClock clock) : 
     }
 
     /// <summary>Entries from <paramref name="from"/> on, in index order (a node's replica catching up).</summary>
-    public IReadOnlyList<LedgerEntry> EntriesFrom(long from)
+    public IReadOnlyList<LedgerEntry> EntriesFrom(long from) => Retrying(() => EntriesFromOnce(from));
+
+    private List<LedgerEntry> EntriesFromOnce(long from)
     {
         using var connection = dataSource.OpenConnection();
         using var command = new NpgsqlCommand("SELECT entry FROM ledger_entry WHERE idx >= @f ORDER BY idx", connection);
@@ -141,7 +209,9 @@ public sealed class PostgresLedger(NpgsqlDataSource dataSource, IClock clock) : 
     }
 
     /// <summary>Checkpoint rows larger than <paramref name="size"/>, oldest first.</summary>
-    public IReadOnlyList<(long Size, Sha256Digest Root, string Note, long SignedNanoseconds)> CheckpointsAfter(long size)
+    public IReadOnlyList<(long Size, Sha256Digest Root, string Note, long SignedNanoseconds)> CheckpointsAfter(long size) => Retrying(() => CheckpointsAfterOnce(size));
+
+    private List<(long Size, Sha256Digest Root, string Note, long SignedNanoseconds)> CheckpointsAfterOnce(long size)
     {
         using var connection = dataSource.OpenConnection();
         using var command = new NpgsqlCommand("SELECT size, root, note, signed_ns FROM checkpoint WHERE size > @s ORDER BY size", connection);

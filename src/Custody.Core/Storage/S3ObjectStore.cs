@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using Minio;
+using Polly;
+using Polly.Retry;
 using Minio.DataModel.Args;
 using Minio.DataModel.ObjectLock;
 using Minio.Exceptions;
@@ -12,7 +14,9 @@ namespace EvidenceVault.Custody.Storage;
 /// <summary>Where the deployment keeps originals: an S3 endpoint (MinIO or Ceph RGW) and a bucket with object lock.</summary>
 /// <param name="Endpoint">http(s)://host:port</param>
 /// <param name="RetentionDays">COMPLIANCE retention given to every new object (R5, R6); extended by policy, never shortened.</param>
-public sealed record S3Options(string Endpoint, string AccessKey, string SecretKey, string Bucket, int RetentionDays = 3650);
+/// <param name="RetryAttempts">Retries of an operation the server failed transiently (down, restarting, overloaded).</param>
+/// <param name="FirstRetryDelay">Delay before the first retry; doubling, with jitter, at most 30 s. Default 1 s.</param>
+public sealed record S3Options(string Endpoint, string AccessKey, string SecretKey, string Bucket, int RetentionDays = 3650, int RetryAttempts = 8, TimeSpan? FirstRetryDelay = null);
 
 /// <summary>
 /// Originals on S3 under <c>sha256/&lt;hex&gt;</c> in a bucket created with Object Lock, each written
@@ -29,6 +33,7 @@ public sealed class S3ObjectStore : IObjectStore
     private readonly S3Options _options;
     private readonly string _spool;
     private readonly IClock _clock;
+    private readonly ResiliencePipeline _retry;
 
     private S3ObjectStore(IMinioClient client, S3Options options, string spool, IClock clock)
     {
@@ -36,7 +41,30 @@ public sealed class S3ObjectStore : IObjectStore
         _options = options;
         _spool = spool;
         _clock = clock;
+        // A restarting gateway or a dropped connection is waited out; a refusal (credentials, lock,
+        // a missing object) is not retried. Every operation is idempotent: keys are content hashes.
+        _retry = new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions
+        {
+            ShouldHandle = new PredicateBuilder().Handle<HttpRequestException>().Handle<Minio.Exceptions.ConnectionException>()
+                .Handle<IOException>().Handle<MinioException>(IsTransient),
+            MaxRetryAttempts = options.RetryAttempts,
+            BackoffType = DelayBackoffType.Exponential,
+            UseJitter = true,
+            Delay = options.FirstRetryDelay ?? TimeSpan.FromSeconds(1),
+            MaxDelay = TimeSpan.FromSeconds(30),
+            OnRetry = args =>
+            {
+                Serilog.Log.Warning("S3 at {Endpoint}: {Error}; retry {Attempt} in {Delay}", options.Endpoint, args.Outcome.Exception?.Message, args.AttemptNumber + 1, args.RetryDelay);
+                return ValueTask.CompletedTask;
+            },
+        }).Build();
     }
+
+    private static bool IsTransient(MinioException e) =>
+        e is not (ObjectNotFoundException or AccessDeniedException or BucketNotFoundException) &&
+        (e.InnerException is HttpRequestException or IOException || e.Message.Contains("ServiceUnavailable", StringComparison.Ordinal) ||
+         e.Message.Contains("SlowDown", StringComparison.Ordinal) || e.Message.Contains("InternalError", StringComparison.Ordinal) ||
+         e.Message.Contains("Connection", StringComparison.OrdinalIgnoreCase));
 
     /// <summary>Connects, checks the credentials at once (a clear error, not a failure on the first clip) and creates the locked bucket if needed.</summary>
     public static async Task<S3ObjectStore> ConnectAsync(S3Options options, string spoolDirectory, IClock clock, CancellationToken cancellationToken = default)
@@ -101,19 +129,21 @@ public sealed class S3ObjectStore : IObjectStore
                     : throw new VaultException($"Object {key} is stored with {existing} bytes, not {size}: the store is damaged.");
             }
 
-            await using (var upload = File.OpenRead(spooled))
+            // The spooled copy is uploaded again from its start on each retry.
+            await _retry.ExecuteAsync(async token =>
             {
+                await using var upload = File.OpenRead(spooled);
                 await _client.PutObjectAsync(new PutObjectArgs()
                     .WithBucket(_options.Bucket)
                     .WithObject(ObjectPrefix + key.ToHex())
                     .WithStreamData(upload)
                     .WithObjectSize(size)
                     .WithContentType("application/octet-stream")
-                    .WithRetentionConfiguration(Retention()), cancellationToken).ConfigureAwait(false);
-            }
+                    .WithRetentionConfiguration(Retention()), token).ConfigureAwait(false);
+            }, cancellationToken).ConfigureAwait(false);
 
             // Verified before custody is claimed: size, and for a single-part upload the ETag is the MD5 of the bytes.
-            var stat = await _client.StatObjectAsync(new StatObjectArgs().WithBucket(_options.Bucket).WithObject(ObjectPrefix + key.ToHex()), cancellationToken).ConfigureAwait(false);
+            var stat = await _retry.ExecuteAsync(async token => await _client.StatObjectAsync(new StatObjectArgs().WithBucket(_options.Bucket).WithObject(ObjectPrefix + key.ToHex()), token).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
             var storedTag = stat.ETag.Trim('"');
             if (stat.Size != size || (!storedTag.Contains('-', StringComparison.Ordinal) && storedTag != md5))
             {
@@ -135,7 +165,7 @@ public sealed class S3ObjectStore : IObjectStore
     {
         try
         {
-            return (await _client.StatObjectAsync(new StatObjectArgs().WithBucket(_options.Bucket).WithObject(ObjectPrefix + key.ToHex()), cancellationToken).ConfigureAwait(false)).Size;
+            return await _retry.ExecuteAsync(async token => (await _client.StatObjectAsync(new StatObjectArgs().WithBucket(_options.Bucket).WithObject(ObjectPrefix + key.ToHex()), token).ConfigureAwait(false)).Size, cancellationToken).ConfigureAwait(false);
         }
         catch (ObjectNotFoundException)
         {
@@ -149,7 +179,7 @@ public sealed class S3ObjectStore : IObjectStore
         var local = Path.Combine(_spool, $"{Environment.ProcessId}-{Guid.NewGuid():N}.read");
         try
         {
-            await _client.GetObjectAsync(new GetObjectArgs().WithBucket(_options.Bucket).WithObject(ObjectPrefix + key.ToHex()).WithFile(local), cancellationToken).ConfigureAwait(false);
+            await _retry.ExecuteAsync(async token => await _client.GetObjectAsync(new GetObjectArgs().WithBucket(_options.Bucket).WithObject(ObjectPrefix + key.ToHex()).WithFile(local), token).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
         }
         catch (ObjectNotFoundException e)
         {
@@ -182,10 +212,13 @@ public sealed class S3ObjectStore : IObjectStore
         }
 
         var bytes = System.Text.Encoding.UTF8.GetBytes(note);
-        using var stream = new MemoryStream(bytes);
-        await _client.PutObjectAsync(new PutObjectArgs().WithBucket(_options.Bucket).WithObject(CheckpointKey(size))
-            .WithStreamData(stream).WithObjectSize(bytes.Length).WithContentType("text/plain; charset=utf-8")
-            .WithRetentionConfiguration(Retention()), cancellationToken).ConfigureAwait(false);
+        await _retry.ExecuteAsync(async token =>
+        {
+            using var stream = new MemoryStream(bytes);
+            await _client.PutObjectAsync(new PutObjectArgs().WithBucket(_options.Bucket).WithObject(CheckpointKey(size))
+                .WithStreamData(stream).WithObjectSize(bytes.Length).WithContentType("text/plain; charset=utf-8")
+                .WithRetentionConfiguration(Retention()), token).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<IReadOnlyList<long>> ListCheckpointsAsync(CancellationToken cancellationToken = default)
@@ -207,10 +240,13 @@ public sealed class S3ObjectStore : IObjectStore
     {
         try
         {
-            using var buffer = new MemoryStream();
-            await _client.GetObjectAsync(new GetObjectArgs().WithBucket(_options.Bucket).WithObject(CheckpointKey(size))
-                .WithCallbackStream((stream, token) => stream.CopyToAsync(buffer, token)), cancellationToken).ConfigureAwait(false);
-            return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
+            return await _retry.ExecuteAsync(async token =>
+            {
+                using var buffer = new MemoryStream();
+                await _client.GetObjectAsync(new GetObjectArgs().WithBucket(_options.Bucket).WithObject(CheckpointKey(size))
+                    .WithCallbackStream((stream, t) => stream.CopyToAsync(buffer, t)), token).ConfigureAwait(false);
+                return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
+            }, cancellationToken).ConfigureAwait(false);
         }
         catch (ObjectNotFoundException)
         {

@@ -14,7 +14,10 @@ public sealed class PostgresWorkQueue(NpgsqlDataSource dataSource, IClock clock)
     public void Enqueue(string kind, string subject) =>
         Execute("INSERT INTO work_item(kind, subject) VALUES (@k, @s) ON CONFLICT DO NOTHING", ("k", kind), ("s", subject));
 
-    public WorkItem? Claim(string owner, Duration lease)
+    /// <summary>A claim lost with its answer leaves the job leased until the lease runs out; then it is delivered again (at least once).</summary>
+    public WorkItem? Claim(string owner, Duration lease) => PostgresLedger.Retrying(() => ClaimOnce(owner, lease));
+
+    private WorkItem? ClaimOnce(string owner, Duration lease)
     {
         var now = Nanoseconds(clock.GetCurrentInstant());
         using var connection = dataSource.OpenConnection();
@@ -46,7 +49,9 @@ public sealed class PostgresWorkQueue(NpgsqlDataSource dataSource, IClock clock)
         return parked;
     }
 
-    public Duration? NextReadyIn()
+    public Duration? NextReadyIn() => PostgresLedger.Retrying(NextReadyInOnce);
+
+    private Duration? NextReadyInOnce()
     {
         using var connection = dataSource.OpenConnection();
         using var command = new NpgsqlCommand("SELECT MIN(GREATEST(not_before_ns, COALESCE(lease_until_ns, 0))) FROM work_item WHERE state = 'pending'", connection);
@@ -59,7 +64,7 @@ public sealed class PostgresWorkQueue(NpgsqlDataSource dataSource, IClock clock)
         return wait < Duration.Zero ? Duration.Zero : wait;
     }
 
-    private void Execute(string sql, params (string Name, object Value)[] parameters)
+    private void Execute(string sql, params (string Name, object Value)[] parameters) => PostgresLedger.Retrying(() =>
     {
         using var connection = dataSource.OpenConnection();
         using var command = new NpgsqlCommand(sql, connection);
@@ -68,8 +73,8 @@ public sealed class PostgresWorkQueue(NpgsqlDataSource dataSource, IClock clock)
             command.Parameters.AddWithValue(name, value);
         }
 
-        command.ExecuteNonQuery();
-    }
+        return command.ExecuteNonQuery();
+    });
 
     private static long Nanoseconds(Instant instant) => (instant - NodaConstants.UnixEpoch).ToInt64Nanoseconds();
 }

@@ -86,6 +86,97 @@ public sealed class DeploymentTests(PostgresServer postgres, RadosGateway gatewa
         refused.Error.Should().Contain("S3");
     }
 
+    [Fact]
+    public async Task GatewayStoppedMidIngest_TheDockRetriesAndCompletes_WithNoEntryForAMissingObject()
+    {
+        var environment = Environment();
+        var volume = Tools.MakeCamera(Path.Combine(_work, "cam-s3"), [.. Enumerable.Repeat("clip:2", 16)]);
+        var dock = await RunWhileAsync(["ingest", volume, "--data", Node("dock"), "--json"], environment, Database(environment), async () =>
+        {
+            gateway.StopGateway();
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            gateway.StartGateway();
+        });
+        dock.ExitCode.Should().Be(0, dock.Error);
+        dock.Error.Should().Contain("S3 at", "the outage hit an upload and was waited out");
+        AssertEveryClipOnceAndVerified(environment, volume, 16);
+    }
+
+    [Fact]
+    public async Task PostgresRestartedMidIngest_NoEntryIsLostAndNoneLedgeredTwice()
+    {
+        var environment = Environment();
+        var volume = Tools.MakeCamera(Path.Combine(_work, "cam-pg"), [.. Enumerable.Repeat("clip:2", 16)]);
+        var dock = await RunWhileAsync(["ingest", volume, "--data", Node("dock"), "--json"], environment, Database(environment), () =>
+        {
+            postgres.Restart();
+            return Task.CompletedTask;
+        });
+        dock.ExitCode.Should().Be(0, dock.Error);
+        dock.Error.Should().Contain("PostgreSQL:", "the restart cut a connection the dock was using");
+        AssertEveryClipOnceAndVerified(environment, volume, 16);
+    }
+
+    private void AssertEveryClipOnceAndVerified(Dictionary<string, string> environment, string volume, int clips)
+    {
+        var ingested = Tools.Dotnet("custody", ["log", "--data", Node("clerk"), "--json"], environment).JsonLines()
+            .Where(e => e.GetProperty("type").GetString() == "ClipIngested").ToList();
+        ingested.Should().HaveCount(clips, "every clip once: none lost, none twice");
+        ingested.Select(e => e.GetProperty("payload").GetProperty("clip").GetProperty("fileName").GetString()).Should().OnlyHaveUniqueItems();
+        Directory.EnumerateFiles(Path.Combine(volume, "DCIM"), "*", SearchOption.AllDirectories).Should().HaveCount(clips);
+        // No entry for an object the store does not hold, every original re-hashed from S3.
+        var verify = Tools.Dotnet("custody", ["verify", "--data", Node("clerk"), "--objects"], environment);
+        verify.ExitCode.Should().Be(0, verify.Output + verify.Error);
+    }
+
+    private static Npgsql.NpgsqlDataSource Database(Dictionary<string, string> environment) => Npgsql.NpgsqlDataSource.Create(environment["EVIDENCEVAULT_POSTGRES"]);
+
+    /// <summary>Runs deviceagent and, once its first clip is in the central ledger, does <paramref name="fault"/>.</summary>
+    private static async Task<Tools.Result> RunWhileAsync(string[] args, Dictionary<string, string> environment, Npgsql.NpgsqlDataSource database, Func<Task> fault)
+    {
+        using (database)
+        {
+            var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+            start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "deviceagent.dll"));
+            foreach (var arg in args)
+            {
+                start.ArgumentList.Add(arg);
+            }
+
+            foreach (var (key, value) in environment)
+            {
+                start.Environment[key] = value;
+            }
+
+            using var process = System.Diagnostics.Process.Start(start)!;
+            var output = process.StandardOutput.ReadToEndAsync();
+            var error = process.StandardError.ReadToEndAsync();
+            var waited = System.Diagnostics.Stopwatch.StartNew();
+            while (!process.HasExited && waited.Elapsed < TimeSpan.FromMinutes(2))
+            {
+                try
+                {
+                    await using var command = database.CreateCommand("SELECT COUNT(*) FROM ledger_entry WHERE type = 'ClipIngested'");
+                    if ((long)(await command.ExecuteScalarAsync())! >= 1)
+                    {
+                        break;
+                    }
+                }
+                catch (Npgsql.PostgresException e) when (e.SqlState == "42P01")
+                {
+                    // the schema is made by the first node
+                }
+
+                await Task.Delay(20);
+            }
+
+            process.HasExited.Should().BeFalse("the fault must land in the middle of the ingest");
+            await fault();
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(4));
+            return new Tools.Result(process.ExitCode, await output, await error);
+        }
+    }
+
     private string Node(string name) => Path.Combine(_work, name);
 
     private Dictionary<string, string> Environment() => new()
