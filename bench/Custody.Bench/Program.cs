@@ -6,6 +6,9 @@ using EvidenceVault.Bench;
 //   dotnet run -c Release --project bench/Custody.Bench -- interruptions [clip-records]
 //   dotnet run -c Release --project bench/Custody.Bench -- deadlines [clips]
 //   dotnet run -c Release --project bench/Custody.Bench -- export [clips] [MiB-each]
+//   dotnet run -c Release --project bench/Custody.Bench -- deploy-ingest [MiB]        (starts PostgreSQL and Ceph RGW; rclone)
+//   dotnet run -c Release --project bench/Custody.Bench -- deploy-trail [clips] [clients] [requests]
+//   dotnet run -c Release --project bench/Custody.Bench -- deploy-workers [clips]
 var which = args.FirstOrDefault() ?? "ledger";
 switch (which)
 {
@@ -22,8 +25,20 @@ switch (which)
         await ExportBench.RunAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 200,
             args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 10);
         break;
+    case "deploy-ingest":
+        await DeploymentBench.IngestAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1024);
+        break;
+    case "deploy-trail":
+        await DeploymentBench.TrailAsync(
+            args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 100_000,
+            args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 200,
+            args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 20_000);
+        break;
+    case "deploy-workers":
+        await DeploymentBench.WorkersAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 100);
+        break;
     default:
-        Console.Error.WriteLine($"unknown benchmark '{which}' (known: ledger, interruptions, deadlines, export)");
+        Console.Error.WriteLine($"unknown benchmark '{which}' (known: ledger, interruptions, deadlines, export, deploy-ingest, deploy-trail, deploy-workers)");
         return 2;
 }
 

@@ -351,17 +351,55 @@ public sealed class Vault : IDisposable
 
         lock (_syncGate)
         {
+            SyncLocked();
+        }
+    }
+
+    /// <summary>
+    /// For servers under load: syncs unless the replica was synced within <paramref name="maxAge"/> or
+    /// another request is syncing it right now (that one brings it up to date), so concurrent
+    /// requests never queue behind each other's round trips to PostgreSQL.
+    /// </summary>
+    public void SyncIfStale(Duration maxAge)
+    {
+        if (_central is null || Clock.GetCurrentInstant() - _lastSync < maxAge || !_syncGate.TryEnter())
+        {
+            return;
+        }
+
+        try
+        {
+            SyncLocked();
+        }
+        finally
+        {
+            _syncGate.Exit();
+        }
+    }
+
+    private Instant _lastSync;
+
+    private void SyncLocked()
+    {
+        if (_central is not { } central)
+        {
+            return;
+        }
+
+        {
             var local = Ledger.Size;
-            if (_central.Ledger.Size > local)
+            if (central.Ledger.Size > local)
             {
-                Ledger.Replicate(_central.Ledger.EntriesFrom(local));
+                Ledger.Replicate(central.Ledger.EntriesFrom(local));
             }
 
             var covered = Ledger.LatestCheckpointNote()?.Size ?? 0;
-            foreach (var checkpoint in _central.Ledger.CheckpointsAfter(covered).Where(c => c.Size <= Ledger.Size))
+            foreach (var checkpoint in central.Ledger.CheckpointsAfter(covered).Where(c => c.Size <= Ledger.Size))
             {
                 Ledger.ReplicateCheckpoint(checkpoint.Size, checkpoint.Root, checkpoint.Note, checkpoint.SignedNanoseconds);
             }
+
+            _lastSync = Clock.GetCurrentInstant();
         }
     }
 

@@ -32,6 +32,10 @@ catch (Exception e) when (e is VaultException or IOException or UnauthorizedAcce
     return 1;
 }
 
+// Handlers read the catalog synchronously (SQLite): start with enough pool threads for a busy
+// station instead of waiting for the pool to grow one thread at a time under a burst of clients.
+ThreadPool.GetMinThreads(out var workers, out var completion);
+ThreadPool.SetMinThreads(Math.Max(workers, 64), Math.Max(completion, 64));
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [] });
 builder.WebHost.UseUrls(arguments.Value("urls") ?? "http://127.0.0.1:5080");
 // Originals can be gigabytes: the dock streams them, the store hashes as it writes.
@@ -50,10 +54,12 @@ builder.Services.AddOpenApi();
 
 await using var app = builder.Build();
 app.UseMiddleware<ErrorResponses>();
-// A deployment node reads its replica of the central ledger: bring it up to date before each request.
+// A deployment node reads its replica of the central ledger: bring it up to date before a request,
+// at most every 100 ms and never with two requests waiting on the same round trip; a write through
+// this node syncs at once (Vault.RecordAsync), so a caller always sees its own facts.
 app.Use(async (context, next) =>
 {
-    vault.Sync();
+    vault.SyncIfStale(NodaTime.Duration.FromMilliseconds(100));
     await next(context);
 });
 app.UseAuthentication();

@@ -3,6 +3,7 @@
 # for the S3 tests only: started by the test run, stopped by it (by pid), data in a temp folder.
 #   radosgw.sh start DIR PORT   prints "endpoint access secret" when S3 answers
 #   radosgw.sh stop DIR
+#   EV_MEMSTORE_BYTES sizes the in-memory OSD (default 1 GiB; the benchmarks use more)
 #   radosgw.sh stop-gateway DIR / start-gateway DIR   (fault tests: only the S3 gateway goes away and comes back)
 set -euo pipefail
 cmd=$1 dir=$2
@@ -54,7 +55,7 @@ mon allow pool size one = true
 mon warn on pool no redundancy = false
 osd crush chooseleaf type = 0
 osd objectstore = memstore
-memstore device bytes = 1073741824
+memstore device bytes = ${EV_MEMSTORE_BYTES:-1073741824}
 run dir = $dir/run
 pid file = $dir/run/\$name.pid
 log file = $dir/log/\$name.log

@@ -219,7 +219,8 @@ public sealed record WorkRecordReviewedPayload(long RecordIndex, string Opinion)
 public sealed record RetentionFactPayload(string Kind, string Subject, string? Trigger, string? Note);
 
 /// <summary>R6: the retention class a clip moved to; From is what it was.</summary>
-public sealed record RetentionExtendedPayload(string Sha256, string From, string To, string Because);
+/// <param name="LockedUntil">Where the store locks originals (S3 object lock): the COMPLIANCE retention now in force, UTC ISO 8601.</param>
+public sealed record RetentionExtendedPayload(string Sha256, string From, string To, string Because, string? LockedUntil = null);
 
 /// <summary>Payload of ClipForwarded: which local custody entry went where, and the central entry that took it.</summary>
 public sealed record ClipForwardedPayload(long IngestIndex, string Sha256, string Api, long CentralLedgerIndex);

@@ -106,7 +106,8 @@ public sealed class PostgresLedger(NpgsqlDataSource dataSource, IClock clock) : 
         }
 
         var range = CompactRange.FromNodes(new Nodes(connection, transaction, size), size);
-        var heads = new Dictionary<string, (long Index, Sha256Digest Leaf)>(StringComparer.Ordinal);
+        // The newest entry about every subject of the batch, in two queries (not two per entry).
+        var heads = HeadsIn(connection, transaction, batch.SelectMany(f => f.Subjects).Distinct(StringComparer.Ordinal).ToArray());
         var appended = new List<LedgerEntry>(batch.Count);
         using var entries = new NpgsqlBatch(connection, transaction);
         foreach (var fact in batch)
@@ -115,8 +116,7 @@ public sealed class PostgresLedger(NpgsqlDataSource dataSource, IClock clock) : 
             var links = new List<SubjectLink>(fact.Subjects.Count);
             foreach (var subject in fact.Subjects.Distinct(StringComparer.Ordinal))
             {
-                var head = heads.TryGetValue(subject, out var known) ? known : HeadIn(connection, transaction, subject);
-                links.Add(head is { } h ? new SubjectLink(subject, h.Index, h.Leaf) : new SubjectLink(subject, null, null));
+                links.Add(heads.TryGetValue(subject, out var h) ? new SubjectLink(subject, h.Index, h.Leaf) : new SubjectLink(subject, null, null));
             }
 
             var entry = new LedgerEntry(index, clock.GetCurrentInstant(), fact.Type, fact.Actor, links, fact.Reason, fact.Payload, RandomNumberGenerator.GetBytes(SqliteLedger.SaltLength));
@@ -284,11 +284,27 @@ public sealed class PostgresLedger(NpgsqlDataSource dataSource, IClock clock) : 
         return (long)command.ExecuteScalar()!;
     }
 
-    private static (long Index, Sha256Digest Leaf)? HeadIn(NpgsqlConnection connection, NpgsqlTransaction transaction, string subject)
+    private static Dictionary<string, (long Index, Sha256Digest Leaf)> HeadsIn(NpgsqlConnection connection, NpgsqlTransaction transaction, string[] subjects)
     {
-        using var command = new NpgsqlCommand("SELECT MAX(idx) FROM ledger_subject WHERE subject = @s", connection, transaction);
-        command.Parameters.AddWithValue("s", subject);
-        return command.ExecuteScalar() is long index ? (index, NodeIn(connection, transaction, 0, index)) : null;
+        var heads = new Dictionary<string, (long Index, Sha256Digest Leaf)>(StringComparer.Ordinal);
+        if (subjects.Length == 0)
+        {
+            return heads;
+        }
+
+        using var command = new NpgsqlCommand("""
+            SELECT h.subject, h.idx, n.hash
+            FROM (SELECT subject, MAX(idx) AS idx FROM ledger_subject WHERE subject = ANY(@s) GROUP BY subject) h
+            JOIN merkle_node n ON n.level = 0 AND n.idx = h.idx
+            """, connection, transaction);
+        command.Parameters.AddWithValue("s", subjects);
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            heads[reader.GetString(0)] = (reader.GetInt64(1), new Sha256Digest((byte[])reader[2]));
+        }
+
+        return heads;
     }
 
     private static (long Size, string Note)? LatestIn(NpgsqlConnection connection, NpgsqlTransaction? transaction)

@@ -136,12 +136,19 @@ internal sealed class PolicyCommandHandlers(Vault vault) :
         var before = Retention.Classify(vault);
         var index = await vault.RecordActAsync(EntryTypes.RetentionFactRecorded, request.By, [request.Subject], "R6: retention fact",
             new RetentionFactPayload(request.Kind, request.Subject, request.Trigger, request.Note), cancellationToken).ConfigureAwait(false);
-        // R6: every clip whose retention this lengthens gets its own ledgered extension (never a shortening).
+        // R6: every clip whose retention this lengthens gets its own ledgered extension (never a
+        // shortening); where the store locks originals, the lock is extended first and its date ledgered.
         var after = Retention.Classify(vault);
-        var extensions = after.Where(a => before.TryGetValue(a.Key, out var old) && Retention.Rank(a.Value.Class) > Retention.Rank(old.Class))
-            .Select(a => new NewEntry(EntryTypes.RetentionExtended, "system:retention", [Subjects.Clip(Sha256Digest.ParseHex(a.Key))], a.Value.Because,
-                PayloadJson.Serialize(new RetentionExtendedPayload(a.Key, before[a.Key].Class, a.Value.Class, a.Value.Because))))
-            .ToList();
+        var extensions = new List<NewEntry>();
+        foreach (var (sha, now) in after.Where(a => before.TryGetValue(a.Key, out var old) && Retention.Rank(a.Value.Class) > Retention.Rank(old.Class)))
+        {
+            var lockedUntil = now.Class == Retention.LongTerm
+                ? await vault.Objects.ExtendRetentionAsync(Sha256Digest.ParseHex(sha), vault.Clock.GetCurrentInstant() + Retention.LongTermLock, cancellationToken).ConfigureAwait(false)
+                : null;
+            extensions.Add(new NewEntry(EntryTypes.RetentionExtended, "system:retention", [Subjects.Clip(Sha256Digest.ParseHex(sha))], now.Because,
+                PayloadJson.Serialize(new RetentionExtendedPayload(sha, before[sha].Class, now.Class, now.Because, lockedUntil is { } until ? Iso(until) : null))));
+        }
+
         if (extensions.Count > 0)
         {
             await vault.RecordAsync(extensions, cancellationToken).ConfigureAwait(false);

@@ -15,6 +15,13 @@ public static class Retention
     public const string CaseFile = "same-as-case-file";
     public const string Unclassified = "kept-until-classified";
 
+    /// <summary>
+    /// How far a long-term original's object lock is asked for: 100 years, as "permanent" as a date
+    /// can be (R6: permanent when used as evidence); a store caps it where it cannot hold the date
+    /// (S3ObjectStore.LatestLock). A lock is only ever extended.
+    /// </summary>
+    public static readonly NodaTime.Duration LongTermLock = NodaTime.Duration.FromDays(36525);
+
     public static int Rank(string retentionClass) => retentionClass == LongTerm ? 2 : 1;
 
     /// <summary>Each clip (SHA-256 hex) with its retention class and why.</summary>

@@ -296,4 +296,8 @@ public sealed class FileSystemObjectStore : IObjectStore
 
     // Zero-padded so a directory listing is in ledger order.
     private string CheckpointPath(long size) => Path.Combine(_checkpoints, size.ToString("D20", CultureInfo.InvariantCulture));
+
+    /// <summary>A folder has no object lock: nothing to extend (the ledger records the retention class).</summary>
+    public Task<NodaTime.Instant?> ExtendRetentionAsync(Sha256Digest key, NodaTime.Instant until, CancellationToken cancellationToken = default) =>
+        Task.FromResult<NodaTime.Instant?>(null);
 }

@@ -30,6 +30,13 @@ public interface IObjectStore
     Task<IReadOnlyList<long>> ListCheckpointsAsync(CancellationToken cancellationToken = default);
 
     Task<string?> ReadCheckpointAsync(long size, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// R6: keeps the original locked until at least <paramref name="until"/>; never shortens a lock.
+    /// Returns the lock now in force, or null where the store has no locks (the embedded folder,
+    /// whose protection is the append-only ledger and <c>custody verify</c>).
+    /// </summary>
+    Task<NodaTime.Instant?> ExtendRetentionAsync(Sha256Digest key, NodaTime.Instant until, CancellationToken cancellationToken = default);
 }
 
 /// <param name="Key">SHA-256 of the bytes.</param>

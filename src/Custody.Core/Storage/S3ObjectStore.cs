@@ -34,9 +34,11 @@ public sealed class S3ObjectStore : IObjectStore
     private readonly string _spool;
     private readonly IClock _clock;
     private readonly ResiliencePipeline _retry;
+    private readonly S3SignedPut _put;
 
     private S3ObjectStore(IMinioClient client, S3Options options, string spool, IClock clock)
     {
+        _put = new S3SignedPut(Http, options);
         _client = client;
         _options = options;
         _spool = spool;
@@ -59,6 +61,9 @@ public sealed class S3ObjectStore : IObjectStore
             },
         }).Build();
     }
+
+    /// <summary>One connection pool for every store in the process (uploads stream from the spool file).</summary>
+    private static readonly HttpClient Http = new(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = TimeSpan.FromHours(2) };
 
     private static bool IsTransient(MinioException e) =>
         e is not (ObjectNotFoundException or AccessDeniedException or BucketNotFoundException) &&
@@ -101,7 +106,7 @@ public sealed class S3ObjectStore : IObjectStore
         try
         {
             Sha256Digest key;
-            string md5;
+            byte[] md5;
             long size = 0;
             using (var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
             using (var etag = IncrementalHash.CreateHash(HashAlgorithmName.MD5))
@@ -117,9 +122,10 @@ public sealed class S3ObjectStore : IObjectStore
                     size += read;
                 }
 
-                file.Flush(flushToDisk: true);
+                // No fsync: the spool is a staging copy; durability comes from the store's answer,
+                // and the camera keeps its original until custody is verified.
                 key = new Sha256Digest(sha.GetHashAndReset());
-                md5 = Convert.ToHexStringLower(etag.GetHashAndReset());
+                md5 = etag.GetHashAndReset();
             }
 
             if (await SizeAsync(key, cancellationToken).ConfigureAwait(false) is { } existing)
@@ -132,6 +138,15 @@ public sealed class S3ObjectStore : IObjectStore
             // The spooled copy is uploaded again from its start on each retry.
             await _retry.ExecuteAsync(async token =>
             {
+                if (size <= S3SignedPut.MaxSize)
+                {
+                    // The signature carries the wire's real time (a dock whose clock is off by more than
+                    // 15 minutes is refused by the server with RequestTimeTooSkewed, named in the error).
+                    var retainUntil = (_clock.GetCurrentInstant() + Duration.FromDays(_options.RetentionDays)).ToDateTimeUtc();
+                    await _put.PutAsync(ObjectPrefix + key.ToHex(), spooled, size, key, md5, retainUntil, SystemClock.Instance.GetCurrentInstant().ToDateTimeUtc(), token).ConfigureAwait(false);
+                    return;
+                }
+
                 await using var upload = File.OpenRead(spooled);
                 await _client.PutObjectAsync(new PutObjectArgs()
                     .WithBucket(_options.Bucket)
@@ -145,9 +160,9 @@ public sealed class S3ObjectStore : IObjectStore
             // Verified before custody is claimed: size, and for a single-part upload the ETag is the MD5 of the bytes.
             var stat = await _retry.ExecuteAsync(async token => await _client.StatObjectAsync(new StatObjectArgs().WithBucket(_options.Bucket).WithObject(ObjectPrefix + key.ToHex()), token).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
             var storedTag = stat.ETag.Trim('"');
-            if (stat.Size != size || (!storedTag.Contains('-', StringComparison.Ordinal) && storedTag != md5))
+            if (stat.Size != size || (!storedTag.Contains('-', StringComparison.Ordinal) && storedTag != Convert.ToHexStringLower(md5)))
             {
-                throw new VaultException($"Object {key} did not arrive intact on S3 (size {stat.Size} of {size}, ETag {storedTag}, MD5 {md5}).");
+                throw new VaultException($"Object {key} did not arrive intact on S3 (size {stat.Size} of {size}, ETag {storedTag}, MD5 {Convert.ToHexStringLower(md5)}).");
             }
 
             return new StoredObject(key, size, AlreadyStored: false);
@@ -252,6 +267,44 @@ public sealed class S3ObjectStore : IObjectStore
         {
             return null;
         }
+    }
+
+    /// <summary>
+    /// The latest retain-until date set: Ceph RGW keeps it in 32 bits of seconds, so a date after
+    /// 2106-02-07 wraps into the past (measured: 2126 came back as 1990), which would unlock the
+    /// original. Locks end at the start of 2100 at the latest and are renewed before then.
+    /// </summary>
+    public static readonly Instant LatestLock = Instant.FromUtc(2100, 1, 1, 0, 0);
+
+    public async Task<Instant?> ExtendRetentionAsync(Sha256Digest key, Instant until, CancellationToken cancellationToken = default)
+    {
+        var name = ObjectPrefix + key.ToHex();
+        var target = Instant.FromUnixTimeSeconds((until > LatestLock ? LatestLock : until).ToUnixTimeSeconds());
+        return await _retry.ExecuteAsync(async token =>
+        {
+            var currentUntil = await LockedUntilAsync(name, token).ConfigureAwait(false);
+            if (currentUntil >= target)
+            {
+                return currentUntil;
+            }
+
+            await _client.SetObjectRetentionAsync(new SetObjectRetentionArgs().WithBucket(_options.Bucket).WithObject(name)
+                .WithRetentionMode(ObjectRetentionMode.COMPLIANCE).WithRetentionUntilDate(target.ToDateTimeUtc()), token).ConfigureAwait(false);
+
+            // Read back: a server that stored another date has not locked what the ledger would claim.
+            var stored = await LockedUntilAsync(name, token).ConfigureAwait(false);
+            return stored == target
+                ? target
+                : throw new VaultException($"The S3 server stored retention until {stored?.ToString() ?? "(none)"} for {key}, not {target}: the object is not locked as R6 requires.");
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<Instant?> LockedUntilAsync(string name, CancellationToken cancellationToken)
+    {
+        var current = await _client.GetObjectRetentionAsync(new GetObjectRetentionArgs().WithBucket(_options.Bucket).WithObject(name), cancellationToken).ConfigureAwait(false);
+        return current?.RetainUntilDate is { Length: > 0 } text
+            ? Instant.FromUnixTimeSeconds(DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal).ToUnixTimeSeconds())
+            : null;
     }
 
     private ObjectRetentionConfiguration Retention() =>

@@ -32,6 +32,9 @@ public sealed class CameraIngest(Vault vault, ISender sender, DeviceProfile prof
 {
     private const int ClipsInFlight = 2;
 
+    /// <summary>Into S3 an upload waits on the network and the gateway: more clips in flight keep the camera link busy (docs/benchmarks.md).</summary>
+    private const int ClipsInFlightToS3 = 4;
+
     public async Task<IReadOnlyList<ClipOutcome>> RunAsync(DockedCamera camera, bool deleteAfterCustody, CancellationToken cancellationToken = default)
     {
         var files = CameraVolume.Files(camera.Volume).ToList();
@@ -42,7 +45,7 @@ public sealed class CameraIngest(Vault vault, ISender sender, DeviceProfile prof
         var results = new ClipOutcome[files.Count];
         await Parallel.ForEachAsync(
             Enumerable.Range(0, files.Count),
-            new ParallelOptions { MaxDegreeOfParallelism = ClipsInFlight, CancellationToken = cancellationToken },
+            new ParallelOptions { MaxDegreeOfParallelism = vault.IsDeployment ? ClipsInFlightToS3 : ClipsInFlight, CancellationToken = cancellationToken },
             async (i, token) =>
             {
                 results[i] = await IngestFileAsync(camera, files[i], cameraFlags, token).ConfigureAwait(false);

@@ -125,6 +125,26 @@ public sealed class S3ObjectStoreContractTests(RadosGateway gateway) : ObjectSto
     }
 
     [Fact]
+    public async Task ExtendRetention_LengthensTheComplianceLock_AndNeverShortensIt()
+    {
+        var store = await CreateAsync();
+        var stored = await store.PutAsync(new MemoryStream(RandomNumberGenerator.GetBytes(3000)));
+        var now = SystemClock.Instance.GetCurrentInstant();
+        var decades = Instant.FromUnixTimeSeconds((now + Duration.FromDays(365 * 50)).ToUnixTimeSeconds());
+
+        (await store.ExtendRetentionAsync(stored.Key, decades)).Should().Be(decades);
+        (await store.ExtendRetentionAsync(stored.Key, now + Duration.FromDays(2))).Should().Be(decades, "a lock is never shortened");
+        // Past 2106 RGW's 32-bit date would wrap into the past and unlock the original: locks stop at 2100.
+        (await store.ExtendRetentionAsync(stored.Key, now + Duration.FromDays(36525))).Should().Be(S3ObjectStore.LatestLock);
+
+        using var client = new MinioClient().WithEndpoint(new Uri(gateway.Endpoint).Host, new Uri(gateway.Endpoint).Port)
+            .WithCredentials(gateway.AccessKey, gateway.SecretKey).Build();
+        var retention = await client.GetObjectRetentionAsync(new GetObjectRetentionArgs().WithBucket(_bucket).WithObject("sha256/" + stored.Key.ToHex()));
+        retention.Mode.Should().Be(Minio.DataModel.ObjectLock.ObjectRetentionMode.COMPLIANCE);
+        DateTimeOffset.Parse(retention.RetainUntilDate, System.Globalization.CultureInfo.InvariantCulture).Year.Should().Be(2100);
+    }
+
+    [Fact]
     public async Task Connect_WrongSecret_IsAClearErrorAtStartUp()
     {
         var act = () => S3ObjectStore.ConnectAsync(new S3Options(gateway.Endpoint, gateway.AccessKey, "wrong-" + gateway.SecretKey, _bucket), _spool, SystemClock.Instance);

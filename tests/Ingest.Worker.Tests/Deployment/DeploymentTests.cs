@@ -1,3 +1,4 @@
+using Minio;
 using System.Security.Cryptography;
 using System.Text.Json;
 
@@ -62,6 +63,38 @@ public sealed class DeploymentTests(PostgresServer postgres, RadosGateway gatewa
             var sha = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(file)));
             clips.Select(c => c.GetProperty("sha256").GetString()).Should().Contain(sha);
         }
+    }
+
+    [Fact]
+    public async Task EvidenceUse_ExtendsTheObjectLockOfTheCasesOriginals_AndLedgersTheNewDate()
+    {
+        var environment = Environment();
+        var clips = Tools.Dotnet("deviceagent", ["ingest", Tools.MakeCamera(Path.Combine(_work, "cam-r6"), "clip:1", "clip:1"), "--data", Node("dock"), "--json"], environment).JsonLines();
+        var sha = clips[0].GetProperty("sha256").GetString()!;
+        string Custody(params string[] args)
+        {
+            var result = Tools.Dotnet("custody", args, environment);
+            result.ExitCode.Should().Be(0, result.Error);
+            return result.Output;
+        }
+
+        Custody("case", "register", "--data", Node("clerk"), "--number", "冀执罚〔2026〕9号", "--cause", "占道经营", "--by", "clerk01");
+        Custody("case", "link", "--data", Node("clerk"), "--number", "冀执罚〔2026〕9号", "--clip", sha, "--reason", "recorded the matter", "--by", "clerk01");
+        Custody("retention", "record", "--data", Node("clerk"), "--kind", "evidence", "--subject", "case:冀执罚〔2026〕9号", "--by", "clerk01");
+
+        var extended = Tools.Dotnet("custody", ["log", "--data", Node("clerk"), "--json"], environment).JsonLines()
+            .Should().ContainSingle(e => e.GetProperty("type").GetString() == "RetentionExtended").Subject.GetProperty("payload");
+        extended.GetProperty("sha256").GetString().Should().Be(sha, "only the linked clip is used as evidence");
+        var lockedUntil = DateTimeOffset.Parse(extended.GetProperty("lockedUntil").GetString()!, System.Globalization.CultureInfo.InvariantCulture);
+        lockedUntil.Should().Be(new DateTimeOffset(2100, 1, 1, 0, 0, 0, TimeSpan.Zero), "long-term is locked as far as the store can hold a date");
+
+        var endpoint = new Uri(gateway.Endpoint);
+        using var client = new Minio.MinioClient().WithEndpoint(endpoint.Host, endpoint.Port).WithCredentials(gateway.AccessKey, gateway.SecretKey).Build();
+        var bucket = environment["EVIDENCEVAULT_S3_BUCKET"];
+        var linked = await client.GetObjectRetentionAsync(new Minio.DataModel.Args.GetObjectRetentionArgs().WithBucket(bucket).WithObject("sha256/" + sha));
+        DateTimeOffset.Parse(linked.RetainUntilDate, System.Globalization.CultureInfo.InvariantCulture).Should().BeCloseTo(lockedUntil, TimeSpan.FromSeconds(1));
+        var other = await client.GetObjectRetentionAsync(new Minio.DataModel.Args.GetObjectRetentionArgs().WithBucket(bucket).WithObject("sha256/" + clips[1].GetProperty("sha256").GetString()));
+        DateTimeOffset.Parse(other.RetainUntilDate, System.Globalization.CultureInfo.InvariantCulture).Year.Should().BeLessThan(2030, "the unlinked clip keeps the default period");
     }
 
     [Fact]
