@@ -58,6 +58,22 @@ internal static class DeploymentBench
         Console.WriteLine($"  rclone copy (baseline, 4 transfers):              {rcloneBest,6:F2} s  {bytes / rcloneBest,7:F1} MiB/s");
         Console.WriteLine($"  deviceagent ingest (hash, verify, ledger on PG):  {agentBest,6:F2} s  {bytes / agentBest,7:F1} MiB/s  ({rcloneBest / agentBest:F2}x rclone's throughput; goal >= 1.0x)");
         Console.WriteLine($"  deviceagent peak RSS: {agent.Max(a => a.PeakRss) / (1 << 20)} MiB");
+
+        // A collection station docks 8 cameras at once: the dock service's memory must stay bounded.
+        var mounts = Path.Combine(servers.Work, "docked");
+        for (var c = 0; c < 8; c++)
+        {
+            var volume = Path.Combine(mounts, $"CAM{c}", "DCIM", "100MEDIA");
+            Directory.CreateDirectory(volume);
+            foreach (var file in Directory.GetFiles(media).Take(8))
+            {
+                File.Copy(file, Path.Combine(volume, Path.GetFileName(file).Replace("A1B2C3D", $"CAM000{c}", StringComparison.Ordinal)));
+            }
+        }
+
+        var eight = servers.NewDeployment();
+        var (dockSeconds, dockPeak) = Run("dotnet", [Tool("DeviceAgent", "deviceagent"), "dock", mounts, "--data", Path.Combine(servers.Work, "dock-8"), "--once", "--parallel", "8", "--json"], eight);
+        Console.WriteLine($"8 cameras docked at once (8 x {8 * FileMegabytes} MiB, deviceagent dock --parallel 8): {dockSeconds:F2} s, {8 * 8 * FileMegabytes / dockSeconds:F1} MiB/s, peak RSS {dockPeak / (1 << 20)} MiB");
     }
 
     public static async Task TrailAsync(int clips, int clients, int requests)
@@ -126,6 +142,9 @@ internal static class DeploymentBench
 
         Console.WriteLine($"API node up with its replica of {2 * clips:N0} entries after {stopwatch.Elapsed.TotalSeconds:F1} s");
         var random = new Random(7);
+        // Warm both paths first (JIT, connection pools, thread pool), so neither pays for it in the figures.
+        await LoadAsync(http, clients, requests / 4, _ => "/checkpoints/latest");
+        await LoadAsync(http, clients, requests / 4, _ => $"/clips/{shas[random.Next(shas.Count)]}/trail");
         var baseline = await LoadAsync(http, clients, requests, _ => "/checkpoints/latest");
         var trail = await LoadAsync(http, clients, requests, _ => $"/clips/{shas[random.Next(shas.Count)]}/trail");
         Console.WriteLine($"{requests:N0} requests from {clients} concurrent clients (HttpClient, same machine), latency:");

@@ -60,11 +60,11 @@ public static class DeadlineMonitor
         var first = UploadPass.Run(vault.Clips, 0, middle, profile, declarations);
         var pass = first.Merge(second.GetAwaiter().GetResult());
         findings.AddRange(pass.Findings);
-        var stats = pass.StatsByValue();
+        var stats = pass.Stats;
         Counter Stat(string kind, string? key) => key is null ? new Counter() : stats.TryGetValue((kind, key), out var c) ? c : stats[(kind, key)] = new Counter();
         var lastDock = pass.LastDock;
         var timings = pass.Timings;
-        var ingestedAt = pass.First;
+        var ingestedAt = pass.IngestedAt;
 
         // R15: a camera not docked within MaxHoursBetweenDocks may hold clips nobody can see.
         var dockInterval = Duration.FromHours(profile.Devices.MaxHoursBetweenDocks);
@@ -126,12 +126,12 @@ public static class DeadlineMonitor
                 }
             }
 
-            if (!missing || !ingestedAt.TryGetValue(row.Gap.Resumed, out var firstFact))
+            if (!missing || !ingestedAt.TryGetValue(row.Gap.Resumed, out var returned))
             {
                 continue;
             }
 
-            var due = firstFact.IngestedAt + within;
+            var due = returned + within;
             if (at > due)
             {
                 findings.Add(new Finding("R3", profile.Interruption.WrittenWithinCite, "clip:" + row.Gap.Resumed.ToHex(), due, at - due, null,
@@ -186,39 +186,27 @@ public static class DeadlineMonitor
     }
 
     /// <summary>R1 and the per-clip facts the other rules need, over one range of the clip timeline.</summary>
-    /// <remarks>
-    /// A million clips pass through here: the statistics are keyed by the string instances the
-    /// timeline reader hands out (one per distinct device, officer and unit, so reference equality
-    /// is value equality within a pass; counts are summed by value when the passes are merged), and
-    /// a clip's first custody fact carries its device, so the timings need no second set of pairs.
-    /// </remarks>
     private sealed class UploadPass
     {
         public List<Finding> Findings { get; } = [];
 
-        /// <summary>Officer, unit and device counters.</summary>
-        public Dictionary<string, Counter>[] Stats { get; } = [new(ReferenceComparer.Instance), new(ReferenceComparer.Instance), new(ReferenceComparer.Instance)];
+        public Dictionary<(string, string), Counter> Stats { get; } = [];
 
         public Dictionary<string, Instant> LastDock { get; } = new(StringComparer.Ordinal);
 
         public List<ClipTiming> Timings { get; } = [];
 
-        /// <summary>Each clip's first custody fact: when it was docked, from which device, and whether its timing was taken.</summary>
-        public Dictionary<Sha256Digest, FirstFact> First { get; } = [];
+        public HashSet<(Sha256Digest, string)> Timed { get; } = [];
 
-        /// <summary>Timings of the same bytes from a second device (rare): the pairs already taken.</summary>
-        private HashSet<(Sha256Digest, string)> MoreTimed { get; } = [];
-
-        private static readonly string[] Kinds = ["officer", "unit", "device"];
+        public Dictionary<Sha256Digest, Instant> IngestedAt { get; } = [];
 
         public static UploadPass Run(Catalog.ClipCatalog catalog, long from, long to, PolicyProfile profile, ILookup<string, (string Officer, Instant From, Instant Return)> declarations)
         {
             var pass = new UploadPass();
             var upload = Duration.FromHours(profile.Upload.Hours);
-            var checkDeclarations = profile.UploadAfterReturn.Allowed && declarations.Count > 0;
             foreach (var clip in catalog.Timeline(null, from, to))
             {
-                var firstSeen = pass.First.TryAdd(clip.Sha256, new FirstFact(clip.IngestedAt, clip.Device, false));
+                pass.IngestedAt.TryAdd(clip.Sha256, clip.IngestedAt);
                 if (clip.Device is not null && (!pass.LastDock.TryGetValue(clip.Device, out var seen) || clip.IngestedAt > seen))
                 {
                     pass.LastDock[clip.Device] = clip.IngestedAt;
@@ -230,7 +218,7 @@ public static class DeadlineMonitor
                 }
 
                 var end = start + clip.Length;
-                if (clip.Probed && clip.Device is not null && pass.TakeTiming(clip.Sha256, clip.Device, firstSeen))
+                if (clip.Probed && clip.Device is not null && pass.Timed.Add((clip.Sha256, clip.Device)))
                 {
                     pass.Timings.Add(new ClipTiming(clip.Sha256, clip.Device, clip.Officer, start, clip.Length));
                 }
@@ -238,7 +226,7 @@ public static class DeadlineMonitor
                 // R1: stored within Upload.Hours of the recording's end, or of a declared return (001 §21, 002 §13).
                 var due = end + upload;
                 var article = profile.Upload.Cite;
-                if (checkDeclarations && clip.Officer is not null && declarations.Contains(clip.Officer) &&
+                if (profile.UploadAfterReturn.Allowed && clip.Officer is not null && declarations.Contains(clip.Officer) &&
                     declarations[clip.Officer].Where(d => d.From <= start && end <= d.Return).Select(d => (Instant?)d.Return).Max() is { } returned)
                 {
                     due = returned + Duration.FromHours(profile.UploadAfterReturn.Hours ?? profile.Upload.Hours);
@@ -246,9 +234,9 @@ public static class DeadlineMonitor
                 }
 
                 var late = clip.IngestedAt > due;
-                pass.Count(0, clip.Officer, late);
-                pass.Count(1, clip.Unit, late);
-                pass.Count(2, clip.Device, late);
+                pass.Count("officer", clip.Officer, late);
+                pass.Count("unit", clip.Unit, late);
+                pass.Count("device", clip.Device, late);
                 if (late)
                 {
                     pass.Findings.Add(new Finding("R1", article, "clip:" + clip.Sha256.ToHex(), due, clip.IngestedAt - due, null,
@@ -263,18 +251,15 @@ public static class DeadlineMonitor
         public UploadPass Merge(UploadPass later)
         {
             Findings.AddRange(later.Findings);
-            for (var kind = 0; kind < Stats.Length; kind++)
+            foreach (var (key, counter) in later.Stats)
             {
-                foreach (var (key, counter) in later.Stats[kind])
+                if (!Stats.TryGetValue(key, out var mine))
                 {
-                    if (!Stats[kind].TryGetValue(key, out var mine))
-                    {
-                        Stats[kind][key] = mine = new Counter();
-                    }
-
-                    mine.Clips += counter.Clips;
-                    mine.Late += counter.Late;
+                    Stats[key] = mine = new Counter();
                 }
+
+                mine.Clips += counter.Clips;
+                mine.Late += counter.Late;
             }
 
             foreach (var (device, docked) in later.LastDock)
@@ -285,68 +270,25 @@ public static class DeadlineMonitor
                 }
             }
 
-            foreach (var timing in later.Timings)
+            Timings.AddRange(later.Timings.Where(t => Timed.Add((t.Sha256, t.Device))));
+            foreach (var (sha, at) in later.IngestedAt)
             {
-                if (TakeTiming(timing.Sha256, timing.Device, First.TryAdd(timing.Sha256, new FirstFact(later.First[timing.Sha256].IngestedAt, timing.Device, false))))
-                {
-                    Timings.Add(timing);
-                }
-            }
-
-            foreach (var (sha, fact) in later.First)
-            {
-                First.TryAdd(sha, fact);
+                IngestedAt.TryAdd(sha, at);
             }
 
             return this;
         }
 
-        /// <summary>The counters keyed by value (officer, unit, device and its key).</summary>
-        public Dictionary<(string, string), Counter> StatsByValue()
-        {
-            var byValue = new Dictionary<(string, string), Counter>();
-            for (var kind = 0; kind < Stats.Length; kind++)
-            {
-                foreach (var (key, counter) in Stats[kind])
-                {
-                    if (byValue.TryGetValue((Kinds[kind], key), out var existing))
-                    {
-                        existing.Clips += counter.Clips;
-                        existing.Late += counter.Late;
-                    }
-                    else
-                    {
-                        byValue[(Kinds[kind], key)] = counter;
-                    }
-                }
-            }
-
-            return byValue;
-        }
-
-        /// <summary>True the first time this clip's timing is taken for this device.</summary>
-        private bool TakeTiming(Sha256Digest sha256, string device, bool firstSeen)
-        {
-            var first = First[sha256];
-            if (firstSeen || (first.Device == device && !first.Timed))
-            {
-                First[sha256] = first with { Device = device, Timed = true };
-                return true;
-            }
-
-            return first.Device != device && MoreTimed.Add((sha256, device));
-        }
-
-        private void Count(int kind, string? key, bool late)
+        private void Count(string kind, string? key, bool late)
         {
             if (key is null)
             {
                 return;
             }
 
-            if (!Stats[kind].TryGetValue(key, out var counter))
+            if (!Stats.TryGetValue((kind, key), out var counter))
             {
-                Stats[kind][key] = counter = new Counter();
+                Stats[(kind, key)] = counter = new Counter();
             }
 
             counter.Clips++;
@@ -355,17 +297,5 @@ public static class DeadlineMonitor
                 counter.Late++;
             }
         }
-    }
-
-    private readonly record struct FirstFact(Instant IngestedAt, string? Device, bool Timed);
-
-    /// <summary>Keys by string instance: the timeline reader hands out one instance per distinct value.</summary>
-    private sealed class ReferenceComparer : IEqualityComparer<string>
-    {
-        public static readonly ReferenceComparer Instance = new();
-
-        public bool Equals(string? x, string? y) => ReferenceEquals(x, y);
-
-        public int GetHashCode(string obj) => System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(obj);
     }
 }

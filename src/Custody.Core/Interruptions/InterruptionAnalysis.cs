@@ -54,29 +54,12 @@ public static class InterruptionAnalysis
 {
     public static IReadOnlyList<Gap> Find(IEnumerable<ClipTiming> clips, InterruptionPolicy policy, IReadOnlyList<ActionWindow> actions)
     {
-        // Per device, in recording order: grouped first, then each device's clips sorted by start
-        // (docks take them in order, so the lists are nearly sorted), devices in ordinal order.
-        var byDevice = new Dictionary<string, List<ClipTiming>>(StringComparer.Ordinal);
-        foreach (var clip in clips)
+        var ordered = clips.ToArray();
+        Array.Sort(ordered, static (a, b) =>
         {
-            if (!byDevice.TryGetValue(clip.Device, out var list))
-            {
-                byDevice[clip.Device] = list = [];
-            }
-
-            list.Add(clip);
-        }
-
-        var devices = byDevice.Keys.ToArray();
-        Array.Sort(devices, StringComparer.Ordinal);
-        Parallel.ForEach(byDevice.Values, list => list.Sort(static (a, b) => a.Start.CompareTo(b.Start)));
-        var ordered = new ClipTiming[byDevice.Values.Sum(l => l.Count)];
-        var at = 0;
-        foreach (var device in devices)
-        {
-            byDevice[device].CopyTo(ordered, at);
-            at += byDevice[device].Count;
-        }
+            var byDevice = string.CompareOrdinal(a.Device, b.Device);
+            return byDevice != 0 ? byDevice : a.Start.CompareTo(b.Start);
+        });
 
         var byOfficer = actions.SelectMany(a => a.Officers.Select(o => (Officer: o, Action: a)))
             .GroupBy(x => x.Officer, StringComparer.Ordinal)

@@ -87,6 +87,11 @@ public sealed class S3ObjectStore : IObjectStore
             {
                 await client.MakeBucketAsync(new MakeBucketArgs().WithBucket(options.Bucket).WithObjectLock(), cancellationToken).ConfigureAwait(false);
             }
+            else if (!await HasObjectLockAsync(client, options.Bucket, cancellationToken).ConfigureAwait(false))
+            {
+                // R5: originals in a bucket without object lock could be deleted by whoever holds its keys.
+                throw new VaultException($"The bucket {options.Bucket} at {options.Endpoint} was created without Object Lock: originals cannot be locked there (R5). Use a bucket created with Object Lock.");
+            }
         }
         catch (MinioException e) when (e is AccessDeniedException || e.Message.Contains("AccessDenied", StringComparison.Ordinal) || e.Message.Contains("SignatureDoesNotMatch", StringComparison.Ordinal) || e.Message.Contains("InvalidAccessKeyId", StringComparison.Ordinal))
         {
@@ -98,6 +103,25 @@ public sealed class S3ObjectStore : IObjectStore
         }
 
         return new S3ObjectStore(client, options, spoolDirectory, clock);
+    }
+
+    private static async Task<bool> HasObjectLockAsync(IMinioClient client, string bucket, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var configuration = await client.GetObjectLockConfigurationAsync(new GetObjectLockConfigurationArgs().WithBucket(bucket), cancellationToken).ConfigureAwait(false);
+            return configuration?.ObjectLockEnabled == "Enabled";
+        }
+        catch (MinioException e) when (e.Message.Contains("ObjectLockConfigurationNotFound", StringComparison.Ordinal) || e is MissingObjectLockConfigurationException)
+        {
+            return false;
+        }
+        catch (ArgumentNullException)
+        {
+            // Minio 7.0.0 fails to build its exception from RGW's 404 ObjectLockConfigurationNotFoundError
+            // (a null message); a bucket with a lock configuration answers 200 and never gets here.
+            return false;
+        }
     }
 
     public async Task<StoredObject> PutAsync(Stream source, CancellationToken cancellationToken = default)

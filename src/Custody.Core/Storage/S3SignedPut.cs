@@ -60,11 +60,32 @@ internal sealed class S3SignedPut(HttpClient http, S3Options options, string reg
         }
 
         var detail = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-        var message = $"S3 refused the upload of {objectKey}: {(int)response.StatusCode} {response.ReasonPhrase} {detail}";
+        var message = Explain(objectKey, (int)response.StatusCode, detail);
         // 5xx and throttling are waited out by the store's retries; anything else is a refusal.
         throw (int)response.StatusCode >= 500 || response.StatusCode == HttpStatusCode.TooManyRequests
             ? new HttpRequestException(message, null, response.StatusCode)
             : new VaultException(message);
+    }
+
+    /// <summary>One line naming what the server objected to, from its S3 error document.</summary>
+    internal static string Explain(string objectKey, int status, string body)
+    {
+        string? Element(string name)
+        {
+            var start = body.IndexOf($"<{name}>", StringComparison.Ordinal);
+            var end = body.IndexOf($"</{name}>", StringComparison.Ordinal);
+            return start >= 0 && end > start ? body[(start + name.Length + 2)..end] : null;
+        }
+
+        var code = Element("Code");
+        return code switch
+        {
+            "RequestTimeTooSkewed" => $"S3 refused the upload of {objectKey}: this machine's clock differs from the S3 server's by more than 15 minutes (RequestTimeTooSkewed); set its time (NTP) and dock again.",
+            "NoSuchBucket" => $"S3 refused the upload of {objectKey}: the bucket does not exist (NoSuchBucket).",
+            "SignatureDoesNotMatch" or "InvalidAccessKeyId" or "AccessDenied" => $"S3 refused the upload of {objectKey}: the credentials were refused ({code}).",
+            null => $"S3 refused the upload of {objectKey}: {status} {body}",
+            _ => $"S3 refused the upload of {objectKey}: {status} {code}: {Element("Message")}",
+        };
     }
 
     private static byte[] Hmac(byte[] key, string data) => HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(data));

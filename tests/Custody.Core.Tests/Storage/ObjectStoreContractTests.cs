@@ -145,6 +145,35 @@ public sealed class S3ObjectStoreContractTests(RadosGateway gateway) : ObjectSto
     }
 
     [Fact]
+    public async Task Connect_ToABucketWithoutObjectLock_IsRefusedAtStartUp()
+    {
+        using var client = new MinioClient().WithEndpoint(new Uri(gateway.Endpoint).Host, new Uri(gateway.Endpoint).Port)
+            .WithCredentials(gateway.AccessKey, gateway.SecretKey).Build();
+        await client.MakeBucketAsync(new MakeBucketArgs().WithBucket(_bucket));
+
+        var act = () => S3ObjectStore.ConnectAsync(new S3Options(gateway.Endpoint, gateway.AccessKey, gateway.SecretKey, _bucket), _spool, SystemClock.Instance);
+
+        (await act.Should().ThrowAsync<VaultException>()).Which.Message.Should().Contain($"bucket {_bucket}").And.Contain("without Object Lock");
+    }
+
+    [Fact]
+    public async Task Upload_SignedByAClockAnHourOff_IsRefusedNamingTheClock()
+    {
+        await CreateAsync();
+        var bytes = RandomNumberGenerator.GetBytes(1000);
+        var file = Path.Combine(_spool, "skewed.part");
+        await File.WriteAllBytesAsync(file, bytes);
+        using var http = new HttpClient();
+        var put = new S3SignedPut(http, new S3Options(gateway.Endpoint, gateway.AccessKey, gateway.SecretKey, _bucket));
+        var now = SystemClock.Instance.GetCurrentInstant();
+
+        var act = () => put.PutAsync("sha256/" + Sha256Digest.Of(bytes).ToHex(), file, bytes.Length, Sha256Digest.Of(bytes), MD5.HashData(bytes),
+            (now + Duration.FromDays(1)).ToDateTimeUtc(), (now - Duration.FromHours(1)).ToDateTimeUtc(), CancellationToken.None);
+
+        (await act.Should().ThrowAsync<VaultException>()).Which.Message.Should().Contain("clock differs from the S3 server's");
+    }
+
+    [Fact]
     public async Task Connect_WrongSecret_IsAClearErrorAtStartUp()
     {
         var act = () => S3ObjectStore.ConnectAsync(new S3Options(gateway.Endpoint, gateway.AccessKey, "wrong-" + gateway.SecretKey, _bucket), _spool, SystemClock.Instance);
