@@ -296,6 +296,11 @@ public sealed class Vault : IDisposable
             var objects = S3ObjectStore.ConnectAsync(deployment.S3, Path.Combine(full, "spool"), clock).GetAwaiter().GetResult();
             var central = new Central(source, ledger, new Work.PostgresWorkQueue(source, clock), objects);
             vault = new Vault(full, Connect(Path.Combine(full, CatalogFile)), clock, options, central);
+            var policy = vault.Policy;
+            // R6: every original is locked at least as long as the active profile's minimum.
+            objects.PolicyMinimum = () => policy.ActiveProfileId() is { } id && Custody.Policy.PolicyProfile.Load(id).Retention.MinimumMonths is { } months
+                ? Duration.FromDays(months * 31)
+                : Duration.Zero;
             if (size == 0)
             {
                 var key = new NoteSigningKey(options.Origin ?? throw new VaultException("A deployment's ledger needs its origin name (EVIDENCEVAULT_ORIGIN)."), DecodeSeed(options.SigningKeySeed));

@@ -166,7 +166,7 @@ public sealed class S3ObjectStore : IObjectStore
                 {
                     // The signature carries the wire's real time (a dock whose clock is off by more than
                     // 15 minutes is refused by the server with RequestTimeTooSkewed, named in the error).
-                    var retainUntil = (_clock.GetCurrentInstant() + Duration.FromDays(_options.RetentionDays)).ToDateTimeUtc();
+                    var retainUntil = (_clock.GetCurrentInstant() + RetentionPeriod()).ToDateTimeUtc();
                     await _put.PutAsync(ObjectPrefix + key.ToHex(), spooled, size, key, md5, retainUntil, SystemClock.Instance.GetCurrentInstant().ToDateTimeUtc(), token).ConfigureAwait(false);
                     return;
                 }
@@ -331,8 +331,20 @@ public sealed class S3ObjectStore : IObjectStore
             : null;
     }
 
+    /// <summary>
+    /// R6: the least retention the active policy profile requires of every original (e.g. at least six
+    /// months, MPS 2016 Art. 13), set by the vault; the configured period applies when it is longer.
+    /// </summary>
+    public Func<Duration>? PolicyMinimum { get; set; }
+
+    private Duration RetentionPeriod()
+    {
+        var configured = Duration.FromDays(_options.RetentionDays);
+        return PolicyMinimum?.Invoke() is { } minimum && minimum > configured ? minimum : configured;
+    }
+
     private ObjectRetentionConfiguration Retention() =>
-        new((_clock.GetCurrentInstant() + Duration.FromDays(_options.RetentionDays)).ToDateTimeUtc(), ObjectRetentionMode.COMPLIANCE);
+        new((_clock.GetCurrentInstant() + RetentionPeriod()).ToDateTimeUtc(), ObjectRetentionMode.COMPLIANCE);
 
     private static string CheckpointKey(long size) => CheckpointPrefix + size.ToString("D20", CultureInfo.InvariantCulture);
 }

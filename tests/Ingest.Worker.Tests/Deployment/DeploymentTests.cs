@@ -98,6 +98,21 @@ public sealed class DeploymentTests(PostgresServer postgres, RadosGateway gatewa
     }
 
     [Fact]
+    public async Task EveryOriginal_IsLockedAtLeastAsLongAsTheProfileRequires()
+    {
+        // Changzhi police: at least six months (MPS 2016 on-site recording rule, Art. 13); configured: 1 day.
+        var environment = Environment();
+        environment["EVIDENCEVAULT_POLICY"] = "changzhi-police";
+        var clip = Tools.Dotnet("deviceagent", ["ingest", Tools.MakeCamera(Path.Combine(_work, "cam-min"), "clip:1"), "--data", Node("dock"), "--json"], environment).JsonLines().Single();
+        var endpoint = new Uri(gateway.Endpoint);
+        using var client = new MinioClient().WithEndpoint(endpoint.Host, endpoint.Port).WithCredentials(gateway.AccessKey, gateway.SecretKey).Build();
+        var retention = await client.GetObjectRetentionAsync(new Minio.DataModel.Args.GetObjectRetentionArgs()
+            .WithBucket(environment["EVIDENCEVAULT_S3_BUCKET"]).WithObject("sha256/" + clip.GetProperty("sha256").GetString()));
+        var until = DateTimeOffset.Parse(retention.RetainUntilDate, System.Globalization.CultureInfo.InvariantCulture);
+        (until - NodaTime.SystemClock.Instance.GetCurrentInstant().ToDateTimeOffset()).TotalDays.Should().BeGreaterThan(180);
+    }
+
+    [Fact]
     public void NodeWithoutTheSigningKey_OrWithPartOfTheSettings_IsRefusedWithAClearError()
     {
         var environment = Environment();
