@@ -14,8 +14,8 @@ public sealed class WorkingCalendarTests
     [InlineData(2026)]
     public void IsWorkingDay_EveryDayOfTheYear_AgreesWithTheReferenceCalendar(int year)
     {
-        // ../shared/calendars holds the State Council notices as transcribed by holiday-cn.
-        var reference = JsonDocument.Parse(File.ReadAllText(Path.Combine(Tools.RepoRoot, "..", "shared", "calendars", $"holiday-cn-{year}.json")));
+        // The State Council notices as transcribed by holiday-cn (copied from ../shared/calendars, see Reference/README.md).
+        var reference = JsonDocument.Parse(File.ReadAllText(Path.Combine(Tools.RepoRoot, "tests", "Custody.Core.Tests", "Policy", "Reference", $"holiday-cn-{year}.json")));
         var exceptions = reference.RootElement.GetProperty("days").EnumerateArray()
             .ToDictionary(d => d.GetProperty("date").GetString()!, d => !d.GetProperty("isOffDay").GetBoolean());
         for (var day = new LocalDate(year, 1, 1); day.Year == year; day = day.PlusDays(1))
