@@ -110,17 +110,23 @@ public sealed class AccountDirectory(Vault vault)
             (id, kind) = (reader.GetString(0), reader.GetString(1));
         }
 
+        return new Account(id, kind, RolesOf(statements, id));
+    });
+
+    /// <summary>The roles a person holds now (RoleGranted), from the derived role_grant table.</summary>
+    public static IReadOnlySet<string> RolesOf(Vault vault, string user) => vault.Ledger.Query(statements => RolesOf(statements, user));
+
+    private static HashSet<string> RolesOf(Catalog.CatalogProjection.Statements statements, string user)
+    {
         var grants = statements("SELECT role FROM role_grant WHERE account = $a", ["$a"]);
-        grants.Parameters[0].Value = id;
+        grants.Parameters[0].Value = user;
         var roles = new HashSet<string>(StringComparer.Ordinal);
-        using (var reader = grants.ExecuteReader())
+        using var reader = grants.ExecuteReader();
+        while (reader.Read())
         {
-            while (reader.Read())
-            {
-                roles.Add(reader.GetString(0));
-            }
+            roles.Add(reader.GetString(0));
         }
 
-        return new Account(id, kind, roles);
-    });
+        return roles;
+    }
 }

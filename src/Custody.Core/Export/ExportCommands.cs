@@ -111,8 +111,7 @@ internal sealed class ExportCommandHandlers(Vault vault) :
 /// <summary>Who may approve, and what has been approved and exported, read from the ledger.</summary>
 public static class ExportApprovals
 {
-    public static bool HoldsRole(Vault vault, string user, string role) =>
-        vault.Ledger.Entries(Subjects.User(user)).Any(e => e.Type == EntryTypes.RoleGranted && PayloadJson.Deserialize<RoleGrantedPayload>(e.Payload).Role == role);
+    public static bool HoldsRole(Vault vault, string user, string role) => Access.AccountDirectory.RolesOf(vault, user).Contains(role);
 
     public static LedgerEntry? ApprovalOf(Vault vault, string caseNumber, long requestIndex) =>
         vault.Ledger.Entries(Subjects.Case(caseNumber))
