@@ -15,7 +15,7 @@ internal static class InterruptionsCommand
     {
         var arguments = Arguments.Parse(args, ["data"], ["json"]);
         using var vault = Output.OpenVault(arguments);
-        var rows = InterruptionReport.Build(vault, InterruptionPolicy.Default);
+        var rows = InterruptionReport.Build(vault, vault.Policy.InterruptionPolicy());
         foreach (var row in rows)
         {
             var gap = row.Gap;

@@ -66,7 +66,7 @@ internal static class QueryEndpoints
 
         reader.MapGet("/interruptions", (Vault vault) =>
         {
-            var policy = vault.Policy.ActiveProfileId() is null ? InterruptionPolicy.Default : vault.Policy.ActiveProfile().InterruptionPolicy;
+            var policy = vault.Policy.InterruptionPolicy();
             return InterruptionReport.Build(vault, policy).Select(r => new
             {
                 kind = r.Gap.Kind == GapKind.Interruption ? "interruption" : "overlap",

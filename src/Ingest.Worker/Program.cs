@@ -24,7 +24,7 @@ try
     Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
     AppDomain.CurrentDomain.ProcessExit += (_, _) => stop.Cancel();
 
-    var runner = new JobRunner(vault, workerId, InterruptionPolicy.Default);
+    var runner = new JobRunner(vault, workerId, vault.Policy.InterruptionPolicy());
     try
     {
         await runner.RunAsync(arguments.Has("drain"), stop.Token);

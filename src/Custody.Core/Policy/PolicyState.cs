@@ -19,6 +19,10 @@ public sealed class PolicyState
         ? PolicyProfile.Load(id)
         : throw new VaultException("No policy profile is selected for this vault: choose one with custody policy set --profile ID --by USER --reason TEXT.");
 
+    /// <summary>R3/R4 as the active profile sets them (signatures, tolerances), or the defaults before one is chosen.</summary>
+    public Interruptions.InterruptionPolicy InterruptionPolicy() =>
+        ActiveProfileId() is null ? Interruptions.InterruptionPolicy.Default : ActiveProfile().InterruptionPolicy;
+
     public IReadOnlyList<(string Officer, Instant From, Instant Return)> Declarations() => Rows(
         "SELECT officer_id, from_utc, return_utc FROM declaration ORDER BY idx",
         r => (r.GetString(0), Parse(r.GetString(1)), Parse(r.GetString(2))));

@@ -82,6 +82,24 @@ public sealed class CaseTests : IDisposable
     }
 
     [Fact]
+    public void Interruptions_CountSignaturesAsTheActiveProfileRequires_AsTheDeadlineMonitorDoes()
+    {
+        var clips = _scenario.Dock("clip:3", "gap:300", "clip:3");
+        _scenario.Drain().ExitCode.Should().Be(0);
+        _scenario.Custody("case", "explain", "--resumed", Scenario.Sha(clips[1]), "--category", "low-battery", "--text", "电池耗尽",
+            "--signed-by", "123456", "--by", "123456").ExitCode.Should().Be(0);
+
+        // Hebei street office: two or more signatures (001 §20); Changzhi police: a written explanation (004 §17).
+        _scenario.Custody("policy", "set", "--profile", "hebei-street-office", "--reason", "set-up", "--by", "admin").ExitCode.Should().Be(0);
+        _scenario.Interruptions().Single().GetProperty("writtenExplanation").GetString().Should().Be("absent");
+        _scenario.Custody("policy", "set", "--profile", "changzhi-police", "--reason", "the vault moves to the police", "--by", "admin").ExitCode.Should().Be(0);
+        _scenario.Interruptions().Single().GetProperty("explained").GetBoolean().Should().BeTrue();
+        var findings = System.Text.Json.JsonDocument.Parse(_scenario.Custody("deadlines", "--at", "2026-11-30T09:00:00+08:00", "--json").Output).RootElement.GetProperty("findings");
+        findings.EnumerateArray().Should().NotContain(f => f.GetProperty("rule").GetString() == "R3", "the monitor and the report agree the interruption is explained");
+        findings.EnumerateArray().Should().Contain(f => f.GetProperty("rule").GetString() == "R15", "the monitor did run: the camera has not been docked since");
+    }
+
+    [Fact]
     public void ReviewSpeech_ClerkHeardTheExplanation_MarksTheInterruptionExplained()
     {
         var clips = _scenario.Dock("clip:3", "gap:300", "speech:10:xian4 zai4 ji4 xu4 lu4 xiang4, gang1 cai2 mei2 dian4 le5");
