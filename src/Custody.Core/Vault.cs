@@ -391,21 +391,19 @@ public sealed class Vault : IDisposable
             return;
         }
 
+        var local = Ledger.Size;
+        if (central.Ledger.Size > local)
         {
-            var local = Ledger.Size;
-            if (central.Ledger.Size > local)
-            {
-                Ledger.Replicate(central.Ledger.EntriesFrom(local));
-            }
-
-            var covered = Ledger.LatestCheckpointNote()?.Size ?? 0;
-            foreach (var checkpoint in central.Ledger.CheckpointsAfter(covered).Where(c => c.Size <= Ledger.Size))
-            {
-                Ledger.ReplicateCheckpoint(checkpoint.Size, checkpoint.Root, checkpoint.Note, checkpoint.SignedNanoseconds);
-            }
-
-            _lastSync = Clock.GetCurrentInstant();
+            Ledger.Replicate(central.Ledger.EntriesFrom(local));
         }
+
+        var covered = Ledger.LatestCheckpointNote()?.Size ?? 0;
+        foreach (var checkpoint in central.Ledger.CheckpointsAfter(covered).Where(c => c.Size <= Ledger.Size))
+        {
+            Ledger.ReplicateCheckpoint(checkpoint.Size, checkpoint.Root, checkpoint.Note, checkpoint.SignedNanoseconds);
+        }
+
+        _lastSync = Clock.GetCurrentInstant();
     }
 
     /// <summary>Appends facts, then signs a checkpoint once <see cref="VaultOptions.CheckpointEvery"/> entries are uncovered.</summary>

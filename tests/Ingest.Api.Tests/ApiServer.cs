@@ -1,7 +1,4 @@
-using System.Diagnostics;
-using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Sockets;
 using System.Text.Json;
 
 namespace EvidenceVault.Api.Tests;
@@ -12,42 +9,13 @@ namespace EvidenceVault.Api.Tests;
 /// </summary>
 public sealed class ApiServer : IDisposable
 {
-    private readonly Process _process;
+    private readonly ApiProcess _process;
 
     public ApiServer()
     {
         Work = Tools.TempDirectory("ev-api");
-        var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        BaseAddress = new Uri($"http://127.0.0.1:{port}");
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "Ingest.Api.dll"), "--data", Data, "--urls", BaseAddress.ToString().TrimEnd('/') })
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        _process = Process.Start(start)!;
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
-        using var client = new HttpClient { BaseAddress = BaseAddress };
-        var deadline = Stopwatch.StartNew();
-        while (true)
-        {
-            try
-            {
-                if (client.GetAsync("/health").GetAwaiter().GetResult().IsSuccessStatusCode)
-                {
-                    break;
-                }
-            }
-            catch (HttpRequestException) when (deadline.Elapsed < TimeSpan.FromSeconds(30) && !_process.HasExited)
-            {
-            }
-
-            Thread.Sleep(100);
-        }
+        BaseAddress = new Uri($"http://127.0.0.1:{Tools.FreePort()}");
+        _process = new ApiProcess(Data, BaseAddress);
 
         // The API created the vault; keys issued now by the CLI work at once (they share it through SQLite WAL).
         Custody("policy", "set", "--profile", "hebei-street-office", "--reason", "set-up", "--by", "admin");
@@ -95,12 +63,6 @@ public sealed class ApiServer : IDisposable
 
     public void Dispose()
     {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-            _process.WaitForExit();
-        }
-
         _process.Dispose();
         Directory.Delete(Work, recursive: true);
     }

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using EvidenceVault.Custody.Catalog;
 using Npgsql;
 
@@ -17,7 +15,7 @@ public sealed class PostgresServer : IDisposable
 
     public PostgresServer()
     {
-        var port = FreePort();
+        var port = Tools.FreePort();
         var result = Tools.Run(Script, ["start", _directory, port.ToString(System.Globalization.CultureInfo.InvariantCulture)], timeout: TimeSpan.FromSeconds(90));
         if (result.ExitCode != 0)
         {
@@ -76,12 +74,6 @@ public sealed class PostgresServer : IDisposable
 
     private void Stop() => Tools.Run(Script, ["stop", _directory]);
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }
 
 [CollectionDefinition(Name)]

@@ -62,6 +62,14 @@ internal static class Tools
 
     public static string EmulatorLibrary => Path.Combine(RepoRoot, "hardware", "emulator", "build", "libzfyemu.so");
 
+    /// <summary>A TCP port free on 127.0.0.1 right now, for a server the test starts.</summary>
+    public static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
     public static string TempDirectory(string prefix)
     {
         var path = Path.Combine(Path.GetTempPath(), $"{prefix}-{Guid.NewGuid():N}");

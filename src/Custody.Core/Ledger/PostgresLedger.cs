@@ -198,6 +198,11 @@ public sealed class PostgresLedger(NpgsqlDataSource dataSource, IClock clock) : 
         using var connection = dataSource.OpenConnection();
         using var command = new NpgsqlCommand("SELECT entry FROM ledger_entry WHERE idx >= @f ORDER BY idx", connection);
         command.Parameters.AddWithValue("f", from);
+        return ReadEntries(command);
+    }
+
+    private static List<LedgerEntry> ReadEntries(NpgsqlCommand command)
+    {
         using var reader = command.ExecuteReader();
         var entries = new List<LedgerEntry>();
         while (reader.Read())
@@ -234,26 +239,13 @@ public sealed class PostgresLedger(NpgsqlDataSource dataSource, IClock clock) : 
         return command.ExecuteScalar() is byte[] bytes ? LedgerEntryCodec.Decode(bytes) : throw new VaultException($"The ledger has no entry {index}.");
     }
 
-    public IReadOnlyList<LedgerEntry> Entries(string? subject = null)
+    public IReadOnlyList<LedgerEntry> Entries(string? subject = null) => subject is null ? EntriesFrom(0) : Retrying(() =>
     {
         using var connection = dataSource.OpenConnection();
-        using var command = subject is null
-            ? new NpgsqlCommand("SELECT entry FROM ledger_entry ORDER BY idx", connection)
-            : new NpgsqlCommand("SELECT e.entry FROM ledger_subject s JOIN ledger_entry e ON e.idx = s.idx WHERE s.subject = @s ORDER BY s.idx", connection);
-        if (subject is not null)
-        {
-            command.Parameters.AddWithValue("s", subject);
-        }
-
-        using var reader = command.ExecuteReader();
-        var entries = new List<LedgerEntry>();
-        while (reader.Read())
-        {
-            entries.Add(LedgerEntryCodec.Decode((byte[])reader[0]));
-        }
-
-        return entries;
-    }
+        using var command = new NpgsqlCommand("SELECT e.entry FROM ledger_subject s JOIN ledger_entry e ON e.idx = s.idx WHERE s.subject = @s ORDER BY s.idx", connection);
+        command.Parameters.AddWithValue("s", subject);
+        return ReadEntries(command);
+    });
 
     public Sha256Digest PerfectNode(int level, long index)
     {

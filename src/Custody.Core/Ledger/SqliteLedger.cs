@@ -73,11 +73,6 @@ public sealed class SqliteLedger : ILedgerStore
             var range = CompactRange.FromNodes(new TransactionNodes(this, transaction, size), size);
             var heads = new Dictionary<string, (long Index, Sha256Digest Leaf)>(StringComparer.Ordinal);
             var appended = new List<LedgerEntry>(batch.Count);
-
-            var insertEntry = Statement(transaction, "INSERT INTO ledger_entry(idx, time_ns, type, actor, entry) VALUES ($idx, $ns, $type, $actor, $entry)", "$idx", "$ns", "$type", "$actor", "$entry");
-            var insertSubject = Statement(transaction, "INSERT INTO ledger_subject(subject, idx) VALUES ($subject, $idx)", "$subject", "$idx");
-            var insertNode = Statement(transaction, "INSERT INTO merkle_node(level, idx, hash) VALUES ($level, $idx, $hash)", "$level", "$idx", "$hash");
-
             foreach (var fact in batch)
             {
                 var index = size + appended.Count;
@@ -89,18 +84,7 @@ public sealed class SqliteLedger : ILedgerStore
                 }
 
                 var entry = new LedgerEntry(index, _clock.GetCurrentInstant(), fact.Type, fact.Actor, links, fact.Reason, fact.Payload, RandomNumberGenerator.GetBytes(SaltLength));
-                var bytes = LedgerEntryCodec.Encode(entry);
-                var leaf = MerkleHash.Leaf(bytes);
-
-                Run(insertEntry, index, (entry.Time - NodaConstants.UnixEpoch).ToInt64Nanoseconds(), entry.Type, entry.Actor, bytes);
-                foreach (var link in links)
-                {
-                    Run(insertSubject, link.Subject, index);
-                    heads[link.Subject] = (index, leaf);
-                }
-
-                range.Append(leaf, (level, nodeIndex, hash) => Run(insertNode, level, nodeIndex, hash.ToArray()));
-                CatalogProjection.Apply((sql, names) => Statement(transaction, sql, names), entry);
+                Store(transaction, entry, range, heads);
                 // Outbox: the work an entry causes is queued in the same transaction, so it can be
                 // neither lost (entry without job) nor orphaned (job without entry).
                 WorkQueue.EnqueueFor((sql, names) => Statement(transaction, sql, names), entry);
@@ -125,9 +109,6 @@ public sealed class SqliteLedger : ILedgerStore
             var size = SizeIn(transaction);
             var range = CompactRange.FromNodes(new TransactionNodes(this, transaction, size), size);
             var heads = new Dictionary<string, (long Index, Sha256Digest Leaf)>(StringComparer.Ordinal);
-            var insertEntry = Statement(transaction, "INSERT INTO ledger_entry(idx, time_ns, type, actor, entry) VALUES ($idx, $ns, $type, $actor, $entry)", "$idx", "$ns", "$type", "$actor", "$entry");
-            var insertSubject = Statement(transaction, "INSERT INTO ledger_subject(subject, idx) VALUES ($subject, $idx)", "$subject", "$idx");
-            var insertNode = Statement(transaction, "INSERT INTO merkle_node(level, idx, hash) VALUES ($level, $idx, $hash)", "$level", "$idx", "$hash");
             foreach (var entry in entries.Where(e => e.Index >= size))
             {
                 if (entry.Index != size)
@@ -135,8 +116,6 @@ public sealed class SqliteLedger : ILedgerStore
                     throw new VaultException($"The central ledger skipped from entry {size - 1} to {entry.Index}.");
                 }
 
-                var bytes = LedgerEntryCodec.Encode(entry);
-                var leaf = MerkleHash.Leaf(bytes);
                 foreach (var link in entry.Subjects)
                 {
                     var head = heads.TryGetValue(link.Subject, out var known) ? known : HeadIn(transaction, link.Subject);
@@ -146,20 +125,34 @@ public sealed class SqliteLedger : ILedgerStore
                     }
                 }
 
-                Run(insertEntry, entry.Index, (entry.Time - NodaConstants.UnixEpoch).ToInt64Nanoseconds(), entry.Type, entry.Actor, bytes);
-                foreach (var link in entry.Subjects)
-                {
-                    Run(insertSubject, link.Subject, entry.Index);
-                    heads[link.Subject] = (entry.Index, leaf);
-                }
-
-                range.Append(leaf, (level, nodeIndex, hash) => Run(insertNode, level, nodeIndex, hash.ToArray()));
-                CatalogProjection.Apply((sql, names) => Statement(transaction, sql, names), entry);
+                Store(transaction, entry, range, heads);
                 size++;
             }
 
             transaction.Commit();
         }
+    }
+
+    /// <summary>
+    /// Stores one entry as its canonical bytes, its subjects (the per-subject chains' next heads), the
+    /// tree nodes it completes and its derived catalog rows: what an append and a replica share.
+    /// </summary>
+    private void Store(SqliteTransaction transaction, LedgerEntry entry, CompactRange range, Dictionary<string, (long Index, Sha256Digest Leaf)> heads)
+    {
+        var bytes = LedgerEntryCodec.Encode(entry);
+        var leaf = MerkleHash.Leaf(bytes);
+        Run(Statement(transaction, "INSERT INTO ledger_entry(idx, time_ns, type, actor, entry) VALUES ($idx, $ns, $type, $actor, $entry)", "$idx", "$ns", "$type", "$actor", "$entry"),
+            entry.Index, (entry.Time - NodaConstants.UnixEpoch).ToInt64Nanoseconds(), entry.Type, entry.Actor, bytes);
+        var insertSubject = Statement(transaction, "INSERT INTO ledger_subject(subject, idx) VALUES ($subject, $idx)", "$subject", "$idx");
+        foreach (var link in entry.Subjects)
+        {
+            Run(insertSubject, link.Subject, entry.Index);
+            heads[link.Subject] = (entry.Index, leaf);
+        }
+
+        var insertNode = Statement(transaction, "INSERT INTO merkle_node(level, idx, hash) VALUES ($level, $idx, $hash)", "$level", "$idx", "$hash");
+        range.Append(leaf, (level, nodeIndex, hash) => Run(insertNode, level, nodeIndex, hash.ToArray()));
+        CatalogProjection.Apply((sql, names) => Statement(transaction, sql, names), entry);
     }
 
     /// <summary>A checkpoint signed centrally, stored once its root matches the one this replica computes.</summary>

@@ -1,7 +1,5 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text.Json;
 
@@ -14,8 +12,8 @@ namespace EvidenceVault.DeviceAgent.Tests.Forward;
 public sealed class NetworkedModeTests : IDisposable
 {
     private readonly string _work = Tools.TempDirectory("ev-networked");
-    private readonly int _port = FreePort();
-    private Process? _api;
+    private readonly int _port = Tools.FreePort();
+    private ApiProcess? _api;
 
     private string Central => Path.Combine(_work, "central");
 
@@ -115,52 +113,11 @@ public sealed class NetworkedModeTests : IDisposable
     private static List<JsonElement> Entries(string data, string type) =>
         [.. Tools.Dotnet("custody", ["log", "--data", data, "--json"]).JsonLines().Where(e => e.GetProperty("type").GetString() == type)];
 
-    private void StartApi()
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "Ingest.Api.dll"), "--data", Central, "--urls", Api })
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        _api = Process.Start(start)!;
-        _api.BeginOutputReadLine();
-        _api.BeginErrorReadLine();
-        using var client = new HttpClient { BaseAddress = new Uri(Api) };
-        var waited = Stopwatch.StartNew();
-        while (true)
-        {
-            try
-            {
-                if (client.GetAsync("/health").GetAwaiter().GetResult().IsSuccessStatusCode)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException) when (waited.Elapsed < TimeSpan.FromSeconds(30) && !_api.HasExited)
-            {
-            }
-
-            Thread.Sleep(100);
-        }
-    }
+    private void StartApi() => _api = new ApiProcess(Central, new Uri(Api));
 
     private void StopApi()
     {
-        if (_api is { HasExited: false })
-        {
-            _api.Kill(entireProcessTree: true);
-            _api.WaitForExit();
-        }
-
         _api?.Dispose();
         _api = null;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

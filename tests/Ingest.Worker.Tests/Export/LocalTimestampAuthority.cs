@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 
 namespace EvidenceVault.Worker.Tests.Export;
 
@@ -41,11 +40,7 @@ internal sealed class LocalTimestampAuthority : IDisposable
             ess_cert_id_chain = no
             ess_cert_id_alg = sha256
             """);
-        var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        Url = $"http://127.0.0.1:{port}/tsa/";
+        Url = $"http://127.0.0.1:{Tools.FreePort()}/tsa/";
         _listener.Prefixes.Add(Url);
         _listener.Start();
         _serving = Task.Run(ServeAsync);
