@@ -167,10 +167,30 @@ public sealed class S3ObjectStoreContractTests(RadosGateway gateway) : ObjectSto
         var put = new S3SignedPut(http, new S3Options(gateway.Endpoint, gateway.AccessKey, gateway.SecretKey, _bucket));
         var now = SystemClock.Instance.GetCurrentInstant();
 
-        var act = () => put.PutAsync("sha256/" + Sha256Digest.Of(bytes).ToHex(), file, bytes.Length, Sha256Digest.Of(bytes), MD5.HashData(bytes),
+        var act = () => put.PutAsync("sha256/" + Sha256Digest.Of(bytes).ToHex(), file, bytes.Length, MD5.HashData(bytes),
             (now + Duration.FromDays(1)).ToDateTimeUtc(), (now - Duration.FromHours(1)).ToDateTimeUtc(), CancellationToken.None);
 
         (await act.Should().ThrowAsync<VaultException>()).Which.Message.Should().Contain("clock differs from the S3 server's");
+    }
+
+    [Fact]
+    public async Task Upload_WhoseBytesDifferFromTheSpoolingHash_IsRefusedByTheServerAndNothingLands()
+    {
+        var store = await CreateAsync();
+        var hashed = RandomNumberGenerator.GetBytes(64 * 1024);
+        var sent = (byte[])hashed.Clone();
+        sent[40_000] ^= 0x01; // the spooled copy changed after it was hashed
+        var file = Path.Combine(_spool, "changed.part");
+        await File.WriteAllBytesAsync(file, sent);
+        using var http = new HttpClient();
+        var put = new S3SignedPut(http, new S3Options(gateway.Endpoint, gateway.AccessKey, gateway.SecretKey, _bucket));
+        var now = SystemClock.Instance.GetCurrentInstant();
+        var key = Sha256Digest.Of(hashed);
+
+        var act = () => put.PutAsync("sha256/" + key.ToHex(), file, sent.Length, MD5.HashData(hashed), (now + Duration.FromDays(1)).ToDateTimeUtc(), now.ToDateTimeUtc(), CancellationToken.None);
+
+        (await act.Should().ThrowAsync<VaultException>()).Which.Message.Should().Contain("BadDigest").And.Contain(key.ToHex());
+        (await store.ExistsAsync(key)).Should().BeFalse();
     }
 
     [Fact]
