@@ -1,5 +1,4 @@
 using EvidenceVault.Custody.Ledger;
-using SQLitePCL;
 using EvidenceVault.Custody.Interruptions;
 using NodaTime;
 
@@ -82,87 +81,16 @@ public sealed class ClipCatalog
     public IReadOnlyList<Interruptions.ClipTiming> Timings(string? deviceSerial = null) =>
         Timeline(deviceSerial).Where(t => t.Probed && t.Start is not null && t.Device is not null)
             .DistinctBy(t => (t.Sha256, t.Device))
-            .Select(t => new Interruptions.ClipTiming(t.Sha256, t.Device!, t.Officer, t.Start!.Value, t.Length))
+            .Select(t => new Interruptions.ClipTiming(t.Sha256, t.Device!, t.Officer, t.Start!.Value, t.Length) { DockedAt = t.IngestedAt })
             .ToList();
 
     /// <summary>Every custody fact as the narrow timeline row scans read, in ledger order.</summary>
-    public IReadOnlyList<TimelineRow> Timeline(string? deviceSerial = null, long fromIndex = 0, long toIndex = long.MaxValue) => _ledger.Raw(db =>
-    {
-        // Raw sqlite3 calls: a scan of a million rows spent most of its time in ADO.NET's per-column
-        // overhead. Device, officer and unit repeat across rows, so each distinct value is one string.
-        var sql = deviceSerial is null
-            ? "SELECT idx, sha, device, officer, unit, start_ns, length_ns, probed, ingested_ns FROM clip_timeline WHERE idx >= ?1 AND idx < ?2 ORDER BY idx"
-            : "SELECT idx, sha, device, officer, unit, start_ns, length_ns, probed, ingested_ns FROM clip_timeline WHERE device = ?3 AND idx >= ?1 AND idx < ?2 ORDER BY device, idx";
-        Check(db, raw.sqlite3_prepare_v2(db, sql, out var statement));
-        using (statement)
-        {
-            raw.sqlite3_bind_int64(statement, 1, fromIndex);
-            raw.sqlite3_bind_int64(statement, 2, toIndex);
-            if (deviceSerial is not null)
-            {
-                raw.sqlite3_bind_text(statement, 3, deviceSerial);
-            }
+    public IReadOnlyList<TimelineRow> Timeline(string? deviceSerial = null, long fromIndex = 0, long toIndex = long.MaxValue) =>
+        Columns(deviceSerial, fromIndex, toIndex).Rows().ToList();
 
-            var names = new Dictionary<int, string[]>();
-            string? Text(int column)
-            {
-                if (raw.sqlite3_column_type(statement, column) == raw.SQLITE_NULL)
-                {
-                    return null;
-                }
-
-                var bytes = raw.sqlite3_column_blob(statement, column);
-                var hash = HashCode.Combine(bytes.Length, bytes.Length > 0 ? bytes[0] : 0, bytes.Length > 1 ? bytes[^1] : 0, bytes.Length > 2 ? bytes[bytes.Length / 2] : 0);
-                if (names.TryGetValue(hash, out var candidates))
-                {
-                    foreach (var candidate in candidates)
-                    {
-                        if (System.Text.Encoding.UTF8.GetByteCount(candidate) == bytes.Length && Same(candidate, bytes))
-                        {
-                            return candidate;
-                        }
-                    }
-                }
-
-                var text = System.Text.Encoding.UTF8.GetString(bytes);
-                names[hash] = candidates is null ? [text] : [.. candidates, text];
-                return text;
-            }
-
-            var rows = new List<TimelineRow>();
-            int step;
-            while ((step = raw.sqlite3_step(statement)) == raw.SQLITE_ROW)
-            {
-                rows.Add(new TimelineRow(
-                    raw.sqlite3_column_int64(statement, 0),
-                    new Sha256Digest(raw.sqlite3_column_blob(statement, 1)),
-                    Text(2),
-                    Text(3),
-                    Text(4),
-                    raw.sqlite3_column_type(statement, 5) == raw.SQLITE_NULL ? null : NodaConstants.UnixEpoch + Duration.FromNanoseconds(raw.sqlite3_column_int64(statement, 5)),
-                    raw.sqlite3_column_type(statement, 6) == raw.SQLITE_NULL ? Duration.Zero : Duration.FromNanoseconds(raw.sqlite3_column_int64(statement, 6)),
-                    raw.sqlite3_column_int64(statement, 7) != 0,
-                    NodaConstants.UnixEpoch + Duration.FromNanoseconds(raw.sqlite3_column_int64(statement, 8))));
-            }
-
-            Check(db, step == raw.SQLITE_DONE ? raw.SQLITE_OK : step);
-            return rows;
-        }
-    });
-
-    private static bool Same(string text, ReadOnlySpan<byte> utf8)
-    {
-        Span<byte> encoded = stackalloc byte[utf8.Length];
-        return System.Text.Encoding.UTF8.GetBytes(text, encoded) == utf8.Length && encoded.SequenceEqual(utf8);
-    }
-
-    private static void Check(SQLitePCL.sqlite3 db, int result)
-    {
-        if (result != raw.SQLITE_OK)
-        {
-            throw new VaultException($"Reading the clip timeline failed: {raw.sqlite3_errmsg(db).utf8_to_string()}");
-        }
-    }
+    /// <summary>The same rows as columns, names as small integers: for scans over every clip.</summary>
+    public TimelineColumns Columns(string? deviceSerial = null, long fromIndex = 0, long toIndex = long.MaxValue) =>
+        _ledger.Raw(db => TimelineColumns.Read(db, deviceSerial, fromIndex, toIndex));
 
     /// <summary>Enforcement actions of all cases, as windows for interruption analysis and automatic links.</summary>
     public IReadOnlyList<Interruptions.ActionWindow> Actions() => _ledger.Query(statements =>

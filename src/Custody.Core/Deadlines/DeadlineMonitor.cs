@@ -1,3 +1,4 @@
+using EvidenceVault.Custody.Catalog;
 using EvidenceVault.Custody.Interruptions;
 using EvidenceVault.Custody.Policy;
 using NodaTime;
@@ -58,13 +59,13 @@ public static class DeadlineMonitor
             return UploadPass.Run(new Catalog.ClipCatalog(side), middle, long.MaxValue, profile, declarations);
         });
         var first = UploadPass.Run(vault.Clips, 0, middle, profile, declarations);
-        var pass = first.Merge(second.GetAwaiter().GetResult());
+        var later = second.GetAwaiter().GetResult();
+        var pass = first.Merge(later);
         findings.AddRange(pass.Findings);
         var stats = pass.Stats;
         Counter Stat(string kind, string? key) => key is null ? new Counter() : stats.TryGetValue((kind, key), out var c) ? c : stats[(kind, key)] = new Counter();
         var lastDock = pass.LastDock;
-        var timings = pass.Timings;
-        var ingestedAt = pass.IngestedAt;
+        var timings = UploadPass.OrderedTimings(first, later);
 
         // R15: a camera not docked within MaxHoursBetweenDocks may hold clips nobody can see.
         var dockInterval = Duration.FromHours(profile.Devices.MaxHoursBetweenDocks);
@@ -114,7 +115,8 @@ public static class DeadlineMonitor
         // R3: an interruption needs a confirmed spoken or a written explanation, at the latest
         // WrittenWithinHoursOfReturn after the officer docked the resumed recording (004 §17: within 24 h of returning).
         var within = Duration.FromHours(profile.Interruption.WrittenWithinHoursOfReturn);
-        foreach (var row in InterruptionReport.Build(vault, profile.InterruptionPolicy, timings).Where(r => r.Gap.Kind == GapKind.Interruption))
+        var gaps = InterruptionAnalysis.FindInOrder(timings, profile.InterruptionPolicy, vault.Clips.Actions());
+        foreach (var row in InterruptionReport.Explain(vault, profile.InterruptionPolicy, gaps).Where(r => r.Gap.Kind == GapKind.Interruption))
         {
             var missing = !row.Explained;
             foreach (var counter in new[] { Stat("officer", row.Gap.Officer), Stat("device", row.Gap.Device) })
@@ -126,7 +128,7 @@ public static class DeadlineMonitor
                 }
             }
 
-            if (!missing || !ingestedAt.TryGetValue(row.Gap.Resumed, out var returned))
+            if (!missing || row.Gap.ResumedDockedAt is not { } returned)
             {
                 continue;
             }
@@ -185,62 +187,112 @@ public static class DeadlineMonitor
         public int ExplanationsMissing;
     }
 
-    /// <summary>R1 and the per-clip facts the other rules need, over one range of the clip timeline.</summary>
+    /// <summary>R1 and the per-clip facts the other rules need, over one range of the clip timeline (as columns).</summary>
     private sealed class UploadPass
     {
+        private UploadPass(TimelineColumns rows) => Rows = rows;
+
+        public TimelineColumns Rows { get; }
+
         public List<Finding> Findings { get; } = [];
 
         public Dictionary<(string, string), Counter> Stats { get; } = [];
 
         public Dictionary<string, Instant> LastDock { get; } = new(StringComparer.Ordinal);
 
-        public List<ClipTiming> Timings { get; } = [];
-
-        public HashSet<(Sha256Digest, string)> Timed { get; } = [];
-
-        public Dictionary<Sha256Digest, Instant> IngestedAt { get; } = [];
-
         public static UploadPass Run(Catalog.ClipCatalog catalog, long from, long to, PolicyProfile profile, ILookup<string, (string Officer, Instant From, Instant Return)> declarations)
         {
-            var pass = new UploadPass();
-            var upload = Duration.FromHours(profile.Upload.Hours);
-            foreach (var clip in catalog.Timeline(null, from, to))
+            var rows = catalog.Columns(null, from, to);
+            var pass = new UploadPass(rows);
+            var names = rows.Names.Count;
+            // Counters per name id, one set per kind (a name may be a device and an officer at once).
+            int[] officerClips = new int[names], officerLate = new int[names], unitClips = new int[names], unitLate = new int[names], deviceClips = new int[names], deviceLate = new int[names];
+            var lastDock = new long[names];
+            Array.Fill(lastDock, long.MinValue);
+            var declared = new (long From, long Return)[]?[names];
+            for (var id = 0; id < names; id++)
             {
-                pass.IngestedAt.TryAdd(clip.Sha256, clip.IngestedAt);
-                if (clip.Device is not null && (!pass.LastDock.TryGetValue(clip.Device, out var seen) || clip.IngestedAt > seen))
+                if (profile.UploadAfterReturn.Allowed && declarations.Contains(rows.Names[id]))
                 {
-                    pass.LastDock[clip.Device] = clip.IngestedAt;
+                    declared[id] = [.. declarations[rows.Names[id]].Select(d => (Nanoseconds(d.From), Nanoseconds(d.Return)))];
+                }
+            }
+
+            var upload = Duration.FromHours(profile.Upload.Hours).ToInt64Nanoseconds();
+            var afterReturn = Duration.FromHours(profile.UploadAfterReturn.Hours ?? profile.Upload.Hours).ToInt64Nanoseconds();
+            for (var i = 0; i < rows.Count; i++)
+            {
+                var device = rows.Device[i];
+                var ingested = rows.IngestedNs[i];
+                if (device != TimelineColumns.NoName && ingested > lastDock[device])
+                {
+                    lastDock[device] = ingested;
                 }
 
-                if (clip.Start is not { } start)
+                var start = rows.StartNs[i];
+                if (start == TimelineColumns.NoStart)
                 {
                     continue; // no recorded time in the name: the deadline cannot be placed
                 }
 
-                var end = start + clip.Length;
-                if (clip.Probed && clip.Device is not null && pass.Timed.Add((clip.Sha256, clip.Device)))
-                {
-                    pass.Timings.Add(new ClipTiming(clip.Sha256, clip.Device, clip.Officer, start, clip.Length));
-                }
-
                 // R1: stored within Upload.Hours of the recording's end, or of a declared return (001 §21, 002 §13).
+                var end = start + rows.LengthNs[i];
                 var due = end + upload;
                 var article = profile.Upload.Cite;
-                if (profile.UploadAfterReturn.Allowed && clip.Officer is not null && declarations.Contains(clip.Officer) &&
-                    declarations[clip.Officer].Where(d => d.From <= start && end <= d.Return).Select(d => (Instant?)d.Return).Max() is { } returned)
+                var officer = rows.Officer[i];
+                if (officer != TimelineColumns.NoName && declared[officer] is { } windows)
                 {
-                    due = returned + Duration.FromHours(profile.UploadAfterReturn.Hours ?? profile.Upload.Hours);
-                    article = profile.UploadAfterReturn.Cite;
+                    var returned = long.MinValue;
+                    foreach (var (declaredFrom, declaredReturn) in windows)
+                    {
+                        if (declaredFrom <= start && end <= declaredReturn && declaredReturn > returned)
+                        {
+                            returned = declaredReturn;
+                        }
+                    }
+
+                    if (returned != long.MinValue)
+                    {
+                        due = returned + afterReturn;
+                        article = profile.UploadAfterReturn.Cite;
+                    }
                 }
 
-                var late = clip.IngestedAt > due;
-                pass.Count("officer", clip.Officer, late);
-                pass.Count("unit", clip.Unit, late);
-                pass.Count("device", clip.Device, late);
-                if (late)
+                var late = ingested > due ? 1 : 0;
+                var unit = rows.Unit[i];
+                if (officer != TimelineColumns.NoName)
                 {
-                    pass.Findings.Add(new Finding("R1", article, "clip:" + clip.Sha256.ToHex(), due, clip.IngestedAt - due, null,
-                        $"stored {Hours(clip.IngestedAt - due)} after the {profile.Upload.Hours} h deadline", clip.Officer, clip.Unit, clip.Device));
+                    officerClips[officer]++;
+                    officerLate[officer] += late;
+                }
+
+                if (unit != TimelineColumns.NoName)
+                {
+                    unitClips[unit]++;
+                    unitLate[unit] += late;
+                }
+
+                if (device != TimelineColumns.NoName)
+                {
+                    deviceClips[device]++;
+                    deviceLate[device] += late;
+                }
+
+                if (late != 0)
+                {
+                    pass.Findings.Add(new Finding("R1", article, "clip:" + rows.Sha[i].ToHex(), TimelineColumns.ToInstant(due), Duration.FromNanoseconds(ingested - due), null,
+                        $"stored {Hours(Duration.FromNanoseconds(ingested - due))} after the {profile.Upload.Hours} h deadline", rows.Name(officer), rows.Name(unit), rows.Name(device)));
+                }
+            }
+
+            for (var id = 0; id < names; id++)
+            {
+                pass.Add("officer", rows.Names[id], officerClips[id], officerLate[id]);
+                pass.Add("unit", rows.Names[id], unitClips[id], unitLate[id]);
+                pass.Add("device", rows.Names[id], deviceClips[id], deviceLate[id]);
+                if (lastDock[id] != long.MinValue)
+                {
+                    pass.LastDock[rows.Names[id]] = TimelineColumns.ToInstant(lastDock[id]);
                 }
             }
 
@@ -270,31 +322,102 @@ public static class DeadlineMonitor
                 }
             }
 
-            Timings.AddRange(later.Timings.Where(t => Timed.Add((t.Sha256, t.Device))));
-            foreach (var (sha, at) in later.IngestedAt)
-            {
-                IngestedAt.TryAdd(sha, at);
-            }
-
             return this;
         }
 
-        private void Count(string kind, string? key, bool late)
+        /// <summary>
+        /// The probed clips with a recorded start, grouped by device (devices in ordinal order) and
+        /// ordered by start within each, the first custody fact of each original per device only
+        /// (the same bytes under two names are one recording): what interruption analysis reads.
+        /// A bucket per device in ledger order, then a sort only where a device's clips were docked
+        /// out of recording order.
+        /// </summary>
+        public static ClipTiming[] OrderedTimings(params UploadPass[] passes)
         {
-            if (key is null)
+            var devices = passes.SelectMany(p => p.Rows.Names) // every name: those that are no device get an empty bucket
+               .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+            var rank = devices.Select((name, i) => (name, i)).ToDictionary(x => x.name, x => x.i, StringComparer.Ordinal);
+            var ranks = passes.Select(p => p.Rows.Names.Select(n => rank[n]).ToArray()).ToArray();
+            var perDevice = new int[devices.Count + 1];
+            for (var p = 0; p < passes.Length; p++)
             {
-                return;
+                var rows = passes[p].Rows;
+                for (var i = 0; i < rows.Count; i++)
+                {
+                    if (Timed(rows, i))
+                    {
+                        perDevice[ranks[p][rows.Device[i]] + 1]++;
+                    }
+                }
             }
 
-            if (!Stats.TryGetValue((kind, key), out var counter))
+            for (var d = 1; d < perDevice.Length; d++)
             {
-                Stats[(kind, key)] = counter = new Counter();
+                perDevice[d] += perDevice[d - 1];
             }
 
-            counter.Clips++;
-            if (late)
+            var next = (int[])perDevice.Clone();
+            var bucketed = new (int Pass, int Row)[perDevice[^1]];
+            for (var p = 0; p < passes.Length; p++)
             {
-                counter.Late++;
+                var rows = passes[p].Rows;
+                for (var i = 0; i < rows.Count; i++)
+                {
+                    if (Timed(rows, i))
+                    {
+                        bucketed[next[ranks[p][rows.Device[i]]]++] = (p, i);
+                    }
+                }
+            }
+
+            var ordered = new List<ClipTiming>(bucketed.Length);
+            var seen = new HashSet<Sha256Digest>();
+            for (var d = 0; d < devices.Count; d++)
+            {
+                seen.Clear();
+                var first = ordered.Count;
+                var sorted = true;
+                for (var k = perDevice[d]; k < perDevice[d + 1]; k++)
+                {
+                    var (p, i) = bucketed[k];
+                    var rows = passes[p].Rows;
+                    if (!seen.Add(rows.Sha[i]))
+                    {
+                        continue;
+                    }
+
+                    var timing = new ClipTiming(rows.Sha[i], devices[d], rows.Name(rows.Officer[i]), TimelineColumns.ToInstant(rows.StartNs[i]), Duration.FromNanoseconds(rows.LengthNs[i]))
+                    {
+                        DockedAt = TimelineColumns.ToInstant(rows.IngestedNs[i]),
+                    };
+                    sorted &= ordered.Count == first || ordered[^1].Start <= timing.Start;
+                    ordered.Add(timing);
+                }
+
+                if (!sorted)
+                {
+                    // Stable: clips with the same start keep their ledger order.
+                    var span = ordered.GetRange(first, ordered.Count - first).Select((t, k) => (t, k)).OrderBy(x => x.t.Start).ThenBy(x => x.k).Select(x => x.t).ToList();
+                    for (var k = 0; k < span.Count; k++)
+                    {
+                        ordered[first + k] = span[k];
+                    }
+                }
+            }
+
+            return [.. ordered];
+        }
+
+        private static bool Timed(TimelineColumns rows, int i) =>
+            rows.Probed[i] && rows.Device[i] != TimelineColumns.NoName && rows.StartNs[i] != TimelineColumns.NoStart;
+
+        private static long Nanoseconds(Instant instant) => (instant - NodaConstants.UnixEpoch).ToInt64Nanoseconds();
+
+        private void Add(string kind, string key, int clips, int late)
+        {
+            if (clips > 0)
+            {
+                Stats[(kind, key)] = new Counter { Clips = clips, Late = late };
             }
         }
     }

@@ -20,6 +20,9 @@ public sealed record InterruptionPolicy(Duration SegmentJoinTolerance, Duration 
 public readonly record struct ClipTiming(Sha256Digest Sha256, string Device, string? Officer, Instant Start, Duration Length)
 {
     public Instant End => Start + Length;
+
+    /// <summary>When the vault took the clip from this device into custody (the officer's return, for R3's written deadline).</summary>
+    public Instant? DockedAt { get; init; }
 }
 
 /// <summary>An enforcement action's window and officers (inside it every gap counts, R4 002 §10(5)).</summary>
@@ -41,6 +44,9 @@ public enum GapKind
 /// <summary>A gap (or overlap) between two consecutive clips of one device.</summary>
 public sealed record Gap(GapKind Kind, string Device, string? Officer, Instant GapStart, Instant GapEnd, Sha256Digest Previous, Sha256Digest Resumed, string? CaseNumber)
 {
+    /// <summary>When the resumed clip was docked, if known (004 §17: written explanation within 24 h of returning).</summary>
+    public Instant? ResumedDockedAt { get; init; }
+
     public double Seconds => (GapEnd - GapStart).TotalSeconds;
 }
 
@@ -60,12 +66,17 @@ public static class InterruptionAnalysis
             var byDevice = string.CompareOrdinal(a.Device, b.Device);
             return byDevice != 0 ? byDevice : a.Start.CompareTo(b.Start);
         });
+        return FindInOrder(ordered, policy, actions);
+    }
 
+    /// <summary>As <see cref="Find"/>, for clips already grouped by device and ordered by start within each device.</summary>
+    public static IReadOnlyList<Gap> FindInOrder(IReadOnlyList<ClipTiming> ordered, InterruptionPolicy policy, IReadOnlyList<ActionWindow> actions)
+    {
         var byOfficer = actions.SelectMany(a => a.Officers.Select(o => (Officer: o, Action: a)))
             .GroupBy(x => x.Officer, StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => g.Select(x => x.Action).ToArray(), StringComparer.Ordinal);
         var gaps = new List<Gap>();
-        for (var i = 1; i < ordered.Length; i++)
+        for (var i = 1; i < ordered.Count; i++)
         {
             var previous = ordered[i - 1];
             var resumed = ordered[i];
@@ -77,7 +88,7 @@ public static class InterruptionAnalysis
             var gap = resumed.Start - previous.End;
             if (gap < -policy.SegmentJoinTolerance)
             {
-                gaps.Add(new Gap(GapKind.Overlap, resumed.Device, resumed.Officer, resumed.Start, previous.End, previous.Sha256, resumed.Sha256, null));
+                gaps.Add(new Gap(GapKind.Overlap, resumed.Device, resumed.Officer, resumed.Start, previous.End, previous.Sha256, resumed.Sha256, null) { ResumedDockedAt = resumed.DockedAt });
                 continue;
             }
 
@@ -91,7 +102,7 @@ public static class InterruptionAnalysis
                 : null;
             if (gap <= policy.SessionBreak || action is not null)
             {
-                gaps.Add(new Gap(GapKind.Interruption, resumed.Device, resumed.Officer, previous.End, resumed.Start, previous.Sha256, resumed.Sha256, action?.CaseNumber));
+                gaps.Add(new Gap(GapKind.Interruption, resumed.Device, resumed.Officer, previous.End, resumed.Start, previous.Sha256, resumed.Sha256, action?.CaseNumber) { ResumedDockedAt = resumed.DockedAt });
             }
         }
 

@@ -15,9 +15,12 @@ public sealed record InterruptionRow(Gap Gap, string Spoken, string Written, str
 public static class InterruptionReport
 {
     /// <summary>Every gap with its explanation state; explanation facts are read once in bulk (a scan may cover a million clips).</summary>
-    public static IReadOnlyList<InterruptionRow> Build(Vault vault, InterruptionPolicy policy, IReadOnlyList<ClipTiming>? timings = null)
+    public static IReadOnlyList<InterruptionRow> Build(Vault vault, InterruptionPolicy policy) =>
+        Explain(vault, policy, InterruptionAnalysis.Find(vault.Clips.Timings(), policy, vault.Clips.Actions()));
+
+    /// <summary>The explanation state of gaps already found.</summary>
+    public static IReadOnlyList<InterruptionRow> Explain(Vault vault, InterruptionPolicy policy, IReadOnlyList<Gap> gaps)
     {
-        var gaps = InterruptionAnalysis.Find(timings ?? vault.Clips.Timings(), policy, vault.Clips.Actions());
         if (gaps.Count == 0)
         {
             return [];

@@ -185,6 +185,26 @@ public sealed class PolicyScenarioTests : IDisposable
     }
 
     [Fact]
+    public async Task AnyProfile_ClipsDockedOutOfRecordingOrderAndTheSameBytesTwice_AreJudgedInRecordingOrder()
+    {
+        var vault = Vault("changzhi-police");
+        await Clip(vault, Beijing(11, 20, 8), 60, Beijing(11, 20, 12), device: "Z9Y8X7W"); // another camera, earlier in the ledger
+        var third = await Clip(vault, Beijing(11, 20, 9, 20), 300, Beijing(11, 20, 18)); // docked first, recorded last
+        var first = await Clip(vault, Beijing(11, 20, 9), 300, Beijing(11, 20, 18, 5));
+        var second = await Clip(vault, Beijing(11, 20, 9, 6), 540, Beijing(11, 20, 18, 10)); // 09:06-09:15
+        (await Clip(vault, Beijing(11, 20, 9), 300, Beijing(11, 20, 19))).Should().Be(first, "the same recording docked again");
+
+        var report = DeadlineMonitor.Scan(vault.Vault, Beijing(11, 22, 0), WorkingCalendar.Default);
+
+        // 09:05 to 09:06 and 09:15 to 09:20: two interruptions, each due 24 h after its resumed clip was docked.
+        report.Findings.Where(f => f.Rule == "R3").Select(f => (f.Subject, f.DueAt)).Should().Equal(
+            ("clip:" + second.ToHex(), Beijing(11, 21, 18, 10)),
+            ("clip:" + third.ToHex(), Beijing(11, 21, 18)));
+        report.Statistics.Single(s => s is { Kind: "device", Key: "A1B2C3D" }).Should().Be(new Statistic("device", "A1B2C3D", 4, 4, 0, 2, 2));
+        report.Statistics.Single(s => s is { Kind: "device", Key: "Z9Y8X7W" }).Interruptions.Should().Be(0);
+    }
+
+    [Fact]
     public async Task AnyProfile_CameraNotDockedFor30Hours_IsAnOverdueDevice()
     {
         var vault = Vault("hebei-street-office");
