@@ -38,26 +38,31 @@ internal static class DeploymentBench
         }
 
         Console.WriteLine($"camera: {files} clips of {FileMegabytes} MiB ({files * FileMegabytes} MiB)");
-        var agent = new List<(double Seconds, long PeakRss)>();
-        var rclone = new List<double>();
+        var agent = new List<(double Seconds, long PeakRss, double Cpu, double ServerCpu)>();
+        var rclone = new List<(double Seconds, double Cpu, double ServerCpu)>();
         for (var round = 0; round < 2; round++)
         {
             var environment = servers.NewDeployment();
-            var (seconds, peak) = Run("dotnet", [Tool("DeviceAgent", "deviceagent"), "ingest", camera, "--data", Path.Combine(servers.Work, $"dock-{round}"), "--json"], environment);
-            agent.Add((seconds, peak));
+            var before = servers.CephCpuSeconds();
+            var (seconds, peak, cpu) = Run("dotnet", [Tool("DeviceAgent", "deviceagent"), "ingest", camera, "--data", Path.Combine(servers.Work, $"dock-{round}"), "--json"], environment);
+            agent.Add((seconds, peak, cpu, servers.CephCpuSeconds() - before));
             var bucket = environment["EVIDENCEVAULT_S3_BUCKET"];
-            var (copy, _) = Run("rclone", ["copy", camera, $":s3:{bucket}/rclone-{round}", "--s3-provider", "Ceph", "--s3-endpoint", servers.Endpoint,
+            before = servers.CephCpuSeconds();
+            var (copy, _, copyCpu) = Run("rclone", ["copy", camera, $":s3:{bucket}/rclone-{round}", "--s3-provider", "Ceph", "--s3-endpoint", servers.Endpoint,
                 "--s3-access-key-id", servers.AccessKey, "--s3-secret-access-key", servers.SecretKey, "--s3-region", "us-east-1", "--s3-force-path-style=true"], []);
-            rclone.Add(copy);
+            rclone.Add((copy, copyCpu, servers.CephCpuSeconds() - before));
         }
 
         var bytes = (double)files * FileMegabytes;
         var agentBest = agent.Min(a => a.Seconds);
-        var rcloneBest = rclone.Min();
+        var rcloneBest = rclone.Min(r => r.Seconds);
         Console.WriteLine($"into Ceph RGW on 127.0.0.1 (memstore OSD), best of 2 rounds each, alternating:");
         Console.WriteLine($"  rclone copy (baseline, 4 transfers):              {rcloneBest,6:F2} s  {bytes / rcloneBest,7:F1} MiB/s");
         Console.WriteLine($"  deviceagent ingest (hash, verify, ledger on PG):  {agentBest,6:F2} s  {bytes / agentBest,7:F1} MiB/s  ({rcloneBest / agentBest:F2}x rclone's throughput; goal >= 1.0x)");
         Console.WriteLine($"  deviceagent peak RSS: {agent.Max(a => a.PeakRss) / (1 << 20)} MiB");
+        // Client and server share this machine's cores: where the CPU went explains the figures.
+        Console.WriteLine($"  CPU seconds, best round: rclone {rclone.MinBy(r => r.Seconds).Cpu:F1} + Ceph {rclone.MinBy(r => r.Seconds).ServerCpu:F1}; " +
+            $"deviceagent {agent.MinBy(a => a.Seconds).Cpu:F1} + Ceph {agent.MinBy(a => a.Seconds).ServerCpu:F1} (PostgreSQL not counted)");
 
         // A collection station docks 8 cameras at once: the dock service's memory must stay bounded.
         var mounts = Path.Combine(servers.Work, "docked");
@@ -72,7 +77,7 @@ internal static class DeploymentBench
         }
 
         var eight = servers.NewDeployment();
-        var (dockSeconds, dockPeak) = Run("dotnet", [Tool("DeviceAgent", "deviceagent"), "dock", mounts, "--data", Path.Combine(servers.Work, "dock-8"), "--once", "--parallel", "8", "--json"], eight);
+        var (dockSeconds, dockPeak, _) = Run("dotnet", [Tool("DeviceAgent", "deviceagent"), "dock", mounts, "--data", Path.Combine(servers.Work, "dock-8"), "--once", "--parallel", "8", "--json"], eight);
         Console.WriteLine($"8 cameras docked at once (8 x {8 * FileMegabytes} MiB, deviceagent dock --parallel 8): {dockSeconds:F2} s, {8 * 8 * FileMegabytes / dockSeconds:F1} MiB/s, peak RSS {dockPeak / (1 << 20)} MiB");
     }
 
@@ -160,7 +165,7 @@ internal static class DeploymentBench
         await made.WaitForExitAsync();
         var volume = Path.Combine(camera, "volume");
         var files = Directory.GetFiles(Path.Combine(volume, "DCIM"), "*.MP4", SearchOption.AllDirectories);
-        var (bare, _) = Run("sh", ["-c", $"for f in {string.Join(' ', files.Select(f => $"'{f}'"))}; do ffprobe -v error -show_format -show_streams -of json \"$f\" >/dev/null; done"], []);
+        var (bare, _, _) = Run("sh", ["-c", $"for f in {string.Join(' ', files.Select(f => $"'{f}'"))}; do ffprobe -v error -show_format -show_streams -of json \"$f\" >/dev/null; done"], []);
         var rounds = new List<(int Workers, double Seconds)>();
         foreach (var workers in new[] { 1, 2, 1, 2 })
         {
@@ -206,14 +211,16 @@ internal static class DeploymentBench
         return (latencies[requests / 2], latencies[(int)(requests * 0.99)], requests / seconds);
     }
 
-    private static (double Seconds, long PeakRss) Run(string program, string[] args, Dictionary<string, string> environment)
+    private static (double Seconds, long PeakRss, double CpuSeconds) Run(string program, string[] args, Dictionary<string, string> environment)
     {
         var stopwatch = Stopwatch.StartNew();
         using var process = Start(program, args, environment);
         long peak = 0;
+        double cpu = 0;
         while (!process.WaitForExit(50))
         {
             peak = Math.Max(peak, Rss(process.Id));
+            cpu = Math.Max(cpu, CpuSeconds(process.Id));
         }
 
         if (process.ExitCode != 0)
@@ -221,7 +228,22 @@ internal static class DeploymentBench
             throw new InvalidOperationException($"{program} {string.Join(' ', args)} exited {process.ExitCode}");
         }
 
-        return (stopwatch.Elapsed.TotalSeconds, peak);
+        return (stopwatch.Elapsed.TotalSeconds, peak, cpu);
+    }
+
+    /// <summary>User + system CPU of a process so far (/proc/PID/stat, clock ticks of 1/100 s), 0 when it is gone.</summary>
+    private static double CpuSeconds(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return (long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture)) / 100.0;
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
     }
 
     private static Process Start(string program, string[] args, Dictionary<string, string> environment)
@@ -241,8 +263,12 @@ internal static class DeploymentBench
         // the endpoint here is plain HTTP on loopback, so the bundle is irrelevant.
         start.Environment.Remove("AWS_CA_BUNDLE");
         var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
+        // EV_BENCH_LOG=DIR keeps each program's log (to see where its time went); otherwise it is dropped.
+        var log = Environment.GetEnvironmentVariable("EV_BENCH_LOG") is { } directory
+            ? TextWriter.Synchronized(new StreamWriter(Path.Combine(directory, $"{Path.GetFileNameWithoutExtension(args.FirstOrDefault() ?? program)}-{process.Id}.log")) { AutoFlush = true })
+            : null;
+        process.OutputDataReceived += (_, line) => log?.WriteLine(line.Data);
+        process.ErrorDataReceived += (_, line) => log?.WriteLine(line.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return process;
@@ -318,6 +344,10 @@ internal static class DeploymentBench
         public string AccessKey { get; }
 
         public string SecretKey { get; }
+
+        /// <summary>CPU used so far by the Ceph daemons (monitor, OSD, gateway).</summary>
+        public double CephCpuSeconds() => Directory.GetFiles(Path.Combine(_rgw, "run"), "*.pid")
+            .Sum(file => int.TryParse(File.ReadAllText(file).Trim(), out var pid) ? CpuSeconds(pid) : 0);
 
         /// <summary>A fresh database (schema by the owner role) and bucket: the settings of one deployment.</summary>
         public Dictionary<string, string> NewDeployment()
