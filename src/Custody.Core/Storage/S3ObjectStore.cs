@@ -134,16 +134,24 @@ public sealed class S3ObjectStore : IObjectStore
             long size = 0;
             using (var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
             using (var etag = IncrementalHash.CreateHash(HashAlgorithmName.MD5))
-            await using (var file = new FileStream(spooled, FileMode.CreateNew, FileAccess.Write))
+            await using (var file = new FileStream(spooled, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0))
             {
-                var buffer = new byte[1 << 20];
-                int read;
-                while ((read = await source.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+                // A pooled buffer: a fresh megabyte per clip churned the large-object heap into full collections.
+                var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(1 << 20);
+                try
                 {
-                    sha.AppendData(buffer, 0, read);
-                    etag.AppendData(buffer, 0, read);
-                    await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
-                    size += read;
+                    int read;
+                    while ((read = await source.ReadAsync(buffer.AsMemory(0, 1 << 20), cancellationToken).ConfigureAwait(false)) > 0)
+                    {
+                        sha.AppendData(buffer, 0, read);
+                        etag.AppendData(buffer, 0, read);
+                        await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                        size += read;
+                    }
+                }
+                finally
+                {
+                    System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
                 }
 
                 // No fsync: the spool is a staging copy; durability comes from the store's answer,
@@ -160,15 +168,14 @@ public sealed class S3ObjectStore : IObjectStore
             }
 
             // The spooled copy is uploaded again from its start on each retry.
-            await _retry.ExecuteAsync(async token =>
+            var answeredTag = await _retry.ExecuteAsync(async token =>
             {
                 if (size <= S3SignedPut.MaxSize)
                 {
                     // The signature carries the wire's real time (a dock whose clock is off by more than
                     // 15 minutes is refused by the server with RequestTimeTooSkewed, named in the error).
                     var retainUntil = (_clock.GetCurrentInstant() + RetentionPeriod()).ToDateTimeUtc();
-                    await _put.PutAsync(ObjectPrefix + key.ToHex(), spooled, size, md5, retainUntil, SystemClock.Instance.GetCurrentInstant().ToDateTimeUtc(), token).ConfigureAwait(false);
-                    return;
+                    return await _put.PutAsync(ObjectPrefix + key.ToHex(), spooled, size, md5, retainUntil, SystemClock.Instance.GetCurrentInstant().ToDateTimeUtc(), token).ConfigureAwait(false);
                 }
 
                 await using var upload = File.OpenRead(spooled);
@@ -179,9 +186,18 @@ public sealed class S3ObjectStore : IObjectStore
                     .WithObjectSize(size)
                     .WithContentType("application/octet-stream")
                     .WithRetentionConfiguration(Retention()), token).ConfigureAwait(false);
+                return null; // the client's multipart answer carries no usable ETag on RGW: the object is stat'ed below
             }, cancellationToken).ConfigureAwait(false);
 
-            // Verified before custody is claimed: size, and for a single-part upload the ETag is the MD5 of the bytes.
+            // Verified before custody is claimed. A single PUT's answer is the server's own account:
+            // it checked the signed Content-MD5 against every byte and names the MD5 it stored (the ETag),
+            // so a matching answer is the verification and no second request is made (one per clip,
+            // queued behind the gateway's writes, cost as much as the upload under load; docs/benchmarks.md).
+            if (answeredTag is not null && answeredTag.Trim('"') == Convert.ToHexStringLower(md5))
+            {
+                return new StoredObject(key, size, AlreadyStored: false);
+            }
+
             var stat = await _retry.ExecuteAsync(async token => await _client.StatObjectAsync(new StatObjectArgs().WithBucket(_options.Bucket).WithObject(ObjectPrefix + key.ToHex()), token).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
             var storedTag = stat.ETag.Trim('"');
             if (stat.Size != size || (!storedTag.Contains('-', StringComparison.Ordinal) && storedTag != Convert.ToHexStringLower(md5)))

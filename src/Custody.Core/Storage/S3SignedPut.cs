@@ -22,7 +22,8 @@ internal sealed class S3SignedPut(HttpClient http, S3Options options, string reg
 
     private const string UnsignedPayload = "UNSIGNED-PAYLOAD";
 
-    public async Task PutAsync(string objectKey, string spooledFile, long size, byte[] md5, DateTime retainUntilUtc, DateTime nowUtc, CancellationToken cancellationToken)
+    /// <summary>Uploads the spooled file; returns the ETag the server answered with (the MD5 of what it stored), if any.</summary>
+    public async Task<string?> PutAsync(string objectKey, string spooledFile, long size, byte[] md5, DateTime retainUntilUtc, DateTime nowUtc, CancellationToken cancellationToken)
     {
         var endpoint = new Uri(options.Endpoint);
         var host = endpoint.IsDefaultPort ? endpoint.Host : $"{endpoint.Host}:{endpoint.Port.ToString(CultureInfo.InvariantCulture)}";
@@ -46,7 +47,8 @@ internal sealed class S3SignedPut(HttpClient http, S3Options options, string reg
         var key = Hmac(Hmac(Hmac(Hmac(Encoding.UTF8.GetBytes("AWS4" + options.SecretKey), day), region), "s3"), "aws4_request");
         var signature = Convert.ToHexStringLower(Hmac(key, toSign));
 
-        await using var body = new FileStream(spooledFile, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan);
+        // Unbuffered: the content copies in pooled megabyte chunks, a FileStream buffer would be a fresh one per clip.
+        await using var body = new FileStream(spooledFile, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0, FileOptions.SequentialScan);
         using var request = new HttpRequestMessage(HttpMethod.Put, new Uri(endpoint, path));
         request.Content = new StreamContent(body, 1 << 20);
         request.Content.Headers.ContentLength = size;
@@ -61,7 +63,7 @@ internal sealed class S3SignedPut(HttpClient http, S3Options options, string reg
         using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
         if (response.IsSuccessStatusCode)
         {
-            return;
+            return response.Headers.ETag?.Tag;
         }
 
         var detail = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
