@@ -22,6 +22,13 @@ public sealed record IngestClip(Stream Source, ClipFacts Facts) : IRequest<ClipI
 /// <param name="Station">The dock station that uploaded it (its account), recorded as the ingesting station.</param>
 public sealed record RegisterStoredClip(Sha256Digest Sha256, long Size, ClipFacts Facts, string Station) : IRequest<ClipIngestResult>;
 
+/// <summary>
+/// An original this process has just put into the vault's object store (the store hashed it on the
+/// way in and the server confirmed it) taken into custody: the dock's second step when its uploads
+/// run ahead of the ledger. In-process only; a dock over the network uses <see cref="RegisterStoredClip"/>.
+/// </summary>
+public sealed record RecordStoredOriginal(StoredObject Stored, ClipFacts Facts) : IRequest<ClipIngestResult>;
+
 /// <param name="Sha256">The object key.</param>
 /// <param name="AlreadyStored">The same bytes were in custody before (another name or another dock).</param>
 /// <param name="LedgerIndex">The custody entry written for this clip.</param>
@@ -34,6 +41,15 @@ public sealed class IngestClipValidator : AbstractValidator<IngestClip>
     public IngestClipValidator()
     {
         RuleFor(c => c.Source).NotNull();
+        RuleFor(c => c.Facts).SetValidator(new ClipFactsValidator());
+    }
+}
+
+public sealed class RecordStoredOriginalValidator : AbstractValidator<RecordStoredOriginal>
+{
+    public RecordStoredOriginalValidator()
+    {
+        RuleFor(c => c.Stored).NotNull();
         RuleFor(c => c.Facts).SetValidator(new ClipFactsValidator());
     }
 }
@@ -61,13 +77,18 @@ public sealed class ClipFactsValidator : AbstractValidator<ClipFacts>
     }
 }
 
-internal sealed class IngestClipHandler(Vault vault) : IRequestHandler<IngestClip, ClipIngestResult>, IRequestHandler<RegisterStoredClip, ClipIngestResult>
+internal sealed class IngestClipHandler(Vault vault) :
+    IRequestHandler<IngestClip, ClipIngestResult>, IRequestHandler<RecordStoredOriginal, ClipIngestResult>, IRequestHandler<RegisterStoredClip, ClipIngestResult>
 {
     public async Task<ClipIngestResult> Handle(IngestClip request, CancellationToken cancellationToken)
     {
         var stored = await vault.Objects.PutAsync(request.Source, cancellationToken).ConfigureAwait(false);
-        return await RecordAsync(stored.Key, stored.Size, stored.AlreadyStored, request.Facts, vault.Station, cancellationToken).ConfigureAwait(false);
+        return await RecordAsync(stored, request.Facts, vault.Station, cancellationToken).ConfigureAwait(false);
     }
+
+    // The store verified the object as it went in (size, digest, the server's MD5): nothing to ask again.
+    public Task<ClipIngestResult> Handle(RecordStoredOriginal request, CancellationToken cancellationToken) =>
+        RecordAsync(request.Stored, request.Facts, vault.Station, cancellationToken);
 
     public async Task<ClipIngestResult> Handle(RegisterStoredClip request, CancellationToken cancellationToken)
     {
@@ -77,19 +98,18 @@ internal sealed class IngestClipHandler(Vault vault) : IRequestHandler<IngestCli
             return new ClipIngestResult(request.Sha256, request.Size, true, earlier, request.Facts.Flags, AlreadyInCustody: true);
         }
 
-        return await RecordAsync(request.Sha256, request.Size, vault.Clips.Holds(request.Sha256), request.Facts, request.Station, cancellationToken).ConfigureAwait(false);
-    }
-
-    private async Task<ClipIngestResult> RecordAsync(Sha256Digest key, long expectedSize, bool alreadyStored, ClipFacts facts, string station, CancellationToken cancellationToken)
-    {
-        // The stored copy is checked before the ledger calls it in custody.
-        var size = await vault.Objects.SizeAsync(key, cancellationToken).ConfigureAwait(false);
-        if (size != expectedSize)
+        // A dock uploaded it on its own: the stored copy is checked before the ledger calls it in custody.
+        var size = await vault.Objects.SizeAsync(request.Sha256, cancellationToken).ConfigureAwait(false);
+        if (size != request.Size)
         {
-            throw new VaultException($"{facts.FileName}: the stored object {key} holds {size?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "nothing"}, expected {expectedSize} bytes; not in custody.");
+            throw new VaultException($"{request.Facts.FileName}: the stored object {request.Sha256} holds {size?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "nothing"}, expected {request.Size} bytes; not in custody.");
         }
 
-        var stored = new StoredObject(key, expectedSize, alreadyStored);
+        return await RecordAsync(new StoredObject(request.Sha256, request.Size, vault.Clips.Holds(request.Sha256)), request.Facts, request.Station, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<ClipIngestResult> RecordAsync(StoredObject stored, ClipFacts facts, string station, CancellationToken cancellationToken)
+    {
         if (facts.SizeOnCamera is { } listed && listed != stored.Size && !facts.Flags.Contains(ClipFlags.ChangedWhileRead))
         {
             // The camera was still writing, or the file was altered while docked: keep what was read, and say so.

@@ -2,7 +2,9 @@ using EvidenceVault.Custody;
 using EvidenceVault.Custody.Commands;
 using EvidenceVault.Custody.Ingest;
 using EvidenceVault.Custody.Ledger;
+using EvidenceVault.Custody.Storage;
 using EvidenceVault.DeviceAgent.Profiles;
+using FluentValidation;
 using NodaTime;
 using NodaTime.Text;
 using Serilog;
@@ -40,17 +42,37 @@ public sealed class CameraIngest(Vault vault, ISender sender, DeviceProfile prof
         var files = CameraVolume.Files(camera.Volume).ToList();
         var cameraFlags = CameraFlags(camera);
         progress.CameraStarted(camera, files.Count, files.Sum(f => f.Length));
-        // Two clips in flight: while one waits for its fsync, the next is read and hashed, so the
-        // camera link, the CPU and the disk stay busy together (docs/benchmarks.md).
+        // Clips in flight: while one waits for its fsync or the network, the next is read and hashed,
+        // so the camera link, the CPU and the disk stay busy together. A stored clip's custody entry
+        // is written beside the next uploads rather than holding a lane (the first commit of a run
+        // can take a second; docs/benchmarks.md).
         var results = new ClipOutcome[files.Count];
+        var recording = new List<Task>();
         await Parallel.ForEachAsync(
             Enumerable.Range(0, files.Count),
             new ParallelOptions { MaxDegreeOfParallelism = vault.IsDeployment ? ClipsInFlightToS3 : ClipsInFlight, CancellationToken = cancellationToken },
             async (i, token) =>
             {
-                results[i] = await IngestFileAsync(camera, files[i], cameraFlags, token).ConfigureAwait(false);
-                progress.ClipFinished(camera, results[i]);
+                var stored = await StoreFileAsync(camera, files[i], cameraFlags, token).ConfigureAwait(false);
+                if (stored.Done is { } done)
+                {
+                    results[i] = done;
+                    progress.ClipFinished(camera, done);
+                    return;
+                }
+
+                lock (recording)
+                {
+                    recording.Add(Task.Run(
+                        async () =>
+                        {
+                            results[i] = await RecordFileAsync(camera, stored, cancellationToken).ConfigureAwait(false);
+                            progress.ClipFinished(camera, results[i]);
+                        },
+                        CancellationToken.None));
+                }
             }).ConfigureAwait(false);
+        await Task.WhenAll(recording).ConfigureAwait(false);
         var outcomes = results.ToList();
 
         // One signed checkpoint for the dock's batch, published before anything leaves the camera.
@@ -64,7 +86,10 @@ public sealed class CameraIngest(Vault vault, ISender sender, DeviceProfile prof
         return outcomes;
     }
 
-    private async Task<ClipOutcome> IngestFileAsync(DockedCamera camera, FileInfo file, IReadOnlyList<string> cameraFlags, CancellationToken cancellationToken)
+    /// <summary>A file read from the camera into the store, waiting for its custody entry; or, when <see cref="Done"/> is set, what became of it already.</summary>
+    private sealed record StoredFile(string Name, string? Serial, ClipFacts? Facts, StoredObject? Stored, long BytesRead, ClipOutcome? Done);
+
+    private async Task<StoredFile> StoreFileAsync(DockedCamera camera, FileInfo file, IReadOnlyList<string> cameraFlags, CancellationToken cancellationToken)
     {
         // The name is untrusted: it is recorded verbatim and never becomes a path in the vault.
         var name = Path.GetRelativePath(camera.Volume, file.FullName).Replace(Path.DirectorySeparatorChar, '/');
@@ -76,27 +101,48 @@ public sealed class CameraIngest(Vault vault, ISender sender, DeviceProfile prof
             if (!Custody.Storage.Posix.IsRegularFile(file.FullName))
             {
                 Log.Error("{Camera}: {FileName} is not a regular file (FIFO, device or socket) and was not read", serial ?? camera.Volume, name);
-                return new ClipOutcome(name, serial, null, null, 0, ClipOutcome.Failed, [], "not a regular file (FIFO, device or socket): not read", null);
+                return new StoredFile(name, serial, null, null, 0, new ClipOutcome(name, serial, null, null, 0, ClipOutcome.Failed, [], "not a regular file (FIFO, device or socket): not read", null));
             }
 
             if (vault.Clips.InCustody(serial, name, listedSize) is { } known)
             {
-                return new ClipOutcome(name, serial, known.ToHex(), listedSize, 0, ClipOutcome.AlreadyInCustody, [], null, null);
+                return new StoredFile(name, serial, null, null, 0, new ClipOutcome(name, serial, known.ToHex(), listedSize, 0, ClipOutcome.AlreadyInCustody, [], null, null));
             }
 
             var facts = Facts(camera, name, parsed, serial, listedSize, cameraFlags);
+            new ClipFactsValidator().ValidateAndThrow(facts); // before a byte is read, as the IngestClip command does
             await using var source = new CountingStream(
                 new FileStream(file.FullName, new FileStreamOptions { Mode = FileMode.Open, Access = FileAccess.Read, Share = FileShare.ReadWrite, BufferSize = 0, Options = FileOptions.SequentialScan }),
                 read => progress.BytesRead(camera, read));
-            var result = await sender.Send(new IngestClip(source, facts), cancellationToken).ConfigureAwait(false);
-            Log.Information("{Camera}: {FileName} in custody as {Sha256} ({Size} bytes, ledger entry {Index})", serial ?? camera.Volume, name, result.Sha256.ToHex(), result.Size, result.LedgerIndex);
-            return new ClipOutcome(name, serial, result.Sha256.ToHex(), result.Size, source.BytesRead, ClipOutcome.InCustody, result.Flags, null, result.LedgerIndex);
+            // Read once, hashed while it streams into the store; nothing is ledgered unless it is stored whole (R1, R5).
+            var stored = await vault.Objects.PutAsync(source, cancellationToken).ConfigureAwait(false);
+            return new StoredFile(name, serial, facts, stored, source.BytesRead, null);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or FluentValidation.ValidationException or VaultException)
         {
-            Log.Error("{Camera}: {FileName} is NOT in custody: {Reason}", serial ?? camera.Volume, name, e.Message);
-            return new ClipOutcome(name, serial, null, listedSize, 0, ClipOutcome.Failed, [], e.Message, null);
+            return new StoredFile(name, serial, null, null, 0, Failed(camera, name, serial, listedSize, e));
         }
+    }
+
+    private async Task<ClipOutcome> RecordFileAsync(DockedCamera camera, StoredFile file, CancellationToken cancellationToken)
+    {
+        var (name, serial, facts, stored) = (file.Name, file.Serial, file.Facts!, file.Stored!);
+        try
+        {
+            var result = await sender.Send(new RecordStoredOriginal(stored, facts), cancellationToken).ConfigureAwait(false);
+            Log.Information("{Camera}: {FileName} in custody as {Sha256} ({Size} bytes, ledger entry {Index})", serial ?? camera.Volume, name, result.Sha256.ToHex(), result.Size, result.LedgerIndex);
+            return new ClipOutcome(name, serial, result.Sha256.ToHex(), result.Size, file.BytesRead, result.AlreadyInCustody ? ClipOutcome.AlreadyInCustody : ClipOutcome.InCustody, result.Flags, null, result.LedgerIndex);
+        }
+        catch (Exception e) when (e is IOException or FluentValidation.ValidationException or VaultException)
+        {
+            return Failed(camera, name, serial, facts.SizeOnCamera, e);
+        }
+    }
+
+    private static ClipOutcome Failed(DockedCamera camera, string name, string? serial, long? listedSize, Exception e)
+    {
+        Log.Error("{Camera}: {FileName} is NOT in custody: {Reason}", serial ?? camera.Volume, name, e.Message);
+        return new ClipOutcome(name, serial, null, listedSize, 0, ClipOutcome.Failed, [], e.Message, null);
     }
 
     private ClipFacts Facts(DockedCamera camera, string name, ClipName? parsed, string? serial, long listedSize, IReadOnlyList<string> cameraFlags)
