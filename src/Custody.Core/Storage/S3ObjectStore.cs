@@ -175,7 +175,7 @@ public sealed class S3ObjectStore : IObjectStore
                     // The signature carries the wire's real time (a dock whose clock is off by more than
                     // 15 minutes is refused by the server with RequestTimeTooSkewed, named in the error).
                     var retainUntil = (_clock.GetCurrentInstant() + RetentionPeriod()).ToDateTimeUtc();
-                    return await _put.PutAsync(ObjectPrefix + key.ToHex(), spooled, size, md5, retainUntil, SystemClock.Instance.GetCurrentInstant().ToDateTimeUtc(), token).ConfigureAwait(false);
+                    return await _put.PutAsync(ObjectPrefix + key.ToHex(), spooled, size, key, md5, retainUntil, SystemClock.Instance.GetCurrentInstant().ToDateTimeUtc(), token).ConfigureAwait(false);
                 }
 
                 await using var upload = File.OpenRead(spooled);

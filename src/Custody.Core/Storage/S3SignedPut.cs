@@ -6,24 +6,22 @@ using System.Text;
 namespace EvidenceVault.Custody.Storage;
 
 /// <summary>
-/// One S3 PUT of an original, streamed from the spooled copy, signed with AWS Signature Version 4.
-/// The MD5 the store computed while spooling (in the same pass as the SHA-256 key) travels as a
-/// signed Content-MD5 header, so the server refuses any body whose bytes differ (BadDigest) and its
-/// ETag is checked afterwards. The payload itself is UNSIGNED-PAYLOAD, as rclone sends it: a signed
-/// SHA-256 payload made the gateway hash every byte a second time for no further assurance (the
-/// bytes are already bound to the request by the signed MD5; docs/benchmarks.md). Nothing is hashed
-/// twice or buffered here (the Minio client re-hashes each part for signing and holds parts in
-/// memory). Object-lock retention travels in the same request. Used up to S3's single-PUT limit.
+/// One S3 PUT of an original, streamed from the spooled copy, signed with AWS Signature Version 4
+/// using the SHA-256 and MD5 the store already computed while spooling: the signed payload hash is
+/// the object's key, so the server itself checks that the bytes are what the key says (an
+/// UNSIGNED-PAYLOAD, as rclone sends, was measured and not kept: the gain was within the noise and
+/// the server would no longer vouch for the key); Content-MD5 makes it check them a second way and
+/// its answer (the ETag) is compared. Nothing is hashed twice here or buffered (the Minio client
+/// re-hashes each part for signing and holds parts in memory). Object-lock retention travels in the
+/// same request. Used up to S3's single-PUT limit.
 /// </summary>
 internal sealed class S3SignedPut(HttpClient http, S3Options options, string region = "us-east-1")
 {
     /// <summary>S3's largest single PUT; larger objects go through the client's multipart upload.</summary>
     public const long MaxSize = 5L << 30;
 
-    private const string UnsignedPayload = "UNSIGNED-PAYLOAD";
-
     /// <summary>Uploads the spooled file; returns the ETag the server answered with (the MD5 of what it stored), if any.</summary>
-    public async Task<string?> PutAsync(string objectKey, string spooledFile, long size, byte[] md5, DateTime retainUntilUtc, DateTime nowUtc, CancellationToken cancellationToken)
+    public async Task<string?> PutAsync(string objectKey, string spooledFile, long size, Sha256Digest sha256, byte[] md5, DateTime retainUntilUtc, DateTime nowUtc, CancellationToken cancellationToken)
     {
         var endpoint = new Uri(options.Endpoint);
         var host = endpoint.IsDefaultPort ? endpoint.Host : $"{endpoint.Host}:{endpoint.Port.ToString(CultureInfo.InvariantCulture)}";
@@ -35,13 +33,13 @@ internal sealed class S3SignedPut(HttpClient http, S3Options options, string reg
             ["content-md5"] = Convert.ToBase64String(md5),
             ["content-type"] = "application/octet-stream",
             ["host"] = host,
-            ["x-amz-content-sha256"] = UnsignedPayload,
+            ["x-amz-content-sha256"] = sha256.ToHex(),
             ["x-amz-date"] = amzDate,
             ["x-amz-object-lock-mode"] = "COMPLIANCE",
             ["x-amz-object-lock-retain-until-date"] = retainUntilUtc.ToString("yyyy'-'MM'-'dd'T'HH':'mm':'ss'.000Z'", CultureInfo.InvariantCulture),
         };
         var signedHeaders = string.Join(';', headers.Keys);
-        var canonical = $"PUT\n{path}\n\n{string.Concat(headers.Select(h => $"{h.Key}:{h.Value}\n"))}\n{signedHeaders}\n{UnsignedPayload}";
+        var canonical = $"PUT\n{path}\n\n{string.Concat(headers.Select(h => $"{h.Key}:{h.Value}\n"))}\n{signedHeaders}\n{sha256.ToHex()}";
         var scope = $"{day}/{region}/s3/aws4_request";
         var toSign = $"AWS4-HMAC-SHA256\n{amzDate}\n{scope}\n{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)))}";
         var key = Hmac(Hmac(Hmac(Hmac(Encoding.UTF8.GetBytes("AWS4" + options.SecretKey), day), region), "s3"), "aws4_request");
@@ -88,7 +86,7 @@ internal sealed class S3SignedPut(HttpClient http, S3Options options, string reg
         return code switch
         {
             "RequestTimeTooSkewed" => $"S3 refused the upload of {objectKey}: this machine's clock differs from the S3 server's by more than 15 minutes (RequestTimeTooSkewed); set its time (NTP) and dock again.",
-            "BadDigest" => $"S3 refused the upload of {objectKey}: the bytes sent differ from the ones hashed while spooling (BadDigest); the spooled copy changed. Nothing was stored.",
+            "BadDigest" or "XAmzContentSHA256Mismatch" => $"S3 refused the upload of {objectKey}: the bytes sent differ from the ones hashed while spooling ({code}); the spooled copy changed. Nothing was stored.",
             "NoSuchBucket" => $"S3 refused the upload of {objectKey}: the bucket does not exist (NoSuchBucket).",
             "SignatureDoesNotMatch" or "InvalidAccessKeyId" or "AccessDenied" => $"S3 refused the upload of {objectKey}: the credentials were refused ({code}).",
             null => $"S3 refused the upload of {objectKey}: {status} {body}",
