@@ -94,6 +94,7 @@ public sealed class Vault : IDisposable
     private readonly VaultOptions _options;
     private readonly Central? _central;
     private readonly Lock _syncGate = new();
+    private readonly GroupCommit _appends;
     private NoteSigningKey? _signingKey;
 
     private Vault(string dataDirectory, SqliteConnection connection, IClock clock, VaultOptions options, Central? central = null)
@@ -109,6 +110,17 @@ public sealed class Vault : IDisposable
         Clips = new ClipCatalog(Ledger);
         Work = central?.Queue ?? new Work.WorkQueue(Ledger, clock);
         Policy = new Policy.PolicyState(Ledger);
+        _appends = new GroupCommit(batch =>
+        {
+            if (_central is null)
+            {
+                return Ledger.Append(batch);
+            }
+
+            var entries = _central.Ledger.Append(batch);
+            Sync();
+            return entries;
+        });
     }
 
     /// <summary>A deployment's shared parts: the ledger of record, its queue and the object store.</summary>
@@ -409,17 +421,7 @@ public sealed class Vault : IDisposable
     /// <summary>Appends facts, then signs a checkpoint once <see cref="VaultOptions.CheckpointEvery"/> entries are uncovered.</summary>
     public async Task<IReadOnlyList<LedgerEntry>> RecordAsync(IReadOnlyList<NewEntry> facts, CancellationToken cancellationToken = default)
     {
-        IReadOnlyList<LedgerEntry> entries;
-        if (_central is null)
-        {
-            entries = Ledger.Append(facts);
-        }
-        else
-        {
-            entries = _central.Ledger.Append(facts);
-            Sync();
-        }
-
+        var entries = await _appends.AppendAsync(facts).ConfigureAwait(false);
         Hosting.FaultPoints.Reach("entry-appended");
         var covered = Ledger.LatestCheckpointNote()?.Size ?? 0;
         if (entries.Count > 0 && entries[^1].Index + 1 - covered >= _options.CheckpointEvery)
