@@ -9,7 +9,7 @@ namespace EvidenceVault.Custody.Storage;
 /// One S3 PUT of an original, streamed from the spooled copy, signed with AWS Signature Version 4
 /// using the SHA-256 and MD5 the store already computed while spooling: the signed payload hash is
 /// the object's key, so the server itself checks that the bytes are what the key says (an
-/// UNSIGNED-PAYLOAD, as rclone sends, was measured and not kept: the gain was within the noise and
+/// UNSIGNED-PAYLOAD upload, as rclone sends, was measured and not kept: the gain was within the noise and
 /// the server would no longer vouch for the key); Content-MD5 makes it check them a second way and
 /// its answer (the ETag) is compared. Nothing is hashed twice here or buffered (the Minio client
 /// re-hashes each part for signing and holds parts in memory). Object-lock retention travels in the
