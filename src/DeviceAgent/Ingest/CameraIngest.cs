@@ -48,31 +48,39 @@ public sealed class CameraIngest(Vault vault, ISender sender, DeviceProfile prof
         // can take a second; docs/benchmarks.md).
         var results = new ClipOutcome[files.Count];
         var recording = new List<Task>();
-        await Parallel.ForEachAsync(
-            Enumerable.Range(0, files.Count),
-            new ParallelOptions { MaxDegreeOfParallelism = vault.IsDeployment ? ClipsInFlightToS3 : ClipsInFlight, CancellationToken = cancellationToken },
-            async (i, token) =>
-            {
-                var stored = await StoreFileAsync(camera, files[i], cameraFlags, token).ConfigureAwait(false);
-                if (stored.Done is { } done)
+        try
+        {
+            await Parallel.ForEachAsync(
+                Enumerable.Range(0, files.Count),
+                new ParallelOptions { MaxDegreeOfParallelism = vault.IsDeployment ? ClipsInFlightToS3 : ClipsInFlight, CancellationToken = cancellationToken },
+                async (i, token) =>
                 {
-                    results[i] = done;
-                    progress.ClipFinished(camera, done);
-                    return;
-                }
+                    var stored = await StoreFileAsync(camera, files[i], cameraFlags, token).ConfigureAwait(false);
+                    if (stored.Done is { } done)
+                    {
+                        results[i] = done;
+                        progress.ClipFinished(camera, done);
+                        return;
+                    }
 
-                lock (recording)
-                {
-                    recording.Add(Task.Run(
-                        async () =>
-                        {
-                            results[i] = await RecordFileAsync(camera, stored, cancellationToken).ConfigureAwait(false);
-                            progress.ClipFinished(camera, results[i]);
-                        },
-                        CancellationToken.None));
-                }
-            }).ConfigureAwait(false);
-        await Task.WhenAll(recording).ConfigureAwait(false);
+                    lock (recording)
+                    {
+                        recording.Add(Task.Run(
+                            async () =>
+                            {
+                                results[i] = await RecordFileAsync(camera, stored, CancellationToken.None).ConfigureAwait(false);
+                                progress.ClipFinished(camera, results[i]);
+                            },
+                            CancellationToken.None));
+                    }
+                }).ConfigureAwait(false);
+        }
+        finally
+        {
+            // Even when the dock is stopped mid-way, every clip already stored gets its entry (or its error).
+            await Task.WhenAll(recording).ConfigureAwait(false);
+        }
+
         var outcomes = results.ToList();
 
         // One signed checkpoint for the dock's batch, published before anything leaves the camera.
