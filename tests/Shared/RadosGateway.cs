@@ -35,6 +35,22 @@ public sealed class RadosGateway : IDisposable
     /// <summary>Kills only the S3 gateway (the cluster stays); <see cref="StartGateway"/> brings it back on the same port.</summary>
     public void StopGateway() => Tools.Run(Path.Combine(Tools.RepoRoot, "tests", "infra", "radosgw.sh"), ["stop-gateway", _directory]).ExitCode.Should().Be(0);
 
+    /// <summary>
+    /// Freezes the S3 gateway (SIGSTOP): connections are still accepted by the kernel but nothing
+    /// answers, as with a full or stalled cluster. Dispose the result to let it run again (SIGCONT).
+    /// </summary>
+    public IDisposable FreezeGateway()
+    {
+        var pid = int.Parse(File.ReadAllText(Path.Combine(_directory, "run", "client.rgw.pid")).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        Tools.Run("kill", ["-STOP", pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]).ExitCode.Should().Be(0);
+        return new Thaw(() => Tools.Run("kill", ["-CONT", pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]));
+    }
+
+    private sealed class Thaw(Action thaw) : IDisposable
+    {
+        public void Dispose() => thaw();
+    }
+
     public void StartGateway()
     {
         var result = Tools.Run(Path.Combine(Tools.RepoRoot, "tests", "infra", "radosgw.sh"), ["start-gateway", _directory], timeout: TimeSpan.FromSeconds(60));

@@ -16,7 +16,15 @@ namespace EvidenceVault.Custody.Storage;
 /// <param name="RetentionDays">COMPLIANCE retention given to every new object (R5, R6); extended by policy, never shortened.</param>
 /// <param name="RetryAttempts">Retries of an operation the server failed transiently (down, restarting, overloaded).</param>
 /// <param name="FirstRetryDelay">Delay before the first retry; doubling, with jitter, at most 30 s. Default 1 s.</param>
-public sealed record S3Options(string Endpoint, string AccessKey, string SecretKey, string Bucket, int RetentionDays = 3650, int RetryAttempts = 8, TimeSpan? FirstRetryDelay = null);
+/// <param name="UploadAnswerTimeout">
+/// How long one upload may take beyond moving its bytes at 1 MiB/s before it is given up with a clear
+/// error (a full or stalled cluster holds a PUT open without answering). Default 2 minutes.
+/// </param>
+public sealed record S3Options(string Endpoint, string AccessKey, string SecretKey, string Bucket, int RetentionDays = 3650, int RetryAttempts = 8, TimeSpan? FirstRetryDelay = null, TimeSpan? UploadAnswerTimeout = null)
+{
+    /// <summary>The longest one upload attempt of <paramref name="size"/> bytes may take.</summary>
+    public TimeSpan UploadTimeout(long size) => (UploadAnswerTimeout ?? TimeSpan.FromMinutes(2)) + TimeSpan.FromSeconds(size / (double)(1 << 20));
+}
 
 /// <summary>
 /// Originals on S3 under <c>sha256/&lt;hex&gt;</c> in a bucket created with Object Lock, each written
@@ -79,6 +87,7 @@ public sealed class S3ObjectStore : IObjectStore
             .WithEndpoint(endpoint.Host, endpoint.Port)
             .WithCredentials(options.AccessKey, options.SecretKey)
             .WithSSL(endpoint.Scheme == Uri.UriSchemeHttps)
+            .WithTimeout((int)(options.UploadAnswerTimeout ?? TimeSpan.FromMinutes(2)).TotalMilliseconds) // a stalled cluster is named, not waited on
             .Build();
         Directory.CreateDirectory(spoolDirectory);
         try
@@ -160,57 +169,74 @@ public sealed class S3ObjectStore : IObjectStore
                 md5 = etag.GetHashAndReset();
             }
 
-            if (await SizeAsync(key, cancellationToken).ConfigureAwait(false) is { } existing)
+            try
             {
-                return existing == size
-                    ? new StoredObject(key, size, AlreadyStored: true)
-                    : throw new VaultException($"Object {key} is stored with {existing} bytes, not {size}: the store is damaged.");
+                return await UploadAsync(spooled, key, md5, size, cancellationToken).ConfigureAwait(false);
             }
-
-            // The spooled copy is uploaded again from its start on each retry.
-            var answeredTag = await _retry.ExecuteAsync(async token =>
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
-                if (size <= S3SignedPut.MaxSize)
-                {
-                    // The signature carries the wire's real time (a dock whose clock is off by more than
-                    // 15 minutes is refused by the server with RequestTimeTooSkewed, named in the error).
-                    var retainUntil = (_clock.GetCurrentInstant() + RetentionPeriod()).ToDateTimeUtc();
-                    return await _put.PutAsync(ObjectPrefix + key.ToHex(), spooled, size, key, md5, retainUntil, SystemClock.Instance.GetCurrentInstant().ToDateTimeUtc(), token).ConfigureAwait(false);
-                }
-
-                await using var upload = File.OpenRead(spooled);
-                await _client.PutObjectAsync(new PutObjectArgs()
-                    .WithBucket(_options.Bucket)
-                    .WithObject(ObjectPrefix + key.ToHex())
-                    .WithStreamData(upload)
-                    .WithObjectSize(size)
-                    .WithContentType("application/octet-stream")
-                    .WithRetentionConfiguration(Retention()), token).ConfigureAwait(false);
-                return null; // the client's multipart answer carries no usable ETag on RGW: the object is stat'ed below
-            }, cancellationToken).ConfigureAwait(false);
-
-            // Verified before custody is claimed. A single PUT's answer is the server's own account:
-            // it checked the signed Content-MD5 against every byte and names the MD5 it stored (the ETag),
-            // so a matching answer is the verification and no second request is made (one per clip,
-            // queued behind the gateway's writes, cost as much as the upload under load; docs/benchmarks.md).
-            if (answeredTag is not null && answeredTag.Trim('"') == Convert.ToHexStringLower(md5))
-            {
-                return new StoredObject(key, size, AlreadyStored: false);
+                throw new VaultException($"S3 at {_options.Endpoint} did not answer the upload of {ObjectPrefix}{key.ToHex()} ({size} bytes) in time (at most {_options.UploadTimeout(size).TotalSeconds:F0} s a request): the store may be full or stalled; ask its operator. Nothing was ledgered; the original stays on the camera.");
             }
-
-            var stat = await _retry.ExecuteAsync(async token => await _client.StatObjectAsync(new StatObjectArgs().WithBucket(_options.Bucket).WithObject(ObjectPrefix + key.ToHex()), token).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
-            var storedTag = stat.ETag.Trim('"');
-            if (stat.Size != size || (!storedTag.Contains('-', StringComparison.Ordinal) && storedTag != Convert.ToHexStringLower(md5)))
-            {
-                throw new VaultException($"Object {key} did not arrive intact on S3 (size {stat.Size} of {size}, ETag {storedTag}, MD5 {Convert.ToHexStringLower(md5)}).");
-            }
-
-            return new StoredObject(key, size, AlreadyStored: false);
         }
         finally
         {
             File.Delete(spooled);
         }
+    }
+
+    /// <summary>The spooled original under its key, unless it is there already; verified before it returns.</summary>
+    private async Task<StoredObject> UploadAsync(string spooled, Sha256Digest key, byte[] md5, long size, CancellationToken cancellationToken)
+    {
+        if (await SizeAsync(key, cancellationToken).ConfigureAwait(false) is { } existing)
+        {
+            return existing == size
+                ? new StoredObject(key, size, AlreadyStored: true)
+                : throw new VaultException($"Object {key} is stored with {existing} bytes, not {size}: the store is damaged.");
+        }
+
+        // The spooled copy is uploaded again from its start on each retry.
+        var answeredTag = await _retry.ExecuteAsync(async token =>
+        {
+            if (size <= S3SignedPut.MaxSize)
+            {
+                // The signature carries the wire's real time (a dock whose clock is off by more than
+                // 15 minutes is refused by the server with RequestTimeTooSkewed, named in the error).
+                var retainUntil = (_clock.GetCurrentInstant() + RetentionPeriod()).ToDateTimeUtc();
+                using var attempt = CancellationTokenSource.CreateLinkedTokenSource(token);
+                attempt.CancelAfter(_options.UploadTimeout(size));
+                // A time-out is not retried (PutAsync turns it into a clear error): a cluster that
+                // stops answering is full or stalled, and waiting again only hides it.
+                return await _put.PutAsync(ObjectPrefix + key.ToHex(), spooled, size, key, md5, retainUntil, SystemClock.Instance.GetCurrentInstant().ToDateTimeUtc(), attempt.Token).ConfigureAwait(false);
+            }
+
+            await using var upload = File.OpenRead(spooled);
+            await _client.PutObjectAsync(new PutObjectArgs()
+                .WithBucket(_options.Bucket)
+                .WithObject(ObjectPrefix + key.ToHex())
+                .WithStreamData(upload)
+                .WithObjectSize(size)
+                .WithContentType("application/octet-stream")
+                .WithRetentionConfiguration(Retention()), token).ConfigureAwait(false);
+            return null; // the client's multipart answer carries no usable ETag on RGW: the object is stat'ed below
+        }, cancellationToken).ConfigureAwait(false);
+
+        // Verified before custody is claimed. A single PUT's answer is the server's own account:
+        // it checked the signed Content-MD5 against every byte and names the MD5 it stored (the ETag),
+        // so a matching answer is the verification and no second request is made (one per clip,
+        // queued behind the gateway's writes, cost as much as the upload under load; docs/benchmarks.md).
+        if (answeredTag is not null && answeredTag.Trim('"') == Convert.ToHexStringLower(md5))
+        {
+            return new StoredObject(key, size, AlreadyStored: false);
+        }
+
+        var stat = await _retry.ExecuteAsync(async token => await _client.StatObjectAsync(new StatObjectArgs().WithBucket(_options.Bucket).WithObject(ObjectPrefix + key.ToHex()), token).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+        var storedTag = stat.ETag.Trim('"');
+        if (stat.Size != size || (!storedTag.Contains('-', StringComparison.Ordinal) && storedTag != Convert.ToHexStringLower(md5)))
+        {
+            throw new VaultException($"Object {key} did not arrive intact on S3 (size {stat.Size} of {size}, ETag {storedTag}, MD5 {Convert.ToHexStringLower(md5)}).");
+        }
+
+        return new StoredObject(key, size, AlreadyStored: false);
     }
 
     public async Task<bool> ExistsAsync(Sha256Digest key, CancellationToken cancellationToken = default) =>

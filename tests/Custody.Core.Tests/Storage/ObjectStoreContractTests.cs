@@ -194,6 +194,25 @@ public sealed class S3ObjectStoreContractTests(RadosGateway gateway) : ObjectSto
     }
 
     [Fact]
+    public async Task Upload_ToAGatewayThatStopsAnswering_FailsWithAClearErrorInsteadOfWaiting()
+    {
+        var store = await S3ObjectStore.ConnectAsync(
+            new S3Options(gateway.Endpoint, gateway.AccessKey, gateway.SecretKey, _bucket, RetentionDays: 1, UploadAnswerTimeout: TimeSpan.FromSeconds(2)), _spool, SystemClock.Instance);
+        var bytes = RandomNumberGenerator.GetBytes(256 * 1024);
+        var key = Sha256Digest.Of(bytes);
+
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        using (gateway.FreezeGateway())
+        {
+            var act = () => store.PutAsync(new MemoryStream(bytes));
+            (await act.Should().ThrowAsync<VaultException>()).Which.Message.Should().Contain("did not answer the upload of sha256/" + key.ToHex()).And.Contain("full or stalled");
+        }
+
+        waited.Elapsed.Should().BeLessThan(TimeSpan.FromMinutes(1), "the dock is told, not left waiting for the HTTP client's two hours");
+        Directory.GetFiles(_spool).Should().BeEmpty("the spooled copy is removed; the camera keeps the original");
+    }
+
+    [Fact]
     public async Task Connect_WrongSecret_IsAClearErrorAtStartUp()
     {
         var act = () => S3ObjectStore.ConnectAsync(new S3Options(gateway.Endpoint, gateway.AccessKey, "wrong-" + gateway.SecretKey, _bucket), _spool, SystemClock.Instance);
