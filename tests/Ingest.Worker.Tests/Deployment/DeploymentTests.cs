@@ -139,12 +139,14 @@ public sealed class DeploymentTests(PostgresServer postgres, RadosGateway gatewa
     {
         var environment = Environment();
         var volume = Tools.MakeCamera(Path.Combine(_work, "cam-s3"), [.. Enumerable.Repeat("clip:2", 16)]);
+        // Uploads run ahead of the ledger, so the trigger is a clip on its way to S3 (its spooled copy), not the first entry.
+        var spool = Path.Combine(Node("dock"), "spool");
         var dock = await RunWhileAsync(["ingest", volume, "--data", Node("dock"), "--json"], environment, Database(environment), async () =>
         {
             gateway.StopGateway();
             await Task.Delay(TimeSpan.FromSeconds(3));
             gateway.StartGateway();
-        });
+        }, started: () => Directory.Exists(spool) && Directory.EnumerateFiles(spool, "*.part").Any());
         dock.ExitCode.Should().Be(0, dock.Error);
         dock.Error.Should().Contain("S3 at", "the outage hit an upload and was waited out");
         AssertEveryClipOnceAndVerified(environment, volume, 16);
@@ -179,8 +181,8 @@ public sealed class DeploymentTests(PostgresServer postgres, RadosGateway gatewa
 
     private static Npgsql.NpgsqlDataSource Database(Dictionary<string, string> environment) => Npgsql.NpgsqlDataSource.Create(environment["EVIDENCEVAULT_POSTGRES"]);
 
-    /// <summary>Runs deviceagent and, once its first clip is in the central ledger, does <paramref name="fault"/>.</summary>
-    private static async Task<Tools.Result> RunWhileAsync(string[] args, Dictionary<string, string> environment, Npgsql.NpgsqlDataSource database, Func<Task> fault)
+    /// <summary>Runs deviceagent and, once <paramref name="started"/> holds (by default: its first clip is in the central ledger), does <paramref name="fault"/>.</summary>
+    private static async Task<Tools.Result> RunWhileAsync(string[] args, Dictionary<string, string> environment, Npgsql.NpgsqlDataSource database, Func<Task> fault, Func<bool>? started = null)
     {
         using (database)
         {
@@ -202,6 +204,17 @@ public sealed class DeploymentTests(PostgresServer postgres, RadosGateway gatewa
             var waited = System.Diagnostics.Stopwatch.StartNew();
             while (!process.HasExited && waited.Elapsed < TimeSpan.FromMinutes(2))
             {
+                if (started is not null)
+                {
+                    if (started())
+                    {
+                        break;
+                    }
+
+                    await Task.Delay(5);
+                    continue;
+                }
+
                 try
                 {
                     await using var command = database.CreateCommand("SELECT COUNT(*) FROM ledger_entry WHERE type = 'ClipIngested'");
