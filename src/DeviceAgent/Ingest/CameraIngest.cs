@@ -34,6 +34,8 @@ public sealed class CameraIngest(Vault vault, ISender sender, DeviceProfile prof
 {
     private const int ClipsInFlight = 2;
 
+    private static readonly ClipFactsValidator FactsRule = new();
+
     /// <summary>Into S3 an upload waits on the network and the gateway: more clips in flight keep the camera link busy (docs/benchmarks.md).</summary>
     private const int ClipsInFlightToS3 = 4;
 
@@ -118,7 +120,7 @@ public sealed class CameraIngest(Vault vault, ISender sender, DeviceProfile prof
             }
 
             var facts = Facts(camera, name, parsed, serial, listedSize, cameraFlags);
-            new ClipFactsValidator().ValidateAndThrow(facts); // before a byte is read, as the IngestClip command does
+            FactsRule.ValidateAndThrow(facts); // before a byte is read, as the IngestClip command does
             await using var source = new CountingStream(
                 new FileStream(file.FullName, new FileStreamOptions { Mode = FileMode.Open, Access = FileAccess.Read, Share = FileShare.ReadWrite, BufferSize = 0, Options = FileOptions.SequentialScan }),
                 read => progress.BytesRead(camera, read));
