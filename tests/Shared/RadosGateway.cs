@@ -41,9 +41,8 @@ public sealed class RadosGateway : IDisposable
     /// </summary>
     public IDisposable FreezeGateway()
     {
-        var pid = int.Parse(File.ReadAllText(Path.Combine(_directory, "run", "client.rgw.pid")).Trim(), System.Globalization.CultureInfo.InvariantCulture);
-        Tools.Run("kill", ["-STOP", pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]).ExitCode.Should().Be(0);
-        return new Thaw(() => Tools.Run("kill", ["-CONT", pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]));
+        Tools.Run(Path.Combine(Tools.RepoRoot, "tests", "infra", "radosgw.sh"), ["freeze-gateway", _directory]).ExitCode.Should().Be(0);
+        return new Thaw(() => Tools.Run(Path.Combine(Tools.RepoRoot, "tests", "infra", "radosgw.sh"), ["thaw-gateway", _directory]));
     }
 
     private sealed class Thaw(Action thaw) : IDisposable

@@ -5,6 +5,7 @@
 #   radosgw.sh stop DIR
 #   EV_MEMSTORE_BYTES sizes the in-memory OSD (default 1 GiB; the benchmarks use more)
 #   radosgw.sh stop-gateway DIR / start-gateway DIR   (fault tests: only the S3 gateway goes away and comes back)
+#   radosgw.sh freeze-gateway DIR / thaw-gateway DIR  (fault tests: the gateway stops answering, then goes on)
 set -euo pipefail
 cmd=$1 dir=$2
 case "$cmd" in
@@ -13,6 +14,8 @@ case "$cmd" in
     kill -9 "$pid" 2>/dev/null || true
     for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     exit 0 ;;
+  freeze-gateway) kill -STOP "$(cat "$dir/run/client.rgw.pid")"; exit 0 ;;
+  thaw-gateway) kill -CONT "$(cat "$dir/run/client.rgw.pid")"; exit 0 ;;
   start-gateway)
     port=$(grep -o 'endpoint=127.0.0.1:[0-9]*' "$dir/ceph.conf" | cut -d: -f2)
     radosgw -c "$dir/ceph.conf" -n client.rgw
@@ -27,7 +30,7 @@ case "$cmd" in
     for pid in "$dir"/run/*.pid; do [ -e "$pid" ] && kill -9 "$(cat "$pid")" 2>/dev/null || true; done
     exit 0 ;;
   start) ;;
-  *) echo "usage: radosgw.sh start DIR PORT | stop DIR | stop-gateway DIR | start-gateway DIR" >&2; exit 2 ;;
+  *) echo "usage: radosgw.sh start DIR PORT | stop DIR | stop-gateway DIR | start-gateway DIR | freeze-gateway DIR | thaw-gateway DIR" >&2; exit 2 ;;
 esac
 port=$3
 rm -rf "$dir"; mkdir -p "$dir"/{run,log,mon,osd,rgw}

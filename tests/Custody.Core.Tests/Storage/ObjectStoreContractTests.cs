@@ -196,8 +196,9 @@ public sealed class S3ObjectStoreContractTests(RadosGateway gateway) : ObjectSto
     [Fact]
     public async Task Upload_ToAGatewayThatStopsAnswering_FailsWithAClearErrorInsteadOfWaiting()
     {
+        await CreateAsync(); // the locked bucket, made with the usual time limits (making one can take seconds)
         var store = await S3ObjectStore.ConnectAsync(
-            new S3Options(gateway.Endpoint, gateway.AccessKey, gateway.SecretKey, _bucket, RetentionDays: 1, UploadAnswerTimeout: TimeSpan.FromSeconds(2)), _spool, SystemClock.Instance);
+            new S3Options(gateway.Endpoint, gateway.AccessKey, gateway.SecretKey, _bucket, RetentionDays: 1, UploadAnswerTimeout: TimeSpan.FromSeconds(3)), _spool, SystemClock.Instance);
         var bytes = RandomNumberGenerator.GetBytes(256 * 1024);
         var key = Sha256Digest.Of(bytes);
 
