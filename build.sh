@@ -3,6 +3,7 @@
 #   ./build.sh demo   dock a camera folder into a fresh embedded vault and verify custody (no servers)
 #   ./build.sh test   install what is missing, build, run every test; last line "N passed, N failed"
 #   ./build.sh bench  run the benchmarks in bench/ (figures go to docs/benchmarks.md by hand)
+#   ./build.sh publish  what a deployment installs, in out/: the dock agent (ReadyToRun), the API, the worker, the CLI
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$(pwd)
@@ -144,6 +145,18 @@ run_tests() {
   [ "$status" -eq 0 ] && [ "$failed" -eq 0 ]
 }
 
+# What a deployment installs (docs/deploy.md). The dock agent is precompiled for the dock PC's
+# runtime (linux-x64, framework-dependent); the services and the CLI are plain framework-dependent builds.
+publish() {
+  need_dotnet
+  rm -rf "$ROOT/out"
+  dotnet publish src/DeviceAgent -c Release -r linux-x64 --self-contained false -nologo -v quiet -clp:ErrorsOnly -o "$ROOT/out/deviceagent"
+  local project
+  for project in Ingest.Api Ingest.Worker Custody.Cli; do
+    dotnet publish "src/$project" -c Release -nologo -v quiet -clp:ErrorsOnly -o "$ROOT/out/$project"
+  done
+}
+
 bench() {
   need_dotnet
   dotnet run -c Release --project bench/Custody.Bench -- "$@"
@@ -154,5 +167,6 @@ case "${1:-}" in
   test) run_tests ;;
   bench) shift; bench "$@" ;;
   build) build ;;
-  *) echo "usage: ./build.sh demo | test | bench [name] | build" >&2; exit 2 ;;
+  publish) publish ;;
+  *) echo "usage: ./build.sh demo | test | bench [name] | build | publish" >&2; exit 2 ;;
 esac
