@@ -22,47 +22,90 @@ internal static class DeploymentBench
 {
     private static readonly string Root = FindRoot();
 
-    public static async Task IngestAsync(int megabytes)
+    /// <summary>
+    /// For profiling by hand: the servers of <see cref="IngestAsync"/>, one deployment and its camera,
+    /// its settings written as a shell file; everything is stopped when standard input closes. The
+    /// memstore OSD keeps every locked object in RAM at about twice its size: past about five 1 GiB
+    /// runs (agent or rclone) the machine swaps its page cache and every figure slows down, then the
+    /// gateway stalls; start a fresh set instead.
+    /// </summary>
+    public static async Task EnvironmentAsync(int megabytes, int deployments)
     {
         using var servers = new Servers(memstoreBytes: 8L << 30);
+        var camera = await WriteCameraAsync(servers, megabytes);
+        // Each run of the agent takes the camera into a fresh deployment (a second run would find it in custody).
+        for (var n = 1; n <= deployments; n++)
+        {
+            var environment = servers.NewDeployment();
+            await File.WriteAllLinesAsync(Path.Combine(servers.Work, $"deployment-{n}.env"), environment.Select(e => $"export {e.Key}='{e.Value}'").Append($"export EV_CAMERA='{camera}'"));
+        }
+
+        Console.WriteLine($"settings: . {Path.Combine(servers.Work, "deployment-N.env")} (N = 1..{deployments}; camera in $EV_CAMERA); press Enter or close standard input to stop the servers");
+        await Console.In.ReadLineAsync();
+    }
+
+    private static async Task<string> WriteCameraAsync(Servers servers, int megabytes)
+    {
         var camera = Path.Combine(servers.Work, "camera");
         var media = Path.Combine(camera, "DCIM", "100MEDIA");
         Directory.CreateDirectory(media);
-        const int FileMegabytes = 16;
-        var files = megabytes / FileMegabytes;
         var buffer = new byte[FileMegabytes << 20];
-        for (var i = 0; i < files; i++)
+        for (var i = 0; i < megabytes / FileMegabytes; i++)
         {
             Random.Shared.NextBytes(buffer);
-            await File.WriteAllBytesAsync(Path.Combine(media, $"A1B2C3D_123456_20261123{9 + i / 60:D2}{i % 60:D2}00_{i + 1:D4}.MP4"), buffer);
+            // On disk before anything is timed: the first round must not share the disk with the camera's write-back.
+            await using var file = new FileStream(Path.Combine(media, $"A1B2C3D_123456_20261123{9 + i / 60:D2}{i % 60:D2}00_{i + 1:D4}.MP4"), FileMode.CreateNew);
+            await file.WriteAsync(buffer);
+            file.Flush(flushToDisk: true);
         }
 
+        return camera;
+    }
+
+    private const int FileMegabytes = 16;
+
+    public static async Task IngestAsync(int megabytes)
+    {
+        _ = Tool("DeviceAgent", "deviceagent"); // published before anything is timed
+        using var servers = new Servers(memstoreBytes: 3L << 30);
+        var camera = await WriteCameraAsync(servers, megabytes);
+        var files = megabytes / FileMegabytes;
+
         Console.WriteLine($"camera: {files} clips of {FileMegabytes} MiB ({files * FileMegabytes} MiB)");
+        // Each run gets an empty Ceph cluster and a deployment already set up (bucket, ledger, first
+        // checkpoint; RGW's pools made), as a dock finds it in service. The order is agent, rclone,
+        // rclone, agent, agent, rclone, so what drift remains in the machine's speed weighs on both alike.
         var agent = new List<(double Seconds, long PeakRss, double Cpu, double ServerCpu)>();
         var rclone = new List<(double Seconds, double Cpu, double ServerCpu)>();
-        for (var round = 0; round < 2; round++)
+        foreach (var isAgent in new[] { true, false, false, true, true, false })
         {
+            servers.FreshObjectStore();
             var environment = servers.NewDeployment();
             var before = servers.CephCpuSeconds();
-            var (seconds, peak, cpu) = Run("dotnet", [Tool("DeviceAgent", "deviceagent"), "ingest", camera, "--data", Path.Combine(servers.Work, $"dock-{round}"), "--json"], environment);
-            agent.Add((seconds, peak, cpu, servers.CephCpuSeconds() - before));
-            var bucket = environment["EVIDENCEVAULT_S3_BUCKET"];
-            before = servers.CephCpuSeconds();
-            var (copy, _, copyCpu) = Run("rclone", ["copy", camera, $":s3:{bucket}/rclone-{round}", "--s3-provider", "Ceph", "--s3-endpoint", servers.Endpoint,
-                "--s3-access-key-id", servers.AccessKey, "--s3-secret-access-key", servers.SecretKey, "--s3-region", "us-east-1", "--s3-force-path-style=true"], []);
-            rclone.Add((copy, copyCpu, servers.CephCpuSeconds() - before));
+            if (isAgent)
+            {
+                var (seconds, peak, cpu) = Run("dotnet", [Tool("DeviceAgent", "deviceagent"), "ingest", camera, "--data", Path.Combine(servers.Work, $"dock-{agent.Count}"), "--json"], environment);
+                agent.Add((seconds, peak, cpu, servers.CephCpuSeconds() - before));
+            }
+            else
+            {
+                var (copy, _, copyCpu) = Run("rclone", ["copy", camera, $":s3:{environment["EVIDENCEVAULT_S3_BUCKET"]}/rclone", "--s3-provider", "Ceph", "--s3-endpoint", servers.Endpoint,
+                    "--s3-access-key-id", servers.AccessKey, "--s3-secret-access-key", servers.SecretKey, "--s3-region", "us-east-1", "--s3-force-path-style=true"], []);
+                rclone.Add((copy, copyCpu, servers.CephCpuSeconds() - before));
+            }
         }
 
         var bytes = (double)files * FileMegabytes;
-        var agentBest = agent.Min(a => a.Seconds);
-        var rcloneBest = rclone.Min(r => r.Seconds);
-        Console.WriteLine($"into Ceph RGW on 127.0.0.1 (memstore OSD), best of 2 rounds each, alternating:");
-        Console.WriteLine($"  rclone copy (baseline, 4 transfers):              {rcloneBest,6:F2} s  {bytes / rcloneBest,7:F1} MiB/s");
-        Console.WriteLine($"  deviceagent ingest (hash, verify, ledger on PG):  {agentBest,6:F2} s  {bytes / agentBest,7:F1} MiB/s  ({rcloneBest / agentBest:F2}x rclone's throughput; goal >= 1.0x)");
+        var agentMean = agent.Average(a => a.Seconds);
+        var rcloneMean = rclone.Average(r => r.Seconds);
+        static string Each(IEnumerable<double> seconds) => string.Join(", ", seconds.Select(s => s.ToString("F2", System.Globalization.CultureInfo.InvariantCulture)));
+        Console.WriteLine($"into Ceph RGW on 127.0.0.1 (memstore OSD, an empty cluster for each run), 3 runs each in the order A R R A A R; means:");
+        Console.WriteLine($"  rclone copy (baseline, 4 transfers):              {rcloneMean,6:F2} s  {bytes / rcloneMean,7:F1} MiB/s  (runs: {Each(rclone.Select(r => r.Seconds))} s)");
+        Console.WriteLine($"  deviceagent ingest (hash, verify, ledger on PG):  {agentMean,6:F2} s  {bytes / agentMean,7:F1} MiB/s  ({rcloneMean / agentMean:F2}x rclone's throughput; goal >= 1.0x) (runs: {Each(agent.Select(a => a.Seconds))} s)");
         Console.WriteLine($"  deviceagent peak RSS: {agent.Max(a => a.PeakRss) / (1 << 20)} MiB");
         // Client and server share this machine's cores: where the CPU went explains the figures.
-        Console.WriteLine($"  CPU seconds, best round: rclone {rclone.MinBy(r => r.Seconds).Cpu:F1} + Ceph {rclone.MinBy(r => r.Seconds).ServerCpu:F1}; " +
-            $"deviceagent {agent.MinBy(a => a.Seconds).Cpu:F1} + Ceph {agent.MinBy(a => a.Seconds).ServerCpu:F1} (PostgreSQL not counted)");
+        Console.WriteLine($"  CPU seconds, mean of the runs: rclone {rclone.Average(r => r.Cpu):F1} + Ceph {rclone.Average(r => r.ServerCpu):F1}; " +
+            $"deviceagent {agent.Average(a => a.Cpu):F1} + Ceph {agent.Average(a => a.ServerCpu):F1} (PostgreSQL not counted)");
 
         // A collection station docks 8 cameras at once: the dock service's memory must stay bounded.
         var mounts = Path.Combine(servers.Work, "docked");
@@ -70,12 +113,13 @@ internal static class DeploymentBench
         {
             var volume = Path.Combine(mounts, $"CAM{c}", "DCIM", "100MEDIA");
             Directory.CreateDirectory(volume);
-            foreach (var file in Directory.GetFiles(media).Take(8))
+            foreach (var file in Directory.GetFiles(Path.Combine(camera, "DCIM", "100MEDIA")).Take(8))
             {
                 File.Copy(file, Path.Combine(volume, Path.GetFileName(file).Replace("A1B2C3D", $"CAM000{c}", StringComparison.Ordinal)));
             }
         }
 
+        servers.FreshObjectStore();
         var eight = servers.NewDeployment();
         var (dockSeconds, dockPeak, _) = Run("dotnet", [Tool("DeviceAgent", "deviceagent"), "dock", mounts, "--data", Path.Combine(servers.Work, "dock-8"), "--once", "--parallel", "8", "--json"], eight);
         Console.WriteLine($"8 cameras docked at once (8 x {8 * FileMegabytes} MiB, deviceagent dock --parallel 8): {dockSeconds:F2} s, {8 * 8 * FileMegabytes / dockSeconds:F1} MiB/s, peak RSS {dockPeak / (1 << 20)} MiB");
@@ -83,17 +127,10 @@ internal static class DeploymentBench
 
     public static async Task TrailAsync(int clips, int clients, int requests)
     {
+        _ = Tool("DeviceAgent", "deviceagent"); // published before anything is timed
         using var servers = new Servers(memstoreBytes: 1L << 30);
         var environment = servers.NewDeployment();
-        var options = new VaultOptions
-        {
-            Station = "bench",
-            Origin = environment["EVIDENCEVAULT_ORIGIN"],
-            SigningKeySeed = environment["EVIDENCEVAULT_SIGNING_KEY"],
-            PolicyProfile = environment["EVIDENCEVAULT_POLICY"],
-            CheckpointEvery = int.MaxValue,
-            Deployment = new DeploymentOptions(environment["EVIDENCEVAULT_POSTGRES"], new Custody.Storage.S3Options(servers.Endpoint, servers.AccessKey, servers.SecretKey, environment["EVIDENCEVAULT_S3_BUCKET"], 1)),
-        };
+        var options = Options(environment) with { CheckpointEvery = int.MaxValue };
         var shas = new List<string>(clips);
         var stopwatch = Stopwatch.StartNew();
         string clerkKey;
@@ -159,6 +196,7 @@ internal static class DeploymentBench
 
     public static async Task WorkersAsync(int clips)
     {
+        _ = Tool("DeviceAgent", "deviceagent"); // published before anything is timed
         using var servers = new Servers(memstoreBytes: 1L << 30);
         var camera = Path.Combine(servers.Work, "cam");
         var made = Process.Start(new ProcessStartInfo(Path.Combine(Root, "hardware", "emulator", "make-camera.sh"), [camera, .. Enumerable.Repeat("clip:3", clips)]) { RedirectStandardOutput = true })!;
@@ -262,11 +300,13 @@ internal static class DeploymentBench
         // rclone 1.60 cannot load AWS_CA_BUNDLE into its own HTTP transport and refuses to start;
         // the endpoint here is plain HTTP on loopback, so the bundle is irrelevant.
         start.Environment.Remove("AWS_CA_BUNDLE");
+        var started = NodaTime.SystemClock.Instance.GetCurrentInstant();
         var process = Process.Start(start)!;
         // EV_BENCH_LOG=DIR keeps each program's log (to see where its time went); otherwise it is dropped.
         var log = Environment.GetEnvironmentVariable("EV_BENCH_LOG") is { } directory
             ? TextWriter.Synchronized(new StreamWriter(Path.Combine(directory, $"{Path.GetFileNameWithoutExtension(args.FirstOrDefault() ?? program)}-{process.Id}.log")) { AutoFlush = true })
             : null;
+        log?.WriteLine($"# started {started}: {program} {string.Join(' ', args)}");
         process.OutputDataReceived += (_, line) => log?.WriteLine(line.Data);
         process.ErrorDataReceived += (_, line) => log?.WriteLine(line.Data);
         process.BeginOutputReadLine();
@@ -287,7 +327,37 @@ internal static class DeploymentBench
         }
     }
 
-    private static string Tool(string project, string assembly) => Path.Combine(Root, "src", project, "bin", "Release", "net10.0", assembly + ".dll");
+    /// <summary>The vault settings a node of the deployment reads from <paramref name="environment"/>.</summary>
+    private static VaultOptions Options(Dictionary<string, string> environment) => new()
+    {
+        Station = environment["EVIDENCEVAULT_STATION"],
+        Origin = environment["EVIDENCEVAULT_ORIGIN"],
+        SigningKeySeed = environment["EVIDENCEVAULT_SIGNING_KEY"],
+        PolicyProfile = environment["EVIDENCEVAULT_POLICY"],
+        Deployment = new DeploymentOptions(environment["EVIDENCEVAULT_POSTGRES"], new Custody.Storage.S3Options(
+            environment["EVIDENCEVAULT_S3_ENDPOINT"], environment["EVIDENCEVAULT_S3_ACCESS_KEY"], environment["EVIDENCEVAULT_S3_SECRET_KEY"], environment["EVIDENCEVAULT_S3_BUCKET"],
+            int.Parse(environment["EVIDENCEVAULT_S3_RETENTION_DAYS"], System.Globalization.CultureInfo.InvariantCulture))),
+    };
+
+    /// <summary>A program as a deployment installs it: published by <c>./build.sh publish</c> once per benchmark run, from the current sources.</summary>
+    private static string Tool(string project, string assembly)
+    {
+        lock (PublishGate)
+        {
+            if (!_published)
+            {
+                var publish = Process.Start(new ProcessStartInfo(Path.Combine(Root, "build.sh"), ["publish"]) { RedirectStandardOutput = true })!;
+                publish.StandardOutput.ReadToEnd();
+                publish.WaitForExit();
+                _published = publish.ExitCode == 0 ? true : throw new InvalidOperationException("./build.sh publish failed");
+            }
+        }
+
+        return Path.Combine(Root, "out", project == "DeviceAgent" ? "deviceagent" : project, assembly + ".dll");
+    }
+
+    private static readonly Lock PublishGate = new();
+    private static bool _published;
 
     private static int FreePort()
     {
@@ -313,37 +383,56 @@ internal static class DeploymentBench
     private sealed class Servers : IDisposable
     {
         private readonly string _pg;
-        private readonly string _rgw;
         private readonly string _password;
         private readonly int _pgPort;
+        private readonly long _memstoreBytes;
+        private string _rgw = string.Empty;
         private int _deployments;
+        private int _clusters;
 
         public Servers(long memstoreBytes)
         {
             Work = Path.Combine(Path.GetTempPath(), "ev-bench-deploy-" + Guid.NewGuid().ToString("N")[..8]);
             Directory.CreateDirectory(Work);
             _pg = Path.Combine(Work, "pg");
-            _rgw = Path.Combine(Work, "rgw");
             _pgPort = FreePort();
             var pg = Script("postgres.sh", ["start", _pg, _pgPort.ToString(System.Globalization.CultureInfo.InvariantCulture)], []).Split(' ');
             _password = pg[2];
+            _memstoreBytes = memstoreBytes;
+            FreshObjectStore();
+        }
+
+        public string Work { get; }
+
+        public string Endpoint { get; private set; } = string.Empty;
+
+        public string AccessKey { get; private set; } = string.Empty;
+
+        public string SecretKey { get; private set; } = string.Empty;
+
+        /// <summary>
+        /// Replaces the Ceph cluster with an empty one (about 15 s). The memstore OSD slows as it fills
+        /// (its CPU for the same 1 GiB rose from 6.6 to 14.3 s over four runs, whoever the client), so
+        /// runs compared with each other each start from the same empty cluster.
+        /// </summary>
+        public void FreshObjectStore()
+        {
+            if (_clusters > 0)
+            {
+                Script("radosgw.sh", ["stop", _rgw], []);
+                Directory.Delete(_rgw, recursive: true);
+            }
+
+            _rgw = Path.Combine(Work, $"rgw-{++_clusters}");
             var rgwPort = FreePort();
             while (!IsFree(rgwPort + 1))
             {
                 rgwPort = FreePort();
             }
 
-            var rgw = Script("radosgw.sh", ["start", _rgw, rgwPort.ToString(System.Globalization.CultureInfo.InvariantCulture)], new() { ["EV_MEMSTORE_BYTES"] = memstoreBytes.ToString(System.Globalization.CultureInfo.InvariantCulture) }).Split(' ');
+            var rgw = Script("radosgw.sh", ["start", _rgw, rgwPort.ToString(System.Globalization.CultureInfo.InvariantCulture)], new() { ["EV_MEMSTORE_BYTES"] = _memstoreBytes.ToString(System.Globalization.CultureInfo.InvariantCulture) }).Split(' ');
             (Endpoint, AccessKey, SecretKey) = (rgw[0], rgw[1], rgw[2]);
         }
-
-        public string Work { get; }
-
-        public string Endpoint { get; }
-
-        public string AccessKey { get; }
-
-        public string SecretKey { get; }
 
         /// <summary>CPU used so far by the Ceph daemons (monitor, OSD, gateway).</summary>
         public double CephCpuSeconds() => Directory.GetFiles(Path.Combine(_rgw, "run"), "*.pid")
@@ -365,7 +454,7 @@ internal static class DeploymentBench
                 Custody.Catalog.PostgresSchema.Migrate(owner, "ev_app");
             }
 
-            return new Dictionary<string, string>
+            var environment = new Dictionary<string, string>
             {
                 ["EVIDENCEVAULT_POSTGRES"] = Cs("ev_app", name),
                 ["EVIDENCEVAULT_S3_ENDPOINT"] = Endpoint,
@@ -378,6 +467,12 @@ internal static class DeploymentBench
                 ["EVIDENCEVAULT_POLICY"] = "hebei-street-office",
                 ["EVIDENCEVAULT_STATION"] = "bench",
             };
+
+            // Set up as an agency does before its docks arrive: the bucket with Object Lock, the
+            // ledger's first entries and checkpoint (the first deployment also makes RGW create its
+            // pools). A dock then finds it ready, as in service.
+            Vault.OpenOrCreate(Path.Combine(Work, $"setup-{_deployments}"), SystemClock.Instance, Options(environment)).Dispose();
+            return environment;
         }
 
         public void Dispose()

@@ -7,6 +7,7 @@ using EvidenceVault.Bench;
 //   dotnet run -c Release --project bench/Custody.Bench -- deadlines [clips]
 //   dotnet run -c Release --project bench/Custody.Bench -- export [clips] [MiB-each]
 //   dotnet run -c Release --project bench/Custody.Bench -- deploy-ingest [MiB]        (starts PostgreSQL and Ceph RGW; rclone)
+//   dotnet run -c Release --project bench/Custody.Bench -- deploy-env [MiB] [N]       (the same servers and camera, left running for profiling by hand)
 //   dotnet run -c Release --project bench/Custody.Bench -- deploy-trail [clips] [clients] [requests]
 //   dotnet run -c Release --project bench/Custody.Bench -- deploy-workers [clips]
 var which = args.FirstOrDefault() ?? "ledger";
@@ -28,6 +29,10 @@ switch (which)
     case "deploy-ingest":
         await DeploymentBench.IngestAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1024);
         break;
+    case "deploy-env":
+        await DeploymentBench.EnvironmentAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1024,
+            args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 10);
+        break;
     case "deploy-trail":
         await DeploymentBench.TrailAsync(
             args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 100_000,
@@ -38,7 +43,7 @@ switch (which)
         await DeploymentBench.WorkersAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 100);
         break;
     default:
-        Console.Error.WriteLine($"unknown benchmark '{which}' (known: ledger, interruptions, deadlines, export, deploy-ingest, deploy-trail, deploy-workers)");
+        Console.Error.WriteLine($"unknown benchmark '{which}' (known: ledger, interruptions, deadlines, export, deploy-ingest, deploy-env, deploy-trail, deploy-workers)");
         return 2;
 }
 
