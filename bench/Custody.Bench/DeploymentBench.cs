@@ -306,7 +306,7 @@ internal static class DeploymentBench
         var log = Environment.GetEnvironmentVariable("EV_BENCH_LOG") is { } directory
             ? TextWriter.Synchronized(new StreamWriter(Path.Combine(directory, $"{Path.GetFileNameWithoutExtension(args.FirstOrDefault() ?? program)}-{process.Id}.log")) { AutoFlush = true })
             : null;
-        log?.WriteLine($"# started {started}: {program} {string.Join(' ', args)}");
+        log?.WriteLine($"# started {NodaTime.Text.InstantPattern.ExtendedIso.Format(started)}: {program} {string.Join(' ', args)}");
         process.OutputDataReceived += (_, line) => log?.WriteLine(line.Data);
         process.ErrorDataReceived += (_, line) => log?.WriteLine(line.Data);
         process.BeginOutputReadLine();

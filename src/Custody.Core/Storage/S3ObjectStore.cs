@@ -29,8 +29,10 @@ public sealed record S3Options(string Endpoint, string AccessKey, string SecretK
 /// <summary>
 /// Originals on S3 under <c>sha256/&lt;hex&gt;</c> in a bucket created with Object Lock, each written
 /// with COMPLIANCE retention so that not even an administrator can delete it inside the period (R5).
-/// A put spools the stream to a local file while hashing it with SHA-256 and MD5 in the same pass,
-/// uploads it under its hash, and checks the stored size and (single-part) ETag before returning.
+/// A put spools the stream to a local file while hashing it with SHA-256, uploads it under its hash
+/// with that hash signed as the payload's, so the server checks every byte before it stores them
+/// (<see cref="S3SignedPut"/>; checked at connection that it does), and multipart uploads are
+/// checked for their stored size.
 /// An existing key is a no-op. Checkpoints are published under <c>checkpoints/</c> with retention too.
 /// </summary>
 public sealed class S3ObjectStore : IObjectStore
@@ -111,8 +113,26 @@ public sealed class S3ObjectStore : IObjectStore
             throw new VaultException($"The S3 server at {options.Endpoint} cannot be used: {e.Message}", e);
         }
 
-        return new S3ObjectStore(client, options, spoolDirectory, clock);
+        var store = new S3ObjectStore(client, options, spoolDirectory, clock);
+        // A single PUT counts as verified because the server checks the payload against its signed
+        // SHA-256; a server (or a proxy before it) that did not would let a changed spool file into custody.
+        try
+        {
+            if (!await store._put.RefusesMismatchedPayloadAsync(PayloadCheckKey, spoolDirectory, SystemClock.Instance.GetCurrentInstant().ToDateTimeUtc(), cancellationToken).ConfigureAwait(false))
+            {
+                throw new VaultException($"The S3 server at {options.Endpoint} stored a payload that did not match its signed SHA-256 (object {PayloadCheckKey} in bucket {options.Bucket}): it does not check what it is sent, so uploads could not be verified. Use a server that checks x-amz-content-sha256 (MinIO, Ceph RGW, AWS S3).");
+            }
+        }
+        catch (HttpRequestException e)
+        {
+            throw new VaultException($"The S3 server at {options.Endpoint} cannot be used: {e.Message}", e);
+        }
+
+        return store;
     }
+
+    /// <summary>Where the connection's payload check is sent; a conforming server stores nothing there.</summary>
+    private const string PayloadCheckKey = "probe/payload-check";
 
     private static async Task<bool> HasObjectLockAsync(IMinioClient client, string bucket, CancellationToken cancellationToken)
     {
@@ -139,10 +159,8 @@ public sealed class S3ObjectStore : IObjectStore
         try
         {
             Sha256Digest key;
-            byte[] md5;
             long size = 0;
             using (var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
-            using (var etag = IncrementalHash.CreateHash(HashAlgorithmName.MD5))
             await using (var file = new FileStream(spooled, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0))
             {
                 // A pooled buffer: a fresh megabyte per clip churned the large-object heap into full collections.
@@ -153,7 +171,6 @@ public sealed class S3ObjectStore : IObjectStore
                     while ((read = await source.ReadAsync(buffer.AsMemory(0, 1 << 20), cancellationToken).ConfigureAwait(false)) > 0)
                     {
                         sha.AppendData(buffer, 0, read);
-                        etag.AppendData(buffer, 0, read);
                         await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
                         size += read;
                     }
@@ -166,12 +183,11 @@ public sealed class S3ObjectStore : IObjectStore
                 // No fsync: the spool is a staging copy; durability comes from the store's answer,
                 // and the camera keeps its original until custody is verified.
                 key = new Sha256Digest(sha.GetHashAndReset());
-                md5 = etag.GetHashAndReset();
             }
 
             try
             {
-                return await UploadAsync(spooled, key, md5, size, cancellationToken).ConfigureAwait(false);
+                return await UploadAsync(spooled, key, size, cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
@@ -185,7 +201,7 @@ public sealed class S3ObjectStore : IObjectStore
     }
 
     /// <summary>The spooled original under its key, unless it is there already; verified before it returns.</summary>
-    private async Task<StoredObject> UploadAsync(string spooled, Sha256Digest key, byte[] md5, long size, CancellationToken cancellationToken)
+    private async Task<StoredObject> UploadAsync(string spooled, Sha256Digest key, long size, CancellationToken cancellationToken)
     {
         if (await SizeAsync(key, cancellationToken).ConfigureAwait(false) is { } existing)
         {
@@ -195,9 +211,12 @@ public sealed class S3ObjectStore : IObjectStore
         }
 
         // The spooled copy is uploaded again from its start on each retry.
-        var answeredTag = await _retry.ExecuteAsync(async token =>
+        if (size <= S3SignedPut.MaxSize)
         {
-            if (size <= S3SignedPut.MaxSize)
+            // Verified before custody is claimed: the server checked every byte against the signed
+            // SHA-256 (the key) before answering, so no second request is made (one per clip, queued
+            // behind the gateway's writes, cost as much as the upload under load; docs/benchmarks.md).
+            await _retry.ExecuteAsync(async token =>
             {
                 // The signature carries the wire's real time (a dock whose clock is off by more than
                 // 15 minutes is refused by the server with RequestTimeTooSkewed, named in the error).
@@ -206,9 +225,14 @@ public sealed class S3ObjectStore : IObjectStore
                 attempt.CancelAfter(_options.UploadTimeout(size));
                 // A time-out is not retried (PutAsync turns it into a clear error): a cluster that
                 // stops answering is full or stalled, and waiting again only hides it.
-                return await _put.PutAsync(ObjectPrefix + key.ToHex(), spooled, size, key, md5, retainUntil, SystemClock.Instance.GetCurrentInstant().ToDateTimeUtc(), attempt.Token).ConfigureAwait(false);
-            }
+                await _put.PutAsync(ObjectPrefix + key.ToHex(), spooled, size, key, retainUntil, SystemClock.Instance.GetCurrentInstant().ToDateTimeUtc(), attempt.Token).ConfigureAwait(false);
+            }, cancellationToken).ConfigureAwait(false);
+            return new StoredObject(key, size, AlreadyStored: false);
+        }
 
+        await _retry.ExecuteAsync(async token =>
+        {
+            // The Minio client signs each part with its SHA-256, which the server checks likewise.
             await using var upload = File.OpenRead(spooled);
             await _client.PutObjectAsync(new PutObjectArgs()
                 .WithBucket(_options.Bucket)
@@ -217,23 +241,13 @@ public sealed class S3ObjectStore : IObjectStore
                 .WithObjectSize(size)
                 .WithContentType("application/octet-stream")
                 .WithRetentionConfiguration(Retention()), token).ConfigureAwait(false);
-            return null; // the client's multipart answer carries no usable ETag on RGW: the object is stat'ed below
         }, cancellationToken).ConfigureAwait(false);
 
-        // Verified before custody is claimed. A single PUT's answer is the server's own account:
-        // it checked the signed Content-MD5 against every byte and names the MD5 it stored (the ETag),
-        // so a matching answer is the verification and no second request is made (one per clip,
-        // queued behind the gateway's writes, cost as much as the upload under load; docs/benchmarks.md).
-        if (answeredTag is not null && answeredTag.Trim('"') == Convert.ToHexStringLower(md5))
-        {
-            return new StoredObject(key, size, AlreadyStored: false);
-        }
-
+        // The client's multipart answer carries no usable ETag on RGW: the object is stat'ed.
         var stat = await _retry.ExecuteAsync(async token => await _client.StatObjectAsync(new StatObjectArgs().WithBucket(_options.Bucket).WithObject(ObjectPrefix + key.ToHex()), token).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
-        var storedTag = stat.ETag.Trim('"');
-        if (stat.Size != size || (!storedTag.Contains('-', StringComparison.Ordinal) && storedTag != Convert.ToHexStringLower(md5)))
+        if (stat.Size != size)
         {
-            throw new VaultException($"Object {key} did not arrive intact on S3 (size {stat.Size} of {size}, ETag {storedTag}, MD5 {Convert.ToHexStringLower(md5)}).");
+            throw new VaultException($"Object {key} did not arrive whole on S3 (size {stat.Size} of {size}).");
         }
 
         return new StoredObject(key, size, AlreadyStored: false);

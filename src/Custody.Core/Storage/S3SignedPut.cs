@@ -7,21 +7,62 @@ namespace EvidenceVault.Custody.Storage;
 
 /// <summary>
 /// One S3 PUT of an original, streamed from the spooled copy, signed with AWS Signature Version 4
-/// using the SHA-256 and MD5 the store already computed while spooling: the signed payload hash is
-/// the object's key, so the server itself checks that the bytes are what the key says (an
-/// UNSIGNED-PAYLOAD upload, as rclone sends, was measured and not kept: the gain was within the noise and
-/// the server would no longer vouch for the key); Content-MD5 makes it check them a second way and
-/// its answer (the ETag) is compared. Nothing is hashed twice here or buffered (the Minio client
-/// re-hashes each part for signing and holds parts in memory). Object-lock retention travels in the
-/// same request. Used up to S3's single-PUT limit.
+/// using the SHA-256 the store computed while spooling. The signed payload hash is the object's key,
+/// and the server hashes every byte it receives and refuses the request when they differ
+/// (XAmzContentSHA256Mismatch), before anything is stored: its success answer is the verification,
+/// made by the server, with the key's own hash, at no cost to the dock. (An MD5 computed beside it for
+/// Content-MD5 and the ETag, as rclone verifies, was the dock's largest CPU cost and checked the same
+/// bytes with a weaker hash; docs/benchmarks.md.) <see cref="S3ObjectStore"/> checks once per
+/// connection that the server does refuse a mismatched payload. Nothing is hashed twice here or
+/// buffered (the Minio client re-hashes each part for signing and holds parts in memory).
+/// Object-lock retention travels in the same request. Used up to S3's single-PUT limit.
 /// </summary>
 internal sealed class S3SignedPut(HttpClient http, S3Options options, string region = "us-east-1")
 {
     /// <summary>S3's largest single PUT; larger objects go through the client's multipart upload.</summary>
     public const long MaxSize = 5L << 30;
 
-    /// <summary>Uploads the spooled file; returns the ETag the server answered with (the MD5 of what it stored), if any.</summary>
-    public async Task<string?> PutAsync(string objectKey, string spooledFile, long size, Sha256Digest sha256, byte[] md5, DateTime retainUntilUtc, DateTime nowUtc, CancellationToken cancellationToken)
+    /// <summary>Uploads the spooled file; returns once the server has checked every byte against <paramref name="sha256"/> and stored them.</summary>
+    public async Task PutAsync(string objectKey, string spooledFile, long size, Sha256Digest sha256, DateTime retainUntilUtc, DateTime nowUtc, CancellationToken cancellationToken)
+    {
+        var (status, detail) = await SendAsync(objectKey, spooledFile, size, sha256, retainUntilUtc, nowUtc, cancellationToken).ConfigureAwait(false);
+        if (status is >= 200 and < 300)
+        {
+            return;
+        }
+
+        var message = Explain(objectKey, status, detail);
+        // 5xx and throttling are waited out by the store's retries; anything else is a refusal.
+        throw status >= 500 || status == (int)HttpStatusCode.TooManyRequests
+            ? new HttpRequestException(message, null, (HttpStatusCode)status)
+            : new VaultException(message);
+    }
+
+    /// <summary>
+    /// Whether the server refuses a payload that differs from its signed SHA-256, which is what makes
+    /// a successful <see cref="PutAsync"/> a verification. Sends a few bytes signed with another hash
+    /// under <paramref name="objectKey"/>, without retention: a conforming server stores nothing.
+    /// </summary>
+    public async Task<bool> RefusesMismatchedPayloadAsync(string objectKey, string spoolDirectory, DateTime nowUtc, CancellationToken cancellationToken)
+    {
+        var probe = Path.Combine(spoolDirectory, $"{Environment.ProcessId}-{Guid.NewGuid():N}.probe");
+        await File.WriteAllBytesAsync(probe, "payload check: these bytes are not the signed ones"u8.ToArray(), cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var (status, detail) = await SendAsync(objectKey, probe, new FileInfo(probe).Length, Sha256Digest.Of("other bytes"u8.ToArray()), null, nowUtc, cancellationToken).ConfigureAwait(false);
+            return status is >= 200 and < 300
+                ? false
+                : status == 400 && (detail.Contains("<Code>XAmzContentSHA256Mismatch</Code>", StringComparison.Ordinal) || detail.Contains("<Code>BadDigest</Code>", StringComparison.Ordinal))
+                    ? true
+                    : throw new VaultException(Explain(objectKey, status, detail));
+        }
+        finally
+        {
+            File.Delete(probe);
+        }
+    }
+
+    private async Task<(int Status, string Body)> SendAsync(string objectKey, string spooledFile, long size, Sha256Digest sha256, DateTime? retainUntilUtc, DateTime nowUtc, CancellationToken cancellationToken)
     {
         var endpoint = new Uri(options.Endpoint);
         var host = endpoint.IsDefaultPort ? endpoint.Host : $"{endpoint.Host}:{endpoint.Port.ToString(CultureInfo.InvariantCulture)}";
@@ -30,14 +71,17 @@ internal sealed class S3SignedPut(HttpClient http, S3Options options, string reg
         var day = amzDate[..8];
         var headers = new SortedDictionary<string, string>(StringComparer.Ordinal)
         {
-            ["content-md5"] = Convert.ToBase64String(md5),
             ["content-type"] = "application/octet-stream",
             ["host"] = host,
             ["x-amz-content-sha256"] = sha256.ToHex(),
             ["x-amz-date"] = amzDate,
-            ["x-amz-object-lock-mode"] = "COMPLIANCE",
-            ["x-amz-object-lock-retain-until-date"] = retainUntilUtc.ToString("yyyy'-'MM'-'dd'T'HH':'mm':'ss'.000Z'", CultureInfo.InvariantCulture),
         };
+        if (retainUntilUtc is { } until)
+        {
+            headers["x-amz-object-lock-mode"] = "COMPLIANCE";
+            headers["x-amz-object-lock-retain-until-date"] = until.ToString("yyyy'-'MM'-'dd'T'HH':'mm':'ss'.000Z'", CultureInfo.InvariantCulture);
+        }
+
         var signedHeaders = string.Join(';', headers.Keys);
         var canonical = $"PUT\n{path}\n\n{string.Concat(headers.Select(h => $"{h.Key}:{h.Value}\n"))}\n{signedHeaders}\n{sha256.ToHex()}";
         var scope = $"{day}/{region}/s3/aws4_request";
@@ -50,7 +94,6 @@ internal sealed class S3SignedPut(HttpClient http, S3Options options, string reg
         using var request = new HttpRequestMessage(HttpMethod.Put, new Uri(endpoint, path));
         request.Content = new StreamContent(body, 1 << 20);
         request.Content.Headers.ContentLength = size;
-        request.Content.Headers.ContentMD5 = md5;
         request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/octet-stream");
         foreach (var (name, value) in headers.Where(h => h.Key.StartsWith("x-amz-", StringComparison.Ordinal)))
         {
@@ -59,17 +102,9 @@ internal sealed class S3SignedPut(HttpClient http, S3Options options, string reg
 
         request.Headers.TryAddWithoutValidation("Authorization", $"AWS4-HMAC-SHA256 Credential={options.AccessKey}/{scope}, SignedHeaders={signedHeaders}, Signature={signature}");
         using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
-        if (response.IsSuccessStatusCode)
-        {
-            return response.Headers.ETag?.Tag;
-        }
-
-        var detail = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-        var message = Explain(objectKey, (int)response.StatusCode, detail);
-        // 5xx and throttling are waited out by the store's retries; anything else is a refusal.
-        throw (int)response.StatusCode >= 500 || response.StatusCode == HttpStatusCode.TooManyRequests
-            ? new HttpRequestException(message, null, response.StatusCode)
-            : new VaultException(message);
+        return response.IsSuccessStatusCode
+            ? ((int)response.StatusCode, string.Empty)
+            : ((int)response.StatusCode, await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false));
     }
 
     /// <summary>One line naming what the server objected to, from its S3 error document.</summary>

@@ -167,7 +167,7 @@ public sealed class S3ObjectStoreContractTests(RadosGateway gateway) : ObjectSto
         var put = new S3SignedPut(http, new S3Options(gateway.Endpoint, gateway.AccessKey, gateway.SecretKey, _bucket));
         var now = SystemClock.Instance.GetCurrentInstant();
 
-        var act = () => put.PutAsync("sha256/" + Sha256Digest.Of(bytes).ToHex(), file, bytes.Length, Sha256Digest.Of(bytes), MD5.HashData(bytes),
+        var act = () => put.PutAsync("sha256/" + Sha256Digest.Of(bytes).ToHex(), file, bytes.Length, Sha256Digest.Of(bytes),
             (now + Duration.FromDays(1)).ToDateTimeUtc(), (now - Duration.FromHours(1)).ToDateTimeUtc(), CancellationToken.None);
 
         (await act.Should().ThrowAsync<VaultException>()).Which.Message.Should().Contain("clock differs from the S3 server's");
@@ -187,10 +187,33 @@ public sealed class S3ObjectStoreContractTests(RadosGateway gateway) : ObjectSto
         var now = SystemClock.Instance.GetCurrentInstant();
         var key = Sha256Digest.Of(hashed);
 
-        var act = () => put.PutAsync("sha256/" + key.ToHex(), file, sent.Length, key, MD5.HashData(hashed), (now + Duration.FromDays(1)).ToDateTimeUtc(), now.ToDateTimeUtc(), CancellationToken.None);
+        var act = () => put.PutAsync("sha256/" + key.ToHex(), file, sent.Length, key, (now + Duration.FromDays(1)).ToDateTimeUtc(), now.ToDateTimeUtc(), CancellationToken.None);
 
         (await act.Should().ThrowAsync<VaultException>()).Which.Message.Should().Contain("differ from the ones hashed while spooling").And.Contain(key.ToHex());
         (await store.ExistsAsync(key)).Should().BeFalse();
+    }
+
+    [Fact]
+    public async Task Connect_FindsTheServerRefusesAPayloadUnlikeItsSignedHash_AndLeavesNothingBehind()
+    {
+        // A single PUT counts as verified only because the server checks every byte against the
+        // signed SHA-256; the store checks that at connection, with bytes signed under another hash.
+        await CreateAsync();
+        using var http = new HttpClient();
+        var put = new S3SignedPut(http, new S3Options(gateway.Endpoint, gateway.AccessKey, gateway.SecretKey, _bucket));
+
+        (await put.RefusesMismatchedPayloadAsync("probe/test", _spool, SystemClock.Instance.GetCurrentInstant().ToDateTimeUtc(), CancellationToken.None)).Should().BeTrue();
+
+        using var client = new MinioClient().WithEndpoint(new Uri(gateway.Endpoint).Host, new Uri(gateway.Endpoint).Port)
+            .WithCredentials(gateway.AccessKey, gateway.SecretKey).Build();
+        var left = new List<string>();
+        await foreach (var item in client.ListObjectsEnumAsync(new ListObjectsArgs().WithBucket(_bucket).WithRecursive(true).WithVersions(true)))
+        {
+            left.Add(item.Key);
+        }
+
+        left.Should().BeEmpty("neither the connection's check nor this one stored anything");
+        Directory.GetFiles(_spool).Should().BeEmpty();
     }
 
     [Fact]
