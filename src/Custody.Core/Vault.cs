@@ -287,6 +287,9 @@ public sealed class Vault : IDisposable
         Directory.CreateDirectory(full);
         var source = Npgsql.NpgsqlDataSource.Create(deployment.Postgres);
         Vault? vault = null;
+        // The object store's checks (bucket, lock, payload check) and the ledger's first query wait on
+        // different servers: made at once, a dock starts about 0.2 s sooner (docs/benchmarks.md).
+        var connecting = Task.Run(() => S3ObjectStore.ConnectAsync(deployment.S3, Path.Combine(full, "spool"), clock));
         try
         {
             var ledger = new PostgresLedger(source, clock);
@@ -305,9 +308,20 @@ public sealed class Vault : IDisposable
                 throw new VaultException("The deployment's ledger is empty: set the vault up first.");
             }
 
-            var objects = S3ObjectStore.ConnectAsync(deployment.S3, Path.Combine(full, "spool"), clock).GetAwaiter().GetResult();
+            var catalog = Connect(Path.Combine(full, CatalogFile));
+            S3ObjectStore objects;
+            try
+            {
+                objects = connecting.GetAwaiter().GetResult();
+            }
+            catch
+            {
+                catalog.Dispose();
+                throw;
+            }
+
             var central = new Central(source, ledger, new Work.PostgresWorkQueue(source, clock), objects);
-            vault = new Vault(full, Connect(Path.Combine(full, CatalogFile)), clock, options, central);
+            vault = new Vault(full, catalog, clock, options, central);
             var policy = vault.Policy;
             // R6: every original is locked at least as long as the active profile's minimum.
             objects.PolicyMinimum = () => policy.ActiveProfileId() is { } id && Custody.Policy.PolicyProfile.Load(id).Retention.MinimumMonths is { } months
@@ -348,6 +362,8 @@ public sealed class Vault : IDisposable
             else
             {
                 source.Dispose();
+                // The first failure is the one reported; the store's own (if any) is not waited for.
+                _ = connecting.ContinueWith(t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
             }
 
             throw;
