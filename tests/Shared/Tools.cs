@@ -18,6 +18,15 @@ internal static class Tools
     public static Result Dotnet(string tool, IEnumerable<string> args, IDictionary<string, string>? environment = null) =>
         Run("dotnet", [Path.Combine(AppContext.BaseDirectory, tool + ".dll"), .. args], environment);
 
+    /// <summary>A program as a deployment installs it, from <c>out/</c> (<c>./build.sh publish</c>, which <c>./build.sh test</c> runs before the tests).</summary>
+    public static Result Published(string folder, string tool, IEnumerable<string> args, IDictionary<string, string>? environment = null)
+    {
+        var dll = Path.Combine(RepoRoot, "out", folder, tool + ".dll");
+        return File.Exists(dll)
+            ? Run("dotnet", [dll, .. args], environment)
+            : throw new InvalidOperationException($"{dll} is missing: run ./build.sh publish (./build.sh test does) before these tests.");
+    }
+
     public static Result Run(string program, IEnumerable<string> args, IDictionary<string, string>? environment = null, TimeSpan? timeout = null)
     {
         var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };

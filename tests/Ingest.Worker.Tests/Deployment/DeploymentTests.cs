@@ -27,9 +27,10 @@ public sealed class DeploymentTests(PostgresServer postgres, RadosGateway gatewa
     {
         var environment = Environment();
 
-        // A dock (node "dock") takes a camera with an interrupted recording into custody.
+        // A dock (node "dock") takes a camera with an interrupted recording into custody, running the
+        // agent as a dock PC installs it (the ReadyToRun publish with its own runtime settings).
         var volume = Tools.MakeCamera(Path.Combine(_work, "cam"), "clip:2", "gap:300", "clip:2", "notvideo");
-        var dock = Tools.Dotnet("deviceagent", ["ingest", volume, "--data", Node("dock"), "--json"], environment);
+        var dock = Tools.Published("deviceagent", "deviceagent", ["ingest", volume, "--data", Node("dock"), "--json"], environment);
         dock.ExitCode.Should().Be(0, dock.Error);
         var clips = dock.JsonLines();
         clips.Should().HaveCount(3);
