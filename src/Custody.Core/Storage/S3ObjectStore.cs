@@ -232,7 +232,8 @@ public sealed class S3ObjectStore : IObjectStore
 
         await _retry.ExecuteAsync(async token =>
         {
-            // The Minio client signs each part with its SHA-256, which the server checks likewise.
+            // Over HTTP the Minio client signs each part with its SHA-256, which the server checks likewise;
+            // over HTTPS it sends parts unsigned under TLS. Either way the stored size is checked below.
             await using var upload = File.OpenRead(spooled);
             await _client.PutObjectAsync(new PutObjectArgs()
                 .WithBucket(_options.Bucket)
