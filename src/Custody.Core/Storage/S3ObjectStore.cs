@@ -92,16 +92,30 @@ public sealed class S3ObjectStore : IObjectStore
             .WithTimeout((int)(options.UploadAnswerTimeout ?? TimeSpan.FromMinutes(2)).TotalMilliseconds) // a stalled cluster is named, not waited on
             .Build();
         Directory.CreateDirectory(spoolDirectory);
+        var store = new S3ObjectStore(client, options, spoolDirectory, clock);
         try
         {
+            Task<bool>? refusesMismatch = null;
             if (!await client.BucketExistsAsync(new BucketExistsArgs().WithBucket(options.Bucket), cancellationToken).ConfigureAwait(false))
             {
                 await client.MakeBucketAsync(new MakeBucketArgs().WithBucket(options.Bucket).WithObjectLock(), cancellationToken).ConfigureAwait(false);
             }
-            else if (!await HasObjectLockAsync(client, options.Bucket, cancellationToken).ConfigureAwait(false))
+            else
             {
-                // R5: originals in a bucket without object lock could be deleted by whoever holds its keys.
-                throw new VaultException($"The bucket {options.Bucket} at {options.Endpoint} was created without Object Lock: originals cannot be locked there (R5). Use a bucket created with Object Lock.");
+                // The lock check and the payload check below are independent requests: made at once.
+                refusesMismatch = store.RefusesMismatchedPayloadAsync(cancellationToken);
+                if (!await HasObjectLockAsync(client, options.Bucket, cancellationToken).ConfigureAwait(false))
+                {
+                    // R5: originals in a bucket without object lock could be deleted by whoever holds its keys.
+                    throw new VaultException($"The bucket {options.Bucket} at {options.Endpoint} was created without Object Lock: originals cannot be locked there (R5). Use a bucket created with Object Lock.");
+                }
+            }
+
+            // A single PUT counts as verified because the server checks the payload against its signed
+            // SHA-256; a server (or a proxy before it) that did not would let a changed spool file into custody.
+            if (!await (refusesMismatch ?? store.RefusesMismatchedPayloadAsync(cancellationToken)).ConfigureAwait(false))
+            {
+                throw new VaultException($"The S3 server at {options.Endpoint} stored a payload that did not match its signed SHA-256 (object {PayloadCheckKey} in bucket {options.Bucket}): it does not check what it is sent, so uploads could not be verified. Use a server that checks x-amz-content-sha256 (MinIO, Ceph RGW, AWS S3).");
             }
         }
         catch (MinioException e) when (e is AccessDeniedException || e.Message.Contains("AccessDenied", StringComparison.Ordinal) || e.Message.Contains("SignatureDoesNotMatch", StringComparison.Ordinal) || e.Message.Contains("InvalidAccessKeyId", StringComparison.Ordinal))
@@ -113,26 +127,14 @@ public sealed class S3ObjectStore : IObjectStore
             throw new VaultException($"The S3 server at {options.Endpoint} cannot be used: {e.Message}", e);
         }
 
-        var store = new S3ObjectStore(client, options, spoolDirectory, clock);
-        // A single PUT counts as verified because the server checks the payload against its signed
-        // SHA-256; a server (or a proxy before it) that did not would let a changed spool file into custody.
-        try
-        {
-            if (!await store._put.RefusesMismatchedPayloadAsync(PayloadCheckKey, spoolDirectory, SystemClock.Instance.GetCurrentInstant().ToDateTimeUtc(), cancellationToken).ConfigureAwait(false))
-            {
-                throw new VaultException($"The S3 server at {options.Endpoint} stored a payload that did not match its signed SHA-256 (object {PayloadCheckKey} in bucket {options.Bucket}): it does not check what it is sent, so uploads could not be verified. Use a server that checks x-amz-content-sha256 (MinIO, Ceph RGW, AWS S3).");
-            }
-        }
-        catch (HttpRequestException e)
-        {
-            throw new VaultException($"The S3 server at {options.Endpoint} cannot be used: {e.Message}", e);
-        }
-
         return store;
     }
 
     /// <summary>Where the connection's payload check is sent; a conforming server stores nothing there.</summary>
     private const string PayloadCheckKey = "probe/payload-check";
+
+    private Task<bool> RefusesMismatchedPayloadAsync(CancellationToken cancellationToken) =>
+        _put.RefusesMismatchedPayloadAsync(PayloadCheckKey, _spool, SystemClock.Instance.GetCurrentInstant().ToDateTimeUtc(), cancellationToken);
 
     private static async Task<bool> HasObjectLockAsync(IMinioClient client, string bucket, CancellationToken cancellationToken)
     {
