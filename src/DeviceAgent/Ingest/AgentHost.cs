@@ -54,10 +54,21 @@ internal sealed class AgentHost : IDisposable
         }).ConfigureAwait(false);
     }
 
-    public static AgentHost Open(Arguments arguments) =>
-        new(Vault.OpenOrCreate(arguments.Required("data"), SystemClock.Instance, VaultOptions.FromEnvironment()),
-            DeviceProfile.LoadAll(arguments.Value("profiles")),
-            arguments.Has("json"));
+    public static AgentHost Open(Arguments arguments)
+    {
+        // The device profiles are read while the vault opens (a deployment's opening waits on its servers).
+        var profiles = Task.Run(() => DeviceProfile.LoadAll(arguments.Value("profiles")));
+        var vault = Vault.OpenOrCreate(arguments.Required("data"), SystemClock.Instance, VaultOptions.FromEnvironment());
+        try
+        {
+            return new AgentHost(vault, profiles.GetAwaiter().GetResult(), arguments.Has("json"));
+        }
+        catch
+        {
+            vault.Dispose();
+            throw;
+        }
+    }
 
     /// <summary>The named profile, or the first whose naming convention a file on the volume follows.</summary>
     public DeviceProfile ProfileFor(string volume, string? id)
