@@ -27,12 +27,20 @@ internal static class DockCommand
         using var host = AgentHost.Open(arguments);
         // Not disposed: SIGTERM may arrive while the process is already leaving.
         var stop = new CancellationTokenSource();
-        Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => stop.Cancel();
+        // Ctrl-C and systemd's SIGTERM stop the service: clips already stored get their entries, the
+        // batch is checkpointed, and the exit code says whether every camera taken is in custody.
+        using var interrupt = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, Stop);
+        using var terminate = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, Stop);
 
         var code = await host.WithProgressAsync(arguments, () => WatchAsync(host, root, arguments, parallel, poll, stop.Token));
         host.PrintDeferred();
         return code;
+
+        void Stop(System.Runtime.InteropServices.PosixSignalContext context)
+        {
+            context.Cancel = true;
+            stop.Cancel();
+        }
     }
 
     private static async Task<int> WatchAsync(AgentHost host, string root, Arguments arguments, int parallel, TimeSpan poll, CancellationToken stopping)
@@ -41,6 +49,14 @@ internal static class DockCommand
         var running = new Dictionary<string, Task<bool>>(StringComparer.Ordinal);
         var failures = 0;
         Task? forwarding = null;
+        // A volume mounted under the root is seen at once (inotify), so an officer's camera is not left
+        // waiting for the next poll; the poll stays for what no event reports (a mount over an existing
+        // directory, a lost event).
+        using var docked = new SemaphoreSlim(0, 1);
+        using var watcher = new FileSystemWatcher(root) { NotifyFilter = NotifyFilters.DirectoryName, IncludeSubdirectories = false };
+        watcher.Created += (_, _) => Wake(docked);
+        watcher.Renamed += (_, _) => Wake(docked);
+        watcher.EnableRaisingEvents = true;
         Log.Information("Dock service watching {Root}, {Parallel} cameras at once", root, parallel);
         while (!stopping.IsCancellationRequested)
         {
@@ -51,7 +67,9 @@ internal static class DockCommand
             }
 
             var present = Directory.EnumerateDirectories(root).Order(StringComparer.Ordinal).ToList();
-            foreach (var volume in present.Where(v => !running.ContainsKey(v)))
+            // An empty directory is a mount point whose volume is not there yet (created just before the
+            // mount, or mounted over later): it is taken once it has content, not finished as an empty camera.
+            foreach (var volume in present.Where(v => !running.ContainsKey(v) && HasContent(v)))
             {
                 running[volume] = IngestOneAsync(host, volume, arguments, slots, stopping);
             }
@@ -72,7 +90,7 @@ internal static class DockCommand
 
             try
             {
-                await Task.Delay(poll, stopping);
+                await docked.WaitAsync(poll, stopping);
             }
             catch (OperationCanceledException)
             {
@@ -86,6 +104,30 @@ internal static class DockCommand
         }
 
         return failures == 0 ? 0 : 1;
+    }
+
+    private static bool HasContent(string volume)
+    {
+        try
+        {
+            return Directory.EnumerateFileSystemEntries(volume).Any();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return true; // unreadable: the ingest names the error
+        }
+    }
+
+    private static void Wake(SemaphoreSlim docked)
+    {
+        try
+        {
+            docked.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+            // Already woken: the next pass sees every volume present.
+        }
     }
 
     private static async Task ForwardAsync(AgentHost host, Arguments arguments, CancellationToken stopping)

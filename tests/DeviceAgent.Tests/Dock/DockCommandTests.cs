@@ -1,3 +1,6 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+
 namespace EvidenceVault.DeviceAgent.Tests.Dock;
 
 /// <summary>deviceagent dock: several docked cameras at once, one of them failing.</summary>
@@ -32,5 +35,112 @@ public sealed class DockCommandTests : IDisposable
             .Should().BeEquivalentTo(new Dictionary<string, int> { ["A1B2C3D"] = 3, ["B2C3D4E"] = 2, ["C3D4E5F"] = 2 });
         outcomes.Should().ContainSingle(o => o.GetProperty("status").GetString() == "failed");
         Tools.Dotnet("custody", ["verify", "--data", data, "--objects"]).ExitCode.Should().Be(0);
+    }
+
+    [Fact]
+    public async Task DockService_TakesACameraWhenItIsDocked_NotAtTheNextPoll()
+    {
+        var root = Path.Combine(_work, "mnt");
+        using var service = await DockService.StartAsync(root, Path.Combine(_work, "data"), pollSeconds: 600);
+        var volume = Tools.MakeCamera(Path.Combine(_work, "A1B2C3D"), "--serial", "A1B2C3D", "clip:1", "clip:1");
+
+        Directory.Move(volume, Path.Combine(root, "A1B2C3D"));
+
+        var outcomes = await service.OutcomesAsync(2, TimeSpan.FromSeconds(90));
+        outcomes.Should().OnlyContain(o => o.GetProperty("status").GetString() == "in-custody", "the camera is taken when it appears, not ten minutes later");
+        (await service.StopAsync()).Should().Be(0);
+    }
+
+    [Fact]
+    public async Task DockService_AnEmptyMountPointIsNotAnEmptyCamera_ItsVolumeIsTakenWhenItArrives()
+    {
+        var root = Path.Combine(_work, "mnt");
+        using var service = await DockService.StartAsync(root, Path.Combine(_work, "data"), pollSeconds: 1);
+        var mountPoint = Path.Combine(root, "usb0");
+        Directory.CreateDirectory(mountPoint);
+        await Task.Delay(TimeSpan.FromSeconds(3)); // several polls see the empty mount point
+        var volume = Tools.MakeCamera(Path.Combine(_work, "B2C3D4E"), "--serial", "B2C3D4E", "clip:1");
+
+        // The volume is mounted over the directory: its files appear inside it, no new directory under the root.
+        foreach (var entry in Directory.EnumerateDirectories(volume))
+        {
+            Directory.Move(entry, Path.Combine(mountPoint, Path.GetFileName(entry)));
+        }
+
+        var outcomes = await service.OutcomesAsync(1, TimeSpan.FromSeconds(90));
+        outcomes.Should().ContainSingle().Which.GetProperty("status").GetString().Should().Be("in-custody");
+        (await service.StopAsync()).Should().Be(0);
+    }
+
+    /// <summary><c>deviceagent dock</c> running as the dock PC's service, its --json outcomes collected as they print.</summary>
+    private sealed class DockService : IDisposable
+    {
+        private readonly Process _process;
+        private readonly ConcurrentQueue<string> _lines = new();
+        private readonly TaskCompletionSource _watching = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        private DockService(Process process)
+        {
+            _process = process;
+            process.OutputDataReceived += (_, e) =>
+            {
+                if (!string.IsNullOrWhiteSpace(e.Data))
+                {
+                    _lines.Enqueue(e.Data);
+                }
+            };
+            process.ErrorDataReceived += (_, e) =>
+            {
+                if (e.Data?.Contains("Dock service watching", StringComparison.Ordinal) == true)
+                {
+                    _watching.TrySetResult();
+                }
+            };
+        }
+
+        public static async Task<DockService> StartAsync(string root, string data, int pollSeconds)
+        {
+            var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "deviceagent.dll"), "dock", root, "--data", data, "--poll-seconds", pollSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture), "--json" })
+            {
+                start.ArgumentList.Add(arg);
+            }
+
+            var service = new DockService(Process.Start(start)!);
+            service._process.BeginOutputReadLine();
+            service._process.BeginErrorReadLine();
+            await service._watching.Task.WaitAsync(TimeSpan.FromSeconds(60));
+            return service;
+        }
+
+        public async Task<IReadOnlyList<System.Text.Json.JsonElement>> OutcomesAsync(int count, TimeSpan timeout)
+        {
+            var waited = Stopwatch.StartNew();
+            while (_lines.Count < count && waited.Elapsed < timeout)
+            {
+                await Task.Delay(100);
+            }
+
+            _lines.Should().HaveCount(count, $"the service printed {count} outcomes within {timeout.TotalSeconds} s");
+            return _lines.Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement).ToList();
+        }
+
+        /// <summary>Stops the service as systemd does (SIGTERM) and returns its exit code.</summary>
+        public async Task<int> StopAsync()
+        {
+            Tools.Run("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]).ExitCode.Should().Be(0);
+            await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            return _process.ExitCode;
+        }
+
+        public void Dispose()
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+            }
+
+            _process.Dispose();
+        }
     }
 }
