@@ -27,8 +27,9 @@ internal static class DockCommand
         using var host = AgentHost.Open(arguments);
         // Not disposed: SIGTERM may arrive while the process is already leaving.
         var stop = new CancellationTokenSource();
-        // Ctrl-C and systemd's SIGTERM stop the service: clips already stored get their entries, the
-        // batch is checkpointed, and the exit code says whether every camera taken is in custody.
+        // Ctrl-C and systemd's SIGTERM stop the service: clips already stored get their entries (the
+        // next checkpoint covers them), the rest stay on the camera, and the exit code says whether
+        // every camera taken is in custody.
         using var interrupt = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, Stop);
         using var terminate = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, Stop);
 
@@ -97,7 +98,9 @@ internal static class DockCommand
             }
         }
 
-        await Task.WhenAll(running.Values);
+        // Stopped: the cameras still docked, finished or cut short by the stop, decide the exit code.
+        var outcomes = await Task.WhenAll(running.Values);
+        failures = outcomes.Count(ok => !ok);
         if (forwarding is not null)
         {
             await forwarding;
@@ -153,6 +156,12 @@ internal static class DockCommand
             var camera = new DockedCamera(volume, null, null, null, null, null, null, "mass-storage");
             var outcomes = await host.IngestAsync(camera, arguments.Value("profile"), arguments.Has("delete-after-custody"), cancellationToken);
             return outcomes.All(o => o.Custodied);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Stopped mid-camera: what was stored has its entries; the rest stays on the camera for the next dock.
+            Log.Warning("Camera at {Volume}: the service stopped before every clip was taken; the others stay on the camera", volume);
+            return false;
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

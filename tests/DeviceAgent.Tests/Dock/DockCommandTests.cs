@@ -72,12 +72,43 @@ public sealed class DockCommandTests : IDisposable
         (await service.StopAsync()).Should().Be(0);
     }
 
+    [Fact]
+    public async Task DockService_StoppedMidCamera_ExitsOneWithTheLedgerWhole_AndTheNextDockTakesTheRest()
+    {
+        var root = Path.Combine(_work, "mnt");
+        var data = Path.Combine(_work, "data");
+        using var service = await DockService.StartAsync(root, data, pollSeconds: 600);
+        // 20 files of 16 MiB, each fsynced into the vault: seconds of work, stopped at its start.
+        var volume = Path.Combine(_work, "C3D4E5F", "DCIM", "100MEDIA");
+        Directory.CreateDirectory(volume);
+        var bytes = new byte[16 << 20];
+        for (var i = 1; i <= 20; i++)
+        {
+            Random.Shared.NextBytes(bytes);
+            await File.WriteAllBytesAsync(Path.Combine(volume, $"C3D4E5F_123456_20261123100{i:D3}_{i:D4}.MP4"), bytes);
+        }
+
+        Directory.Move(Path.Combine(_work, "C3D4E5F"), Path.Combine(root, "C3D4E5F"));
+        await service.LoggedAsync("docked", TimeSpan.FromSeconds(60));
+
+        var code = await service.StopAsync();
+
+        code.Should().Be(1, "a camera was cut short");
+        service.Errors.Should().Contain("stopped before every clip was taken").And.NotContain("Unhandled exception");
+        Directory.GetFiles(Path.Combine(root, "C3D4E5F"), "*", SearchOption.AllDirectories).Should().HaveCount(20, "nothing leaves a camera that is not in custody");
+        Tools.Dotnet("custody", ["verify", "--data", data, "--objects"]).ExitCode.Should().Be(0);
+        var again = Tools.Dotnet("deviceagent", ["ingest", Path.Combine(root, "C3D4E5F"), "--data", data, "--json"]);
+        again.ExitCode.Should().Be(0);
+        again.JsonLines().Should().HaveCount(20).And.OnlyContain(o => o.GetProperty("status").GetString() == "in-custody" || o.GetProperty("status").GetString() == "already-in-custody");
+    }
+
     /// <summary><c>deviceagent dock</c> running as the dock PC's service, its --json outcomes collected as they print.</summary>
     private sealed class DockService : IDisposable
     {
         private readonly Process _process;
         private readonly ConcurrentQueue<string> _lines = new();
         private readonly TaskCompletionSource _watching = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly ConcurrentQueue<string> _errors = new();
 
         private DockService(Process process)
         {
@@ -91,6 +122,11 @@ public sealed class DockCommandTests : IDisposable
             };
             process.ErrorDataReceived += (_, e) =>
             {
+                if (e.Data is not null)
+                {
+                    _errors.Enqueue(e.Data);
+                }
+
                 if (e.Data?.Contains("Dock service watching", StringComparison.Ordinal) == true)
                 {
                     _watching.TrySetResult();
@@ -123,6 +159,21 @@ public sealed class DockCommandTests : IDisposable
 
             _lines.Should().HaveCount(count, $"the service printed {count} outcomes within {timeout.TotalSeconds} s");
             return _lines.Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement).ToList();
+        }
+
+        /// <summary>What the service logged (stderr).</summary>
+        public string Errors => string.Join('\n', _errors);
+
+        /// <summary>Waits until the service's log has a line containing <paramref name="text"/>.</summary>
+        public async Task LoggedAsync(string text, TimeSpan timeout)
+        {
+            var waited = Stopwatch.StartNew();
+            while (!_errors.Any(l => l.Contains(text, StringComparison.Ordinal)) && waited.Elapsed < timeout)
+            {
+                await Task.Delay(20);
+            }
+
+            Errors.Should().Contain(text);
         }
 
         /// <summary>Stops the service as systemd does (SIGTERM) and returns its exit code.</summary>
