@@ -73,39 +73,65 @@ internal static class DeploymentBench
 
         Console.WriteLine($"camera: {files} clips of {FileMegabytes} MiB ({files * FileMegabytes} MiB)");
         // Each run gets an empty Ceph cluster and a deployment already set up (bucket, ledger, first
-        // checkpoint; RGW's pools made), as a dock finds it in service. The order is agent, rclone,
-        // rclone, agent, agent, rclone, so what drift remains in the machine's speed weighs on both alike.
+        // checkpoint; RGW's pools made), as a dock finds it in service. Three ways, three runs each:
+        // A the one-shot `deviceagent ingest` (a process started for the camera, timed from its start),
+        // S the dock service as deployed (docs/deploy.md: started and idle, timed from the camera's
+        // volume appearing under its mount root until every clip's outcome is printed), R `rclone copy`
+        // (timed from its start). The order spreads what drift remains in the machine's speed over all three.
+        // One run of each first is a warm-up, printed and left out of the means: whichever program ran
+        // first in a benchmark was slow (10-14 s where later runs of it took 7), rclone as well as the agent.
         var agent = new List<(double Seconds, long PeakRss, double Cpu, double ServerCpu)>();
+        var service = new List<(double Seconds, long PeakRss, double Cpu, double ServerCpu)>();
         var rclone = new List<(double Seconds, double Cpu, double ServerCpu)>();
-        foreach (var isAgent in new[] { true, false, false, true, true, false })
+        const string WarmUp = "ASR";
+        foreach (var (kind, n) in (WarmUp + "ASRRSASAR").Select((k, i) => (k, i)))
         {
+            if (n == WarmUp.Length)
+            {
+                Console.WriteLine($"warm-up runs (not counted): A {agent[0].Seconds:F2} s, S {service[0].Seconds:F2} s, R {rclone[0].Seconds:F2} s");
+                agent.Clear();
+                service.Clear();
+                rclone.Clear();
+            }
+
             servers.FreshObjectStore();
             var environment = servers.NewDeployment();
             var before = servers.CephCpuSeconds();
-            if (isAgent)
+            switch (kind)
             {
-                var (seconds, peak, cpu) = Run("dotnet", [Tool("DeviceAgent", "deviceagent"), "ingest", camera, "--data", Path.Combine(servers.Work, $"dock-{agent.Count}"), "--json"], environment);
-                agent.Add((seconds, peak, cpu, servers.CephCpuSeconds() - before));
-            }
-            else
-            {
-                var (copy, _, copyCpu) = Run("rclone", ["copy", camera, $":s3:{environment["EVIDENCEVAULT_S3_BUCKET"]}/rclone", "--s3-provider", "Ceph", "--s3-endpoint", servers.Endpoint,
-                    "--s3-access-key-id", servers.AccessKey, "--s3-secret-access-key", servers.SecretKey, "--s3-region", "us-east-1", "--s3-force-path-style=true"], []);
-                rclone.Add((copy, copyCpu, servers.CephCpuSeconds() - before));
+                case 'A':
+                    var (seconds, peak, cpu) = Run("dotnet", [Tool("DeviceAgent", "deviceagent"), "ingest", camera, "--data", Path.Combine(servers.Work, $"dock-a{n}"), "--json"], environment);
+                    agent.Add((seconds, peak, cpu, servers.CephCpuSeconds() - before));
+                    break;
+                case 'S':
+                    var docked = await DockServiceAsync(camera, files, Path.Combine(servers.Work, $"dock-s{n}"), environment, () => before = servers.CephCpuSeconds());
+                    service.Add((docked.Seconds, docked.PeakRss, docked.CpuSeconds, servers.CephCpuSeconds() - before));
+                    break;
+                default:
+                    var (copy, _, copyCpu) = Run("rclone", ["copy", camera, $":s3:{environment["EVIDENCEVAULT_S3_BUCKET"]}/rclone", "--s3-provider", "Ceph", "--s3-endpoint", servers.Endpoint,
+                        "--s3-access-key-id", servers.AccessKey, "--s3-secret-access-key", servers.SecretKey, "--s3-region", "us-east-1", "--s3-force-path-style=true"], []);
+                    rclone.Add((copy, copyCpu, servers.CephCpuSeconds() - before));
+                    break;
             }
         }
 
         var bytes = (double)files * FileMegabytes;
-        var agentMean = agent.Average(a => a.Seconds);
         var rcloneMean = rclone.Average(r => r.Seconds);
         static string Each(IEnumerable<double> seconds) => string.Join(", ", seconds.Select(s => s.ToString("F2", System.Globalization.CultureInfo.InvariantCulture)));
-        Console.WriteLine($"into Ceph RGW on 127.0.0.1 (memstore OSD, an empty cluster for each run), 3 runs each in the order A R R A A R; means:");
-        Console.WriteLine($"  rclone copy (baseline, 4 transfers):              {rcloneMean,6:F2} s  {bytes / rcloneMean,7:F1} MiB/s  (runs: {Each(rclone.Select(r => r.Seconds))} s)");
-        Console.WriteLine($"  deviceagent ingest (hash, verify, ledger on PG):  {agentMean,6:F2} s  {bytes / agentMean,7:F1} MiB/s  ({rcloneMean / agentMean:F2}x rclone's throughput; goal >= 1.0x) (runs: {Each(agent.Select(a => a.Seconds))} s)");
-        Console.WriteLine($"  deviceagent peak RSS: {agent.Max(a => a.PeakRss) / (1 << 20)} MiB");
+        string Line(string name, List<(double Seconds, long PeakRss, double Cpu, double ServerCpu)> runs)
+        {
+            var mean = runs.Average(a => a.Seconds);
+            return $"  {name,-48}{mean,6:F2} s  {bytes / mean,7:F1} MiB/s  ({rcloneMean / mean:F2}x rclone's throughput; goal >= 1.0x) (runs: {Each(runs.Select(a => a.Seconds))} s; peak RSS {runs.Max(a => a.PeakRss) / (1 << 20)} MiB)";
+        }
+
+        Console.WriteLine($"into Ceph RGW on 127.0.0.1 (memstore OSD, an empty cluster for each run), 3 runs each in the order A S R R S A S A R; means:");
+        Console.WriteLine($"  {"rclone copy (baseline, 4 transfers):",-48}{rcloneMean,6:F2} s  {bytes / rcloneMean,7:F1} MiB/s  (runs: {Each(rclone.Select(r => r.Seconds))} s)");
+        Console.WriteLine(Line("A deviceagent ingest (one-shot process):", agent));
+        Console.WriteLine(Line("S deviceagent dock (the service, camera docked):", service));
+        Console.WriteLine("  (both hash, verify and ledger on PostgreSQL; S excludes the service's start, which a dock PC pays at boot)");
         // Client and server share this machine's cores: where the CPU went explains the figures.
         Console.WriteLine($"  CPU seconds, mean of the runs: rclone {rclone.Average(r => r.Cpu):F1} + Ceph {rclone.Average(r => r.ServerCpu):F1}; " +
-            $"deviceagent {agent.Average(a => a.Cpu):F1} + Ceph {agent.Average(a => a.ServerCpu):F1} (PostgreSQL not counted)");
+            $"A {agent.Average(a => a.Cpu):F1} + Ceph {agent.Average(a => a.ServerCpu):F1}; S {service.Average(a => a.Cpu):F1} + Ceph {service.Average(a => a.ServerCpu):F1} (PostgreSQL not counted)");
 
         // A collection station docks 8 cameras at once: the dock service's memory must stay bounded.
         var mounts = Path.Combine(servers.Work, "docked");
@@ -284,7 +310,7 @@ internal static class DeploymentBench
         }
     }
 
-    private static Process Start(string program, string[] args, Dictionary<string, string> environment)
+    private static Process Start(string program, string[] args, Dictionary<string, string> environment, Action<string>? onLine = null)
     {
         var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var arg in args)
@@ -307,11 +333,80 @@ internal static class DeploymentBench
             ? TextWriter.Synchronized(new StreamWriter(Path.Combine(directory, $"{Path.GetFileNameWithoutExtension(args.FirstOrDefault() ?? program)}-{process.Id}.log")) { AutoFlush = true })
             : null;
         log?.WriteLine($"# started {NodaTime.Text.InstantPattern.ExtendedIso.Format(started)}: {program} {string.Join(' ', args)}");
-        process.OutputDataReceived += (_, line) => log?.WriteLine(line.Data);
-        process.ErrorDataReceived += (_, line) => log?.WriteLine(line.Data);
+        process.OutputDataReceived += (_, line) => Seen(line.Data);
+        process.ErrorDataReceived += (_, line) => Seen(line.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return process;
+
+        void Seen(string? line)
+        {
+            log?.WriteLine(line);
+            if (line is not null)
+            {
+                onLine?.Invoke(line);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The dock service as a dock PC runs it: started, idle (as between shifts), then the camera's volume
+    /// appears under its mount root (a rename, instant like a mount); timed from then until the outcome
+    /// of every clip is printed, which the service does after the camera's checkpoint is signed.
+    /// </summary>
+    private static async Task<(double Seconds, long PeakRss, double CpuSeconds)> DockServiceAsync(string camera, int files, string data, Dictionary<string, string> environment, Action docking)
+    {
+        var root = data + "-mnt";
+        Directory.CreateDirectory(root);
+        var watching = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var outcomes = 0;
+        var failed = 0;
+        using var process = Start("dotnet", [Tool("DeviceAgent", "deviceagent"), "dock", root, "--data", data, "--json"], environment, line =>
+        {
+            if (line.Contains("Dock service watching", StringComparison.Ordinal))
+            {
+                watching.TrySetResult();
+            }
+            else if (line.StartsWith("{\"fileName\"", StringComparison.Ordinal))
+            {
+                if (!line.Contains("\"status\":\"in-custody\"", StringComparison.Ordinal))
+                {
+                    Interlocked.Increment(ref failed);
+                }
+
+                if (Interlocked.Increment(ref outcomes) == files)
+                {
+                    done.TrySetResult();
+                }
+            }
+        });
+        await watching.Task.WaitAsync(TimeSpan.FromMinutes(1));
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        var volume = Path.Combine(root, "A1B2C3D");
+        var cpuBefore = CpuSeconds(process.Id);
+        docking();
+        var stopwatch = Stopwatch.StartNew();
+        Directory.Move(camera, volume);
+        long peak = 0;
+        while (!done.Task.IsCompleted)
+        {
+            peak = Math.Max(peak, Rss(process.Id));
+            await Task.WhenAny(done.Task, Task.Delay(50));
+            if (process.HasExited)
+            {
+                throw new InvalidOperationException($"the dock service exited {process.ExitCode} before the camera was in custody");
+            }
+        }
+
+        var seconds = stopwatch.Elapsed.TotalSeconds;
+        var cpu = CpuSeconds(process.Id) - cpuBefore;
+        Directory.Move(volume, camera);
+        Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(1));
+        return failed == 0 && process.ExitCode == 0
+            ? (seconds, peak, cpu)
+            : throw new InvalidOperationException($"the dock service left {failed} clips out of custody (exit {process.ExitCode})");
     }
 
     private static long Rss(int pid)
