@@ -382,7 +382,7 @@ internal static class DeploymentBench
             }
         });
         await watching.Task.WaitAsync(TimeSpan.FromMinutes(1));
-        await Task.Delay(TimeSpan.FromSeconds(2));
+        await Task.Delay(TimeSpan.FromSeconds(2)); // idle a moment, as a service is between docks
         var volume = Path.Combine(root, "A1B2C3D");
         var cpuBefore = CpuSeconds(process.Id);
         docking();
