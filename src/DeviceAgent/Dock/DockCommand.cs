@@ -27,9 +27,9 @@ internal static class DockCommand
         using var host = AgentHost.Open(arguments);
         // Not disposed: SIGTERM may arrive while the process is already leaving.
         var stop = new CancellationTokenSource();
-        // Ctrl-C and systemd's SIGTERM stop the service: clips already stored get their entries (the
-        // next checkpoint covers them), the rest stay on the camera, and the exit code says whether
-        // every camera taken is in custody.
+        // Ctrl-C and systemd's SIGTERM stop the service: clips already stored get their entries and a
+        // signed checkpoint, the rest stay on the camera, and the exit code says whether every camera
+        // taken is in custody.
         using var interrupt = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, Stop);
         using var terminate = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, Stop);
 

@@ -50,6 +50,7 @@ public sealed class CameraIngest(Vault vault, ISender sender, DeviceProfile prof
         // can take a second; docs/benchmarks.md).
         var results = new ClipOutcome[files.Count];
         var recording = new List<Task>();
+        var stopped = false;
         try
         {
             await Parallel.ForEachAsync(
@@ -77,10 +78,22 @@ public sealed class CameraIngest(Vault vault, ISender sender, DeviceProfile prof
                     }
                 }).ConfigureAwait(false);
         }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            stopped = true;
+        }
         finally
         {
             // Even when the dock is stopped mid-way, every clip already stored gets its entry (or its error).
             await Task.WhenAll(recording).ConfigureAwait(false);
+        }
+
+        if (stopped)
+        {
+            // Stopped mid-camera (the service's stop): what was stored gets its signed checkpoint now,
+            // not at the next dock; the rest stays on the camera.
+            await vault.CheckpointAsync(CancellationToken.None).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
         }
 
         var outcomes = results.ToList();

@@ -78,7 +78,7 @@ public sealed class DockCommandTests : IDisposable
         var root = Path.Combine(_work, "mnt");
         var data = Path.Combine(_work, "data");
         using var service = await DockService.StartAsync(root, data, pollSeconds: 600);
-        // 20 files of 16 MiB, each fsynced into the vault: seconds of work, stopped at its start.
+        // 20 files of 16 MiB, each fsynced into the vault: seconds of work, stopped once the first is in custody.
         var volume = Path.Combine(_work, "C3D4E5F", "DCIM", "100MEDIA");
         Directory.CreateDirectory(volume);
         var bytes = new byte[16 << 20];
@@ -89,14 +89,16 @@ public sealed class DockCommandTests : IDisposable
         }
 
         Directory.Move(Path.Combine(_work, "C3D4E5F"), Path.Combine(root, "C3D4E5F"));
-        await service.LoggedAsync("docked", TimeSpan.FromSeconds(60));
+        await service.LoggedAsync("in custody as", TimeSpan.FromSeconds(60));
 
         var code = await service.StopAsync();
 
         code.Should().Be(1, "a camera was cut short");
         service.Errors.Should().Contain("stopped before every clip was taken").And.NotContain("Unhandled exception");
         Directory.GetFiles(Path.Combine(root, "C3D4E5F"), "*", SearchOption.AllDirectories).Should().HaveCount(20, "nothing leaves a camera that is not in custody");
-        Tools.Dotnet("custody", ["verify", "--data", data, "--objects"]).ExitCode.Should().Be(0);
+        var verified = Tools.Dotnet("custody", ["verify", "--data", data, "--objects", "--json"]);
+        verified.ExitCode.Should().Be(0);
+        System.Text.Json.JsonDocument.Parse(verified.Output).RootElement.GetProperty("entriesAfterLastCheckpoint").GetInt64().Should().Be(0, "what was taken before the stop is checkpointed at the stop");
         var again = Tools.Dotnet("deviceagent", ["ingest", Path.Combine(root, "C3D4E5F"), "--data", data, "--json"]);
         again.ExitCode.Should().Be(0);
         again.JsonLines().Should().HaveCount(20).And.OnlyContain(o => o.GetProperty("status").GetString() == "in-custody" || o.GetProperty("status").GetString() == "already-in-custody");
