@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using EvidenceVault.Custody.Hosting;
 using EvidenceVault.DeviceAgent.Ingest;
 using Serilog;
@@ -25,19 +26,19 @@ internal static class DockCommand
         var parallel = (int)(arguments.Long("parallel") ?? 4);
         var poll = TimeSpan.FromSeconds(arguments.Long("poll-seconds") ?? 2);
         using var host = AgentHost.Open(arguments);
-        // Not disposed: SIGTERM may arrive while the process is already leaving.
-        var stop = new CancellationTokenSource();
+        using var stop = new CancellationTokenSource();
         // Ctrl-C and systemd's SIGTERM stop the service: clips already stored get their entries and a
         // signed checkpoint, the rest stay on the camera, and the exit code says whether every camera
         // taken is in custody.
-        using var interrupt = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, Stop);
-        using var terminate = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, Stop);
+        // (The registrations are disposed before the token source: no signal reaches a disposed one.)
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+        using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
 
         var code = await host.WithProgressAsync(arguments, () => WatchAsync(host, root, arguments, parallel, poll, stop.Token));
         host.PrintDeferred();
         return code;
 
-        void Stop(System.Runtime.InteropServices.PosixSignalContext context)
+        void Stop(PosixSignalContext context)
         {
             context.Cancel = true;
             stop.Cancel();
@@ -48,7 +49,6 @@ internal static class DockCommand
     {
         using var slots = new SemaphoreSlim(parallel);
         var running = new Dictionary<string, Task<bool>>(StringComparer.Ordinal);
-        var failures = 0;
         Task? forwarding = null;
         // A volume mounted under the root is seen at once (inotify), so an officer's camera is not left
         // waiting for the next poll; the poll stays for what no event reports (a mount over an existing
@@ -68,8 +68,9 @@ internal static class DockCommand
             }
 
             var present = Directory.EnumerateDirectories(root).Order(StringComparer.Ordinal).ToList();
-            // An empty directory is a mount point whose volume is not there yet (created just before the
-            // mount, or mounted over later): it is taken once it has content, not finished as an empty camera.
+            // R1 (001 §21, 002 §13): a docked camera's clips reach storage at this dock. An empty directory
+            // is a mount point whose volume is not there yet (created just before the mount, or mounted
+            // over later): it is taken once it has content, not finished as an empty camera and forgotten.
             foreach (var volume in present.Where(v => !running.ContainsKey(v) && HasContent(v)))
             {
                 running[volume] = IngestOneAsync(host, volume, arguments, slots, stopping);
@@ -83,8 +84,7 @@ internal static class DockCommand
 
             if (arguments.Has("once"))
             {
-                var results = await Task.WhenAll(running.Values);
-                failures = results.Count(ok => !ok);
+                await Task.WhenAll(running.Values);
                 await ForwardAsync(host, arguments, stopping);
                 break;
             }
@@ -98,15 +98,14 @@ internal static class DockCommand
             }
         }
 
-        // Stopped: the cameras still docked, finished or cut short by the stop, decide the exit code.
-        var outcomes = await Task.WhenAll(running.Values);
-        failures = outcomes.Count(ok => !ok);
+        // The cameras still docked, finished or cut short by a stop, decide the exit code.
+        var wholly = await Task.WhenAll(running.Values);
         if (forwarding is not null)
         {
             await forwarding;
         }
 
-        return failures == 0 ? 0 : 1;
+        return wholly.All(ok => ok) ? 0 : 1;
     }
 
     private static bool HasContent(string volume)
