@@ -95,25 +95,23 @@ public sealed class S3ObjectStore : IObjectStore
         var store = new S3ObjectStore(client, options, spoolDirectory, clock);
         try
         {
-            Task<bool>? refusesMismatch = null;
-            if (!await client.BucketExistsAsync(new BucketExistsArgs().WithBucket(options.Bucket), cancellationToken).ConfigureAwait(false))
+            var existed = await client.BucketExistsAsync(new BucketExistsArgs().WithBucket(options.Bucket), cancellationToken).ConfigureAwait(false);
+            if (!existed)
             {
                 await client.MakeBucketAsync(new MakeBucketArgs().WithBucket(options.Bucket).WithObjectLock(), cancellationToken).ConfigureAwait(false);
             }
-            else
-            {
-                // The lock check and the payload check below are independent requests: made at once.
-                refusesMismatch = store.RefusesMismatchedPayloadAsync(cancellationToken);
-                if (!await HasObjectLockAsync(client, options.Bucket, cancellationToken).ConfigureAwait(false))
-                {
-                    // R5: originals in a bucket without object lock could be deleted by whoever holds its keys.
-                    throw new VaultException($"The bucket {options.Bucket} at {options.Endpoint} was created without Object Lock: originals cannot be locked there (R5). Use a bucket created with Object Lock.");
-                }
-            }
 
             // A single PUT counts as verified because the server checks the payload against its signed
-            // SHA-256; a server (or a proxy before it) that did not would let a changed spool file into custody.
-            if (!await (refusesMismatch ?? store.RefusesMismatchedPayloadAsync(cancellationToken)).ConfigureAwait(false))
+            // SHA-256; a server (or a proxy before it) that did not would let a changed spool file into
+            // custody. Sent while the lock is checked: independent requests, made at once.
+            var refusesMismatch = store.RefusesMismatchedPayloadAsync(cancellationToken);
+            if (existed && !await HasObjectLockAsync(client, options.Bucket, cancellationToken).ConfigureAwait(false))
+            {
+                // R5: originals in a bucket without object lock could be deleted by whoever holds its keys.
+                throw new VaultException($"The bucket {options.Bucket} at {options.Endpoint} was created without Object Lock: originals cannot be locked there (R5). Use a bucket created with Object Lock.");
+            }
+
+            if (!await refusesMismatch.ConfigureAwait(false))
             {
                 throw new VaultException($"The S3 server at {options.Endpoint} stored a payload that did not match its signed SHA-256 (object {PayloadCheckKey} in bucket {options.Bucket}): it does not check what it is sent, so uploads could not be verified. Use a server that checks x-amz-content-sha256 (MinIO, Ceph RGW, AWS S3).");
             }

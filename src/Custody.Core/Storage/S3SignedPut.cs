@@ -50,11 +50,14 @@ internal sealed class S3SignedPut(HttpClient http, S3Options options, string reg
         try
         {
             var (status, detail) = await SendAsync(objectKey, probe, new FileInfo(probe).Length, Sha256Digest.Of("other bytes"u8.ToArray()), null, nowUtc, cancellationToken).ConfigureAwait(false);
-            return status is >= 200 and < 300
-                ? false
-                : status == 400 && (detail.Contains("<Code>XAmzContentSHA256Mismatch</Code>", StringComparison.Ordinal) || detail.Contains("<Code>BadDigest</Code>", StringComparison.Ordinal))
-                    ? true
-                    : throw new VaultException(Explain(objectKey, status, detail));
+            if (status is >= 200 and < 300)
+            {
+                return false; // stored what it was told was something else
+            }
+
+            // Any refusal other than the digest's (credentials, a missing bucket) is named as it is.
+            var digestRefused = status == 400 && (detail.Contains("<Code>XAmzContentSHA256Mismatch</Code>", StringComparison.Ordinal) || detail.Contains("<Code>BadDigest</Code>", StringComparison.Ordinal));
+            return digestRefused ? true : throw new VaultException(Explain(objectKey, status, detail));
         }
         finally
         {
