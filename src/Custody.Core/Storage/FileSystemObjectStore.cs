@@ -40,44 +40,54 @@ public sealed class FileSystemObjectStore : IObjectStore
         return Path.Combine(_objects, hex[..2], hex[2..4], hex);
     }
 
-    public async Task<StoredObject> PutAsync(Stream source, CancellationToken cancellationToken = default)
+    public async Task<StoredObject> PutAsync(Stream source, CancellationToken cancellationToken = default) =>
+        await StoreAsync(await SpoolAsync(source, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+
+    /// <summary>
+    /// Copies source to a new file in <c>tmp/</c>, hashing on the way. The next chunk is read while
+    /// the current one is hashed and written, and the kernel is asked to start writing back each
+    /// chunk at once, so reading the camera, hashing and the disk write overlap, and the fsync in
+    /// <see cref="StoreAsync"/> has little left to wait for (see docs/benchmarks.md).
+    /// </summary>
+    public async Task<SpooledObject> SpoolAsync(Stream source, CancellationToken cancellationToken = default)
     {
         var temporary = NewTemporaryPath();
         try
         {
-            var (key, size) = await SpoolAsync(source, temporary, cancellationToken).ConfigureAwait(false);
-            return CommitTemporary(temporary, key, size);
-        }
-        finally
-        {
-            if (File.Exists(temporary))
+            using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            await using var target = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 0, FileOptions.None);
+            // Pooled: a new pair per clip would pile up in the large-object heap and push a dock's RSS up.
+            var current = Buffers.Rent(BufferSize);
+            var next = Buffers.Rent(BufferSize);
+            try
             {
-                File.Delete(temporary);
+                var (key, size) = await SpoolAsync(source, target, sha, current, next, cancellationToken).ConfigureAwait(false);
+                return new SpooledObject(key, size, temporary);
             }
+            finally
+            {
+                Buffers.Return(current);
+                Buffers.Return(next);
+            }
+        }
+        catch
+        {
+            File.Delete(temporary);
+            throw;
         }
     }
 
-    /// <summary>
-    /// Copies source to a new file, hashing on the way, and makes it durable. The next chunk is read
-    /// while the current one is hashed and written, and the kernel is asked to start writing back
-    /// each chunk at once, so reading the camera, hashing and the disk write overlap instead of the
-    /// final fsync waiting for all of it (see docs/benchmarks.md).
-    /// </summary>
-    private static async Task<(Sha256Digest Key, long Size)> SpoolAsync(Stream source, string temporary, CancellationToken cancellationToken)
+    /// <summary>Makes the spooled file durable (fsync) and moves it into place under its key.</summary>
+    public Task<StoredObject> StoreAsync(SpooledObject spooled, CancellationToken cancellationToken = default)
     {
-        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        await using var target = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 0, FileOptions.None);
-        // Pooled: a new pair per clip would pile up in the large-object heap and push a dock's RSS up.
-        var current = Buffers.Rent(BufferSize);
-        var next = Buffers.Rent(BufferSize);
-        try
+        using (spooled)
         {
-            return await SpoolAsync(source, target, sha, current, next, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            Buffers.Return(current);
-            Buffers.Return(next);
+            using (var file = new FileStream(spooled.File, FileMode.Open, FileAccess.ReadWrite, FileShare.None, 0))
+            {
+                file.Flush(flushToDisk: true);
+            }
+
+            return Task.FromResult(CommitTemporary(spooled.File, spooled.Key, spooled.Size));
         }
     }
 
@@ -112,7 +122,6 @@ public sealed class FileSystemObjectStore : IObjectStore
             (current, next) = (next, current);
         }
 
-        target.Flush(flushToDisk: true);
         return (new Sha256Digest(sha.GetHashAndReset()), size);
     }
 

@@ -15,6 +15,20 @@ public interface IObjectStore
     /// </summary>
     Task<StoredObject> PutAsync(Stream source, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// The first half of <see cref="PutAsync"/>: streams <paramref name="source"/> into the store's
+    /// spool, hashing as it writes. Nothing is stored yet; disposing the result removes the spooled copy.
+    /// For a caller that reads its next source while this one is being stored.
+    /// </summary>
+    Task<SpooledObject> SpoolAsync(Stream source, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The second half of <see cref="PutAsync"/>: stores the spooled bytes under their key, durable
+    /// and verified as <see cref="PutAsync"/> does (an existing key is a no-op). The spooled copy is
+    /// consumed whether or not this succeeds.
+    /// </summary>
+    Task<StoredObject> StoreAsync(SpooledObject spooled, CancellationToken cancellationToken = default);
+
     Task<bool> ExistsAsync(Sha256Digest key, CancellationToken cancellationToken = default);
 
     /// <summary>Size of a stored object, or null when there is none.</summary>
@@ -43,3 +57,12 @@ public interface IObjectStore
 /// <param name="Size">Bytes stored.</param>
 /// <param name="AlreadyStored">True when identical bytes were already in the store (one object, several custody facts).</param>
 public sealed record StoredObject(Sha256Digest Key, long Size, bool AlreadyStored);
+
+/// <summary>Bytes read into a store's spool and hashed, not yet stored; disposing it removes the spooled copy.</summary>
+/// <param name="Key">SHA-256 of the bytes.</param>
+/// <param name="Size">Bytes spooled.</param>
+/// <param name="File">The spooled copy, on the store's own disk.</param>
+public sealed record SpooledObject(Sha256Digest Key, long Size, string File) : IDisposable
+{
+    public void Dispose() => System.IO.File.Delete(File);
+}

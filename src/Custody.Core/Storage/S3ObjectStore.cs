@@ -153,14 +153,17 @@ public sealed class S3ObjectStore : IObjectStore
         }
     }
 
-    public async Task<StoredObject> PutAsync(Stream source, CancellationToken cancellationToken = default)
+    public async Task<StoredObject> PutAsync(Stream source, CancellationToken cancellationToken = default) =>
+        await StoreAsync(await SpoolAsync(source, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Reads source into the local spool, hashing it: the SHA-256 is the object's key and the PUT's signed payload hash.</summary>
+    public async Task<SpooledObject> SpoolAsync(Stream source, CancellationToken cancellationToken = default)
     {
         var spooled = Path.Combine(_spool, $"{Environment.ProcessId}-{Guid.NewGuid():N}.part");
         try
         {
-            Sha256Digest key;
             long size = 0;
-            using (var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
+            using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             await using (var file = new FileStream(spooled, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0))
             {
                 // A pooled buffer: a fresh megabyte per clip churned the large-object heap into full collections.
@@ -179,24 +182,31 @@ public sealed class S3ObjectStore : IObjectStore
                 {
                     System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
                 }
-
-                // No fsync: the spool is a staging copy; durability comes from the store's answer,
-                // and the camera keeps its original until custody is verified.
-                key = new Sha256Digest(sha.GetHashAndReset());
             }
 
+            // No fsync: the spool is a staging copy; durability comes from the store's answer,
+            // and the camera keeps its original until custody is verified.
+            return new SpooledObject(new Sha256Digest(sha.GetHashAndReset()), size, spooled);
+        }
+        catch
+        {
+            File.Delete(spooled);
+            throw;
+        }
+    }
+
+    public async Task<StoredObject> StoreAsync(SpooledObject spooled, CancellationToken cancellationToken = default)
+    {
+        using (spooled)
+        {
             try
             {
-                return await UploadAsync(spooled, key, size, cancellationToken).ConfigureAwait(false);
+                return await UploadAsync(spooled.File, spooled.Key, spooled.Size, cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
-                throw new VaultException($"S3 at {_options.Endpoint} did not answer the upload of {ObjectPrefix}{key.ToHex()} ({size} bytes) in time (at most {_options.UploadTimeout(size).TotalSeconds:F0} s a request): the store may be full or stalled; ask its operator. Nothing was ledgered; the original stays on the camera.");
+                throw new VaultException($"S3 at {_options.Endpoint} did not answer the upload of {ObjectPrefix}{spooled.Key.ToHex()} ({spooled.Size} bytes) in time (at most {_options.UploadTimeout(spooled.Size).TotalSeconds:F0} s a request): the store may be full or stalled; ask its operator. Nothing was ledgered; the original stays on the camera.");
             }
-        }
-        finally
-        {
-            File.Delete(spooled);
         }
     }
 

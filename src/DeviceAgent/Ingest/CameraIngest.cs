@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using EvidenceVault.Custody;
 using EvidenceVault.Custody.Commands;
 using EvidenceVault.Custody.Ingest;
@@ -25,58 +26,73 @@ public sealed record ClipOutcome(string FileName, string? DeviceSerial, string? 
 
 /// <summary>
 /// Takes every file of one docked camera into custody: each is read exactly once, hashed while it
-/// streams into the store's spool, renamed into place, then ledgered (R1: within 24 h; R5: the
+/// streams into the store's spool, stored (renamed into place, or uploaded), then ledgered (R1: within 24 h; R5: the
 /// original unchanged). Files already in custody from an earlier dock are not read again. A failing
 /// file is named and the rest go on. Deleting from the camera happens only when configured and only
 /// after the batch's checkpoint is signed and each stored object is confirmed.
 /// </summary>
 public sealed class CameraIngest(Vault vault, ISender sender, DeviceProfile profile, IngestProgress progress)
 {
-    private const int ClipsInFlight = 2;
-
     private static readonly ClipFactsValidator FactsRule = new();
 
-    /// <summary>Into S3 an upload waits on the network and the gateway: more clips in flight keep the camera link busy (docs/benchmarks.md).</summary>
-    private const int ClipsInFlightToS3 = 4;
+    /// <summary>Clips being stored at once into the embedded folder: one waits for its fsync while the next is moved into place.</summary>
+    private const int ClipsStoring = 2;
+
+    /// <summary>Into S3 a store waits on the network and the gateway: more uploads at once keep the gateway busy (docs/benchmarks.md).</summary>
+    private const int ClipsStoringToS3 = 4;
+
+    /// <summary>Clips read into the spool ahead of the ones being stored, so a finished store finds its next clip waiting.</summary>
+    private const int ClipsReadAhead = 2;
 
     public async Task<IReadOnlyList<ClipOutcome>> RunAsync(DockedCamera camera, bool deleteAfterCustody, CancellationToken cancellationToken = default)
     {
         var files = CameraVolume.Files(camera.Volume).ToList();
         var cameraFlags = CameraFlags(camera);
         progress.CameraStarted(camera, files.Count, files.Sum(f => f.Length));
-        // Clips in flight: while one waits for its fsync or the network, the next is read and hashed,
-        // so the camera link, the CPU and the disk stay busy together. A stored clip's custody entry
-        // is written beside the next uploads rather than holding a lane (the first commit of a run
-        // can take a second; docs/benchmarks.md).
         var results = new ClipOutcome[files.Count];
+        void Finish(int index, ClipOutcome outcome)
+        {
+            results[index] = outcome;
+            progress.ClipFinished(camera, outcome);
+        }
+
+        // The camera is read one file at a time, in order, as fast as its link allows, each hashed into
+        // the spool while the clips before it are stored (uploads wait on the network and the gateway,
+        // fsyncs on the disk). When each of four lanes read its clip and then uploaded it, clips of one
+        // size finished uploading together and were then all read together, leaving no upload in
+        // flight for a tenth of the dock (docs/benchmarks.md). A stored clip's custody entry is written
+        // beside the next stores rather than holding one up (the first commit of a run can take a second).
+        var spooled = Channel.CreateBounded<SpooledFile>(new BoundedChannelOptions(ClipsReadAhead) { SingleWriter = true });
+        using var stopReading = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var reading = ReadCameraAsync(camera, files, cameraFlags, Finish, spooled.Writer, stopReading.Token);
         var recording = new List<Task>();
         var stopped = false;
         try
         {
             await Parallel.ForEachAsync(
-                Enumerable.Range(0, files.Count),
-                new ParallelOptions { MaxDegreeOfParallelism = vault.IsDeployment ? ClipsInFlightToS3 : ClipsInFlight, CancellationToken = cancellationToken },
-                async (i, token) =>
+                spooled.Reader.ReadAllAsync(cancellationToken),
+                new ParallelOptions { MaxDegreeOfParallelism = vault.IsDeployment ? ClipsStoringToS3 : ClipsStoring, CancellationToken = cancellationToken },
+                async (file, token) =>
                 {
-                    var stored = await StoreFileAsync(camera, files[i], cameraFlags, token).ConfigureAwait(false);
-                    if (stored.Done is { } done)
+                    StoredObject stored;
+                    try
                     {
-                        results[i] = done;
-                        progress.ClipFinished(camera, done);
+                        stored = await vault.Objects.StoreAsync(file.Spooled, token).ConfigureAwait(false);
+                    }
+                    catch (Exception e) when (e is IOException or UnauthorizedAccessException or VaultException)
+                    {
+                        Finish(file.Index, Failed(camera, file.Name, file.Serial, file.Facts.SizeOnCamera, e));
                         return;
                     }
 
                     lock (recording)
                     {
                         recording.Add(Task.Run(
-                            async () =>
-                            {
-                                results[i] = await RecordFileAsync(camera, stored, CancellationToken.None).ConfigureAwait(false);
-                                progress.ClipFinished(camera, results[i]);
-                            },
+                            async () => Finish(file.Index, await RecordFileAsync(camera, file, stored, CancellationToken.None).ConfigureAwait(false)),
                             CancellationToken.None));
                     }
                 }).ConfigureAwait(false);
+            await reading.ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -84,6 +100,14 @@ public sealed class CameraIngest(Vault vault, ISender sender, DeviceProfile prof
         }
         finally
         {
+            // Whatever was read but not stored leaves the spool; it is still on the camera.
+            await stopReading.CancelAsync().ConfigureAwait(false);
+            await reading.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            while (spooled.Reader.TryRead(out var left))
+            {
+                left.Spooled.Dispose();
+            }
+
             // Even when the dock is stopped mid-way, every clip already stored gets its entry (or its error).
             await Task.WhenAll(recording).ConfigureAwait(false);
         }
@@ -109,10 +133,47 @@ public sealed class CameraIngest(Vault vault, ISender sender, DeviceProfile prof
         return outcomes;
     }
 
-    /// <summary>A file read from the camera into the store, waiting for its custody entry; or, when <see cref="Done"/> is set, what became of it already.</summary>
-    private sealed record StoredFile(string Name, string? Serial, ClipFacts? Facts, StoredObject? Stored, long BytesRead, ClipOutcome? Done);
+    /// <summary>A camera file read into the store's spool, waiting to be stored and then ledgered.</summary>
+    private sealed record SpooledFile(int Index, string Name, string? Serial, ClipFacts Facts, SpooledObject Spooled, long BytesRead);
 
-    private async Task<StoredFile> StoreFileAsync(DockedCamera camera, FileInfo file, IReadOnlyList<string> cameraFlags, CancellationToken cancellationToken)
+    /// <summary>Reads the camera's files in order into the spool, handing each on; a file that cannot be taken gets its outcome here.</summary>
+    private async Task ReadCameraAsync(DockedCamera camera, List<FileInfo> files, IReadOnlyList<string> cameraFlags, Action<int, ClipOutcome> finish, ChannelWriter<SpooledFile> spooled, CancellationToken cancellationToken)
+    {
+        Exception? failure = null;
+        try
+        {
+            for (var i = 0; i < files.Count; i++)
+            {
+                var (file, done) = await SpoolFileAsync(camera, i, files[i], cameraFlags, cancellationToken).ConfigureAwait(false);
+                if (done is not null)
+                {
+                    finish(i, done);
+                    continue;
+                }
+
+                try
+                {
+                    await spooled.WriteAsync(file!, cancellationToken).ConfigureAwait(false);
+                }
+                catch
+                {
+                    file!.Spooled.Dispose();
+                    throw;
+                }
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            failure = e;
+            throw;
+        }
+        finally
+        {
+            spooled.TryComplete(failure);
+        }
+    }
+
+    private async Task<(SpooledFile? File, ClipOutcome? Done)> SpoolFileAsync(DockedCamera camera, int index, FileInfo file, IReadOnlyList<string> cameraFlags, CancellationToken cancellationToken)
     {
         // The name is untrusted: it is recorded verbatim and never becomes a path in the vault.
         var name = Path.GetRelativePath(camera.Volume, file.FullName).Replace(Path.DirectorySeparatorChar, '/');
@@ -124,12 +185,12 @@ public sealed class CameraIngest(Vault vault, ISender sender, DeviceProfile prof
             if (!Custody.Storage.Posix.IsRegularFile(file.FullName))
             {
                 Log.Error("{Camera}: {FileName} is not a regular file (FIFO, device or socket) and was not read", serial ?? camera.Volume, name);
-                return new StoredFile(name, serial, null, null, 0, new ClipOutcome(name, serial, null, null, 0, ClipOutcome.Failed, [], "not a regular file (FIFO, device or socket): not read", null));
+                return (null, new ClipOutcome(name, serial, null, null, 0, ClipOutcome.Failed, [], "not a regular file (FIFO, device or socket): not read", null));
             }
 
             if (vault.Clips.InCustody(serial, name, listedSize) is { } known)
             {
-                return new StoredFile(name, serial, null, null, 0, new ClipOutcome(name, serial, known.ToHex(), listedSize, 0, ClipOutcome.AlreadyInCustody, [], null, null));
+                return (null, new ClipOutcome(name, serial, known.ToHex(), listedSize, 0, ClipOutcome.AlreadyInCustody, [], null, null));
             }
 
             var facts = Facts(camera, name, parsed, serial, listedSize, cameraFlags);
@@ -137,19 +198,19 @@ public sealed class CameraIngest(Vault vault, ISender sender, DeviceProfile prof
             await using var source = new CountingStream(
                 new FileStream(file.FullName, new FileStreamOptions { Mode = FileMode.Open, Access = FileAccess.Read, Share = FileShare.ReadWrite, BufferSize = 0, Options = FileOptions.SequentialScan }),
                 read => progress.BytesRead(camera, read));
-            // Read once, hashed while it streams into the store; nothing is ledgered unless it is stored whole (R1, R5).
-            var stored = await vault.Objects.PutAsync(source, cancellationToken).ConfigureAwait(false);
-            return new StoredFile(name, serial, facts, stored, source.BytesRead, null);
+            // Read once, hashed while it streams into the store's spool; nothing is ledgered unless it is stored whole (R1, R5).
+            var spooled = await vault.Objects.SpoolAsync(source, cancellationToken).ConfigureAwait(false);
+            return (new SpooledFile(index, name, serial, facts, spooled, source.BytesRead), null);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or FluentValidation.ValidationException or VaultException)
         {
-            return new StoredFile(name, serial, null, null, 0, Failed(camera, name, serial, listedSize, e));
+            return (null, Failed(camera, name, serial, listedSize, e));
         }
     }
 
-    private async Task<ClipOutcome> RecordFileAsync(DockedCamera camera, StoredFile file, CancellationToken cancellationToken)
+    private async Task<ClipOutcome> RecordFileAsync(DockedCamera camera, SpooledFile file, StoredObject stored, CancellationToken cancellationToken)
     {
-        var (name, serial, facts, stored) = (file.Name, file.Serial, file.Facts!, file.Stored!);
+        var (name, serial, facts) = (file.Name, file.Serial, file.Facts);
         try
         {
             var result = await sender.Send(new RecordStoredOriginal(stored, facts), cancellationToken).ConfigureAwait(false);

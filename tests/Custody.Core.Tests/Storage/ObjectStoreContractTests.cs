@@ -53,6 +53,35 @@ public abstract class ObjectStoreContractTests
     }
 
     [Fact]
+    public async Task Spooled_ThenStored_LandsUnderItsKey_AndTheSpooledCopyIsGone()
+    {
+        var store = await CreateAsync();
+        var bytes = RandomNumberGenerator.GetBytes(1_200_000);
+
+        var spooled = await store.SpoolAsync(new MemoryStream(bytes));
+        (spooled.Key, spooled.Size).Should().Be((Sha256Digest.Of(bytes), bytes.Length));
+        (await store.ExistsAsync(spooled.Key)).Should().BeFalse("spooling stores nothing yet");
+        var stored = await store.StoreAsync(spooled);
+
+        stored.Should().Be(new StoredObject(Sha256Digest.Of(bytes), bytes.Length, AlreadyStored: false));
+        (await store.SizeAsync(stored.Key)).Should().Be(bytes.Length);
+        File.Exists(spooled.File).Should().BeFalse();
+    }
+
+    [Fact]
+    public async Task Spooled_ButNotStored_LeavesNoObjectAndNoSpooledCopy()
+    {
+        var store = await CreateAsync();
+
+        var spooled = await store.SpoolAsync(new MemoryStream(RandomNumberGenerator.GetBytes(300_000)));
+        File.Exists(spooled.File).Should().BeTrue();
+        spooled.Dispose(); // a dock stopped before this clip's turn to be stored
+
+        File.Exists(spooled.File).Should().BeFalse();
+        (await store.ListAsync().ToListAsync()).Should().BeEmpty();
+    }
+
+    [Fact]
     public async Task PublishCheckpoint_OnceOnly_AndListedInOrder()
     {
         var store = await CreateAsync();

@@ -96,6 +96,7 @@ public sealed class DockCommandTests : IDisposable
         code.Should().Be(1, "a camera was cut short");
         service.Errors.Should().Contain("stopped before every clip was taken").And.NotContain("Unhandled exception");
         Directory.GetFiles(Path.Combine(root, "C3D4E5F"), "*", SearchOption.AllDirectories).Should().HaveCount(20, "nothing leaves a camera that is not in custody");
+        Directory.GetFiles(Path.Combine(data, "objects", "tmp")).Should().BeEmpty("a clip being read at the stop leaves the spool; it is still on the camera");
         var verified = Tools.Dotnet("custody", ["verify", "--data", data, "--objects", "--json"]);
         verified.ExitCode.Should().Be(0);
         System.Text.Json.JsonDocument.Parse(verified.Output).RootElement.GetProperty("entriesAfterLastCheckpoint").GetInt64().Should().Be(0, "what was taken before the stop is checkpointed at the stop");

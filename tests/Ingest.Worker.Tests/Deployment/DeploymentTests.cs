@@ -150,6 +150,7 @@ public sealed class DeploymentTests(PostgresServer postgres, RadosGateway gatewa
         }, started: () => Directory.Exists(spool) && Directory.EnumerateFiles(spool, "*.part").Any());
         dock.ExitCode.Should().Be(0, dock.Error);
         dock.Error.Should().Contain("S3 at", "the outage hit an upload and was waited out");
+        Directory.EnumerateFiles(spool).Should().BeEmpty("every spooled copy leaves the spool once its clip is stored");
         AssertEveryClipOnceAndVerified(environment, volume, 16);
     }
 
