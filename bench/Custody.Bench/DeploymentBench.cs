@@ -64,7 +64,7 @@ internal static class DeploymentBench
 
     private const int FileMegabytes = 16;
 
-    public static async Task IngestAsync(int megabytes)
+    public static async Task IngestAsync(int megabytes, int rounds)
     {
         _ = Tool("DeviceAgent", "deviceagent"); // published before anything is timed
         using var servers = new Servers(memstoreBytes: 3L << 30);
@@ -77,14 +77,18 @@ internal static class DeploymentBench
         // A the one-shot `deviceagent ingest` (a process started for the camera, timed from its start),
         // S the dock service as deployed (docs/deploy.md: started and idle, timed from the camera's
         // volume appearing under its mount root until every clip's outcome is printed), R `rclone copy`
-        // (timed from its start). The order spreads what drift remains in the machine's speed over all three.
+        // (timed from its start). Each round runs all three, in an order rotated from round to round
+        // (ASR, SRA, RAS, ...), so over a multiple of three rounds each takes each place in a round
+        // equally often and what drift remains in the machine's speed falls on all three alike; the
+        // ratio is also taken within each round, where the programs ran seconds apart.
         // One run of each first is a warm-up, printed and left out of the means: whichever program ran
         // first in a benchmark was slow (10-14 s where later runs of it took 7), rclone as well as the agent.
         var agent = new List<(double Seconds, long PeakRss, double Cpu, double ServerCpu)>();
         var service = new List<(double Seconds, long PeakRss, double Cpu, double ServerCpu)>();
         var rclone = new List<(double Seconds, double Cpu, double ServerCpu)>();
         const string WarmUp = "ASR";
-        foreach (var (kind, n) in (WarmUp + "ASRRSASAR").Select((k, i) => (k, i)))
+        var order = string.Concat(Enumerable.Range(0, rounds).Select(r => WarmUp[(r % 3)..] + WarmUp[..(r % 3)]));
+        foreach (var (kind, n) in (WarmUp + order).Select((k, i) => (k, i)))
         {
             if (n == WarmUp.Length)
             {
@@ -124,11 +128,22 @@ internal static class DeploymentBench
             return $"  {name,-48}{mean,6:F2} s  {bytes / mean,7:F1} MiB/s  ({rcloneMean / mean:F2}x rclone's throughput; goal >= 1.0x) (runs: {Each(runs.Select(a => a.Seconds))} s; peak RSS {runs.Max(a => a.PeakRss) / (1 << 20)} MiB)";
         }
 
-        Console.WriteLine($"into Ceph RGW on 127.0.0.1 (memstore OSD, an empty cluster for each run), 3 runs each in the order A S R R S A S A R; means:");
+        Console.WriteLine($"into Ceph RGW on 127.0.0.1 (memstore OSD, an empty cluster for each run), {rounds} rounds in the order {string.Join(' ', order.Chunk(3).Select(c => new string(c)))}; means:");
         Console.WriteLine($"  {"rclone copy (baseline, 4 transfers):",-48}{rcloneMean,6:F2} s  {bytes / rcloneMean,7:F1} MiB/s  (runs: {Each(rclone.Select(r => r.Seconds))} s)");
         Console.WriteLine(Line("A deviceagent ingest (one-shot process):", agent));
         Console.WriteLine(Line("S deviceagent dock (the service, camera docked):", service));
         Console.WriteLine("  (both hash, verify and ledger on PostgreSQL; S excludes the service's start, which a dock PC pays at boot)");
+        // Within a round the three ran back to back: the round's own ratio is free of the drift between rounds.
+        string Paired(List<(double Seconds, long PeakRss, double Cpu, double ServerCpu)> runs)
+        {
+            var ratios = runs.Zip(rclone, (a, r) => r.Seconds / a.Seconds).ToList();
+            var sorted = ratios.Order().ToList();
+            var median = sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
+            return $"median {median:F2}x, {ratios.Count(x => x >= 1.0)} of {ratios.Count} rounds >= 1.0x (rounds: {string.Join(", ", ratios.Select(x => x.ToString("F2", System.Globalization.CultureInfo.InvariantCulture)))})";
+        }
+
+        Console.WriteLine($"  rclone's time / the dock's, round by round: A {Paired(agent)}");
+        Console.WriteLine($"                                              S {Paired(service)}");
         // Client and server share this machine's cores: where the CPU went explains the figures.
         Console.WriteLine($"  CPU seconds, mean of the runs: rclone {rclone.Average(r => r.Cpu):F1} + Ceph {rclone.Average(r => r.ServerCpu):F1}; " +
             $"A {agent.Average(a => a.Cpu):F1} + Ceph {agent.Average(a => a.ServerCpu):F1}; S {service.Average(a => a.Cpu):F1} + Ceph {service.Average(a => a.ServerCpu):F1} (PostgreSQL not counted)");

@@ -6,7 +6,7 @@ using EvidenceVault.Bench;
 //   dotnet run -c Release --project bench/Custody.Bench -- interruptions [clip-records]
 //   dotnet run -c Release --project bench/Custody.Bench -- deadlines [clips]
 //   dotnet run -c Release --project bench/Custody.Bench -- export [clips] [MiB-each]
-//   dotnet run -c Release --project bench/Custody.Bench -- deploy-ingest [MiB]        (starts PostgreSQL and Ceph RGW; rclone)
+//   dotnet run -c Release --project bench/Custody.Bench -- deploy-ingest [MiB] [rounds] (starts PostgreSQL and Ceph RGW; rclone)
 //   dotnet run -c Release --project bench/Custody.Bench -- deploy-env [MiB] [N]       (the same servers and camera, left running for profiling by hand)
 //   dotnet run -c Release --project bench/Custody.Bench -- deploy-trail [clips] [clients] [requests]
 //   dotnet run -c Release --project bench/Custody.Bench -- deploy-workers [clips]
@@ -27,7 +27,9 @@ switch (which)
             args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 10);
         break;
     case "deploy-ingest":
-        await DeploymentBench.IngestAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1024);
+        await DeploymentBench.IngestAsync(
+            args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1024,
+            args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 3);
         break;
     case "deploy-env":
         await DeploymentBench.EnvironmentAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1024,
