@@ -44,6 +44,16 @@ public sealed class CameraIngest(Vault vault, ISender sender, DeviceProfile prof
     /// <summary>Clips read into the spool ahead of the ones being stored, so a finished store finds its next clip waiting.</summary>
     private const int ClipsReadAhead = 2;
 
+    /// <summary>
+    /// Camera files read at once, in order, into the embedded folder: one reader left a cold disk's
+    /// queue half empty while the same disk took the fsyncs (the embedded dock went from 0.9x to 3.5x
+    /// cp+sync); more would scatter a USB link's reads (docs/benchmarks.md).
+    /// </summary>
+    private const int CameraReaders = 2;
+
+    /// <summary>Into S3 one reader keeps ahead of four uploads: 1.08x and 1.09x rclone with one, 1.05x with two (docs/benchmarks.md).</summary>
+    private const int CameraReadersToS3 = 1;
+
     public async Task<IReadOnlyList<ClipOutcome>> RunAsync(DockedCamera camera, bool deleteAfterCustody, CancellationToken cancellationToken = default)
     {
         var files = CameraVolume.Files(camera.Volume).ToList();
@@ -56,13 +66,13 @@ public sealed class CameraIngest(Vault vault, ISender sender, DeviceProfile prof
             progress.ClipFinished(camera, outcome);
         }
 
-        // The camera is read one file at a time, in order, as fast as its link allows, each hashed into
+        // The camera is read in order (two files at a time into the folder, one into S3), each hashed into
         // the spool while the clips before it are stored (uploads wait on the network and the gateway,
         // fsyncs on the disk). When each of four lanes read its clip and then uploaded it, clips of one
         // size finished uploading together and were then all read together, leaving no upload in
         // flight for a tenth of the dock (docs/benchmarks.md). A stored clip's custody entry is written
         // beside the next stores rather than holding one up (the first commit of a run can take a second).
-        var spooled = Channel.CreateBounded<SpooledFile>(new BoundedChannelOptions(ClipsReadAhead) { SingleWriter = true });
+        var spooled = Channel.CreateBounded<SpooledFile>(new BoundedChannelOptions(ClipsReadAhead));
         using var stopReading = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var reading = ReadCameraAsync(camera, files, cameraFlags, Finish, spooled.Writer, stopReading.Token);
         var recording = new List<Task>();
@@ -136,13 +146,17 @@ public sealed class CameraIngest(Vault vault, ISender sender, DeviceProfile prof
     /// <summary>A camera file read into the store's spool, waiting to be stored and then ledgered.</summary>
     private sealed record SpooledFile(int Index, string Name, string? Serial, ClipFacts Facts, SpooledObject Spooled, long BytesRead);
 
-    /// <summary>Reads the camera's files in order into the spool, handing each on; a file that cannot be taken gets its outcome here.</summary>
+    /// <summary>
+    /// Reads the camera's files in order into the spool, <see cref="CameraReaders"/> at a time (<see cref="CameraReadersToS3"/> into S3), handing
+    /// each on; a file that cannot be taken gets its outcome here.
+    /// </summary>
     private async Task ReadCameraAsync(DockedCamera camera, List<FileInfo> files, IReadOnlyList<string> cameraFlags, Action<int, ClipOutcome> finish, ChannelWriter<SpooledFile> spooled, CancellationToken cancellationToken)
     {
-        Exception? failure = null;
-        try
+        var next = -1;
+        async Task ReadAsync()
         {
-            for (var i = 0; i < files.Count; i++)
+            await Task.Yield();
+            for (var i = Interlocked.Increment(ref next); i < files.Count; i = Interlocked.Increment(ref next))
             {
                 var (file, done) = await SpoolFileAsync(camera, i, files[i], cameraFlags, cancellationToken).ConfigureAwait(false);
                 if (done is not null)
@@ -161,6 +175,12 @@ public sealed class CameraIngest(Vault vault, ISender sender, DeviceProfile prof
                     throw;
                 }
             }
+        }
+
+        Exception? failure = null;
+        try
+        {
+            await Task.WhenAll(Enumerable.Range(0, vault.IsDeployment ? CameraReadersToS3 : CameraReaders).Select(_ => ReadAsync())).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
