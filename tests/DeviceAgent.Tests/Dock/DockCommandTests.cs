@@ -106,7 +106,7 @@ public sealed class DockCommandTests : IDisposable
     }
 
     /// <summary><c>deviceagent dock</c> running as the dock PC's service, its --json outcomes collected as they print.</summary>
-    private sealed class DockService : IDisposable
+    internal sealed class DockService : IDisposable
     {
         private readonly Process _process;
         private readonly ConcurrentQueue<string> _lines = new();
@@ -137,10 +137,16 @@ public sealed class DockCommandTests : IDisposable
             };
         }
 
-        public static async Task<DockService> StartAsync(string root, string data, int pollSeconds)
+        /// <param name="agent">The agent to run: the test build by default; a deployment's test passes the published one, as a dock PC installs it.</param>
+        public static async Task<DockService> StartAsync(string root, string data, int pollSeconds, IReadOnlyDictionary<string, string>? environment = null, string? agent = null)
         {
             var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "deviceagent.dll"), "dock", root, "--data", data, "--poll-seconds", pollSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture), "--json" })
+            foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+            {
+                start.Environment[name] = value;
+            }
+
+            foreach (var arg in new[] { agent ?? Path.Combine(AppContext.BaseDirectory, "deviceagent.dll"), "dock", root, "--data", data, "--poll-seconds", pollSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture), "--json" })
             {
                 start.ArgumentList.Add(arg);
             }
@@ -148,7 +154,16 @@ public sealed class DockCommandTests : IDisposable
             var service = new DockService(Process.Start(start)!);
             service._process.BeginOutputReadLine();
             service._process.BeginErrorReadLine();
-            await service._watching.Task.WaitAsync(TimeSpan.FromSeconds(60));
+            try
+            {
+                await service._watching.Task.WaitAsync(TimeSpan.FromSeconds(60));
+            }
+            catch (TimeoutException)
+            {
+                service.Dispose();
+                throw new TimeoutException("the dock service did not start watching within 60 s: " + service.Errors);
+            }
+
             return service;
         }
 
