@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-
 namespace EvidenceVault.DeviceAgent.Tests.Dock;
 
 /// <summary>The servers a deployment's dock talks to, for the run: PostgreSQL and Ceph radosgw on 127.0.0.1.</summary>
@@ -23,18 +21,7 @@ public sealed class DeploymentDockTests(PostgresServer postgres, RadosGateway ga
         var root = Path.Combine(_work, "mnt");
         var data = Path.Combine(_work, "dock");
         Directory.CreateDirectory(root);
-        using var service = await DockCommandTests.DockService.StartAsync(root, data, pollSeconds: 600, new Dictionary<string, string>
-        {
-            ["EVIDENCEVAULT_POSTGRES"] = postgres.ConnectionString("ev_app", postgres.NewDatabase()),
-            ["EVIDENCEVAULT_S3_ENDPOINT"] = gateway.Endpoint,
-            ["EVIDENCEVAULT_S3_ACCESS_KEY"] = gateway.AccessKey,
-            ["EVIDENCEVAULT_S3_SECRET_KEY"] = gateway.SecretKey,
-            ["EVIDENCEVAULT_S3_BUCKET"] = "ev-" + Guid.NewGuid().ToString("N")[..12],
-            ["EVIDENCEVAULT_S3_RETENTION_DAYS"] = "1",
-            ["EVIDENCEVAULT_SIGNING_KEY"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
-            ["EVIDENCEVAULT_ORIGIN"] = "evidence.test/dock",
-            ["EVIDENCEVAULT_POLICY"] = "hebei-street-office",
-        }, agent: Path.Combine(Tools.RepoRoot, "out", "deviceagent", "deviceagent.dll"));
+        using var service = await DockCommandTests.DockService.StartAsync(root, data, pollSeconds: 600, DeploymentSettings.New(postgres, gateway, "evidence.test/dock"), agent: Path.Combine(Tools.RepoRoot, "out", "deviceagent", "deviceagent.dll"));
         // Uploads are slower than reading the camera, so at the stop clips wait in the spool, read ahead.
         var volume = Path.Combine(_work, "D4E5F6A", "DCIM", "100MEDIA");
         Directory.CreateDirectory(volume);

@@ -242,16 +242,5 @@ public sealed class DeploymentTests(PostgresServer postgres, RadosGateway gatewa
 
     private string Node(string name) => Path.Combine(_work, name);
 
-    private Dictionary<string, string> Environment() => new()
-    {
-        ["EVIDENCEVAULT_POSTGRES"] = postgres.ConnectionString("ev_app", postgres.NewDatabase()),
-        ["EVIDENCEVAULT_S3_ENDPOINT"] = gateway.Endpoint,
-        ["EVIDENCEVAULT_S3_ACCESS_KEY"] = gateway.AccessKey,
-        ["EVIDENCEVAULT_S3_SECRET_KEY"] = gateway.SecretKey,
-        ["EVIDENCEVAULT_S3_BUCKET"] = "ev-" + Guid.NewGuid().ToString("N")[..12],
-        ["EVIDENCEVAULT_S3_RETENTION_DAYS"] = "1",
-        ["EVIDENCEVAULT_SIGNING_KEY"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
-        ["EVIDENCEVAULT_ORIGIN"] = "evidence.test/deployment",
-        ["EVIDENCEVAULT_POLICY"] = "hebei-street-office",
-    };
+    private Dictionary<string, string> Environment() => DeploymentSettings.New(postgres, gateway, "evidence.test/deployment");
 }
