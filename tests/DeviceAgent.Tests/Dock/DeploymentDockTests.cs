@@ -23,16 +23,7 @@ public sealed class DeploymentDockTests(PostgresServer postgres, RadosGateway ga
         Directory.CreateDirectory(root);
         using var service = await DockCommandTests.DockService.StartAsync(root, data, pollSeconds: 600, DeploymentSettings.New(postgres, gateway, "evidence.test/dock"), agent: Path.Combine(Tools.RepoRoot, "out", "deviceagent", "deviceagent.dll"));
         // Uploads are slower than reading the camera, so at the stop clips wait in the spool, read ahead.
-        var volume = Path.Combine(_work, "D4E5F6A", "DCIM", "100MEDIA");
-        Directory.CreateDirectory(volume);
-        var bytes = new byte[16 << 20];
-        for (var i = 1; i <= 24; i++)
-        {
-            Random.Shared.NextBytes(bytes);
-            await File.WriteAllBytesAsync(Path.Combine(volume, $"D4E5F6A_123456_20261123100{i:D3}_{i:D4}.MP4"), bytes);
-        }
-
-        Directory.Move(Path.Combine(_work, "D4E5F6A"), Path.Combine(root, "D4E5F6A"));
+        await DockCommandTests.MountLargeCameraAsync(_work, root, "D4E5F6A", 24);
         await service.LoggedAsync("in custody as", TimeSpan.FromSeconds(60));
 
         var code = await service.StopAsync();

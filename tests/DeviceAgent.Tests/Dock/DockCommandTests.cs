@@ -79,16 +79,7 @@ public sealed class DockCommandTests : IDisposable
         var data = Path.Combine(_work, "data");
         using var service = await DockService.StartAsync(root, data, pollSeconds: 600);
         // 20 files of 16 MiB, each fsynced into the vault: seconds of work, stopped once the first is in custody.
-        var volume = Path.Combine(_work, "C3D4E5F", "DCIM", "100MEDIA");
-        Directory.CreateDirectory(volume);
-        var bytes = new byte[16 << 20];
-        for (var i = 1; i <= 20; i++)
-        {
-            Random.Shared.NextBytes(bytes);
-            await File.WriteAllBytesAsync(Path.Combine(volume, $"C3D4E5F_123456_20261123100{i:D3}_{i:D4}.MP4"), bytes);
-        }
-
-        Directory.Move(Path.Combine(_work, "C3D4E5F"), Path.Combine(root, "C3D4E5F"));
+        await MountLargeCameraAsync(_work, root, "C3D4E5F", 20);
         await service.LoggedAsync("in custody as", TimeSpan.FromSeconds(60));
 
         var code = await service.StopAsync();
@@ -103,6 +94,24 @@ public sealed class DockCommandTests : IDisposable
         var again = Tools.Dotnet("deviceagent", ["ingest", Path.Combine(root, "C3D4E5F"), "--data", data, "--json"]);
         again.ExitCode.Should().Be(0);
         again.JsonLines().Should().HaveCount(20).And.OnlyContain(o => o.GetProperty("status").GetString() == "in-custody" || o.GetProperty("status").GetString() == "already-in-custody");
+    }
+
+    /// <summary>
+    /// Writes a camera of <paramref name="clips"/> random 16 MiB clips beside <paramref name="root"/>, then
+    /// moves it under the root at once, as a mount appears: a dock of seconds, long enough to stop mid-way.
+    /// </summary>
+    internal static async Task MountLargeCameraAsync(string work, string root, string serial, int clips)
+    {
+        var volume = Path.Combine(work, serial, "DCIM", "100MEDIA");
+        Directory.CreateDirectory(volume);
+        var bytes = new byte[16 << 20];
+        for (var i = 1; i <= clips; i++)
+        {
+            Random.Shared.NextBytes(bytes);
+            await File.WriteAllBytesAsync(Path.Combine(volume, $"{serial}_123456_20261123100{i:D3}_{i:D4}.MP4"), bytes);
+        }
+
+        Directory.Move(Path.Combine(work, serial), Path.Combine(root, serial));
     }
 
     /// <summary><c>deviceagent dock</c> running as the dock PC's service, its --json outcomes collected as they print.</summary>
