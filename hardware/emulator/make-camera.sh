@@ -8,7 +8,7 @@
 #     --name TEXT       officer name (default 张伟)
 #     --unit-no N       unit number (default 110101000000)
 #     --unit TEXT       unit name (default 城关派出所)
-#     --start "YYYY-MM-DD HH:MM:SS"   camera local time (Asia/Shanghai) of the first clip
+#     --start "YYYY-MM-DD HH:MM:SS"   camera local time (Asia/Shanghai) of the first clip (default 08:30:00 nine days ago)
 #     --size WxH        resolution (default 320x240)
 #     --password P      SDK password (default 000000)
 #     --clock-offset S  camera clock minus dock clock, seconds (default 0)
@@ -27,7 +27,7 @@
 set -euo pipefail
 root=$1; shift
 serial=A1B2C3D officer=123456 name="张伟" unit_no=110101000000 unit="城关派出所"
-start="2026-11-23 08:30:00" size=320x240 password=000000 offset=0
+start="$(TZ=Asia/Shanghai date -d "9 days ago" +%F) 08:30:00" size=320x240 password=000000 offset=0
 items=()
 while [ $# -gt 0 ]; do
   case "$1" in

@@ -52,10 +52,14 @@ internal static class Tools
         return new Result(process.ExitCode, output.Result, error.Result);
     }
 
-    /// <summary>hardware/emulator/make-camera.sh: an emulated camera with ffmpeg-made clips.</summary>
+    /// <summary>
+    /// hardware/emulator/make-camera.sh: an emulated camera with ffmpeg-made clips, recording from
+    /// 08:30:00 on <see cref="RunDates.CameraDay"/> unless the items give a --start.
+    /// </summary>
     public static string MakeCamera(string root, params string[] items)
     {
-        var result = Run(Path.Combine(RepoRoot, "hardware", "emulator", "make-camera.sh"), [root, .. items]);
+        string[] start = items.Contains("--start") ? [] : ["--start", RunDates.CameraStart("08:30:00")];
+        var result = Run(Path.Combine(RepoRoot, "hardware", "emulator", "make-camera.sh"), [root, .. start, .. items]);
         if (result.ExitCode != 0)
         {
             throw new InvalidOperationException($"make-camera.sh failed: {result.Error}");

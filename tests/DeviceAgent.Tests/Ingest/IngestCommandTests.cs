@@ -43,8 +43,8 @@ public sealed class IngestCommandTests : IDisposable
         important.GetProperty("important").GetBoolean().Should().BeTrue();
         important.GetProperty("deviceSerial").GetString().Should().Be("A1B2C3D");
         important.GetProperty("officerId").GetString().Should().Be("123456");
-        important.GetProperty("recordedStartLocal").GetString().Should().Be("2026-11-23T08:31:04", "clip:2, gap:60 and clip:2 came before it");
-        important.GetProperty("recordedStart").GetString().Should().Be("2026-11-23T00:31:04Z", "Asia/Shanghai is UTC+8");
+        important.GetProperty("recordedStartLocal").GetString().Should().Be($"{RunDates.Day}T08:31:04", "clip:2, gap:60 and clip:2 came before it");
+        important.GetProperty("recordedStart").GetString().Should().Be(RunDates.Utc("08:31:04"), "Asia/Shanghai is UTC+8");
 
         var verify = Tools.Dotnet("custody", ["verify", "--data", Data, "--objects"]);
         verify.ExitCode.Should().Be(0, verify.Output);

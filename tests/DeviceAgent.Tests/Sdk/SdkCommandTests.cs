@@ -30,9 +30,9 @@ public sealed class SdkCommandTests : IDisposable
         clip.GetProperty("officerName").GetString().Should().Be("张伟", "GBK from the SDK decodes to the officer's name");
         clip.GetProperty("unitName").GetString().Should().Be("城关派出所");
         clip.GetProperty("clockOffsetSeconds").GetDouble().Should().BeInRange(119, 121);
-        clip.GetProperty("recordedStartLocal").GetString().Should().Be("2026-11-23T08:30:00", "the raw camera time is kept");
+        clip.GetProperty("recordedStartLocal").GetString().Should().Be($"{RunDates.Day}T08:30:00", "the raw camera time is kept");
         // Corrected: the camera ran 120 s ahead, so the clip really started 120 s earlier (08:28:00 +08:00).
-        clip.GetProperty("recordedStart").GetString().Should().BeOneOf("2026-11-23T00:27:59Z", "2026-11-23T00:28:00Z", "2026-11-23T00:28:01Z");
+        clip.GetProperty("recordedStart").GetString().Should().BeOneOf(RunDates.Utc("08:27:59"), RunDates.Utc("08:28:00"), RunDates.Utc("08:28:01"));
         clip.GetProperty("flags").EnumerateArray().Select(f => f.GetString()).Should().Contain("clock-offset-exceeds-allowance");
         File.ReadAllText(Path.Combine(Camera, "clock_offset")).Trim().Should().Be("0", "the dock synced the camera's clock after measuring it");
     }

@@ -17,7 +17,7 @@ public sealed class CaseTests : IDisposable
 
         _scenario.Custody("case", "register", "--number", "长应急罚〔2026〕17号", "--cause", "未按规定设置安全警示标志", "--party", "某化工有限公司", "--by", "clerk01").ExitCode.Should().Be(0);
         var action = _scenario.Custody("case", "action", "--number", "长应急罚〔2026〕17号", "--type", "on-site-inspection", "--officer", "123456", "--officer", "234567",
-            "--place", "某化工有限公司厂区", "--start", "2026-11-23T08:29:00+08:00", "--end", "2026-11-23T10:40:00+08:00", "--by", "clerk01");
+            "--place", "某化工有限公司厂区", "--start", RunDates.Local("08:29:00"), "--end", RunDates.Local("10:40:00"), "--by", "clerk01");
         action.ExitCode.Should().Be(0, action.Error);
 
         var links = _scenario.Entries("ClipLinked");
@@ -36,7 +36,7 @@ public sealed class CaseTests : IDisposable
         _scenario.Drain().ExitCode.Should().Be(0);
         _scenario.Custody("case", "register", "--number", "C-1", "--cause", "inspection", "--by", "clerk01").ExitCode.Should().Be(0);
         _scenario.Custody("case", "action", "--number", "C-1", "--type", "on-site-inspection", "--officer", "123456",
-            "--start", "2026-11-23T08:00:00+08:00", "--end", "2026-11-23T09:00:00+08:00", "--by", "clerk01").ExitCode.Should().Be(0);
+            "--start", RunDates.Local("08:00:00"), "--end", RunDates.Local("09:00:00"), "--by", "clerk01").ExitCode.Should().Be(0);
         var sha = Scenario.Sha(clips[0]);
 
         var noReason = _scenario.Custody("case", "unlink", "--number", "C-1", "--clip", sha, "--by", "clerk01");
@@ -45,7 +45,7 @@ public sealed class CaseTests : IDisposable
 
         _scenario.Custody("case", "unlink", "--number", "C-1", "--clip", sha, "--reason", "recorded a different matter", "--by", "clerk01").ExitCode.Should().Be(0);
         _scenario.Custody("case", "action", "--number", "C-1", "--type", "hearing", "--officer", "123456",
-            "--start", "2026-11-23T08:20:00+08:00", "--end", "2026-11-23T08:40:00+08:00", "--by", "clerk01").ExitCode.Should().Be(0);
+            "--start", RunDates.Local("08:20:00"), "--end", RunDates.Local("08:40:00"), "--by", "clerk01").ExitCode.Should().Be(0);
 
         _scenario.Clips().Single().GetProperty("cases").EnumerateArray().Should().BeEmpty();
         _scenario.Entries("ClipUnlinked").Single().GetProperty("reason").GetString().Should().Be("recorded a different matter");
@@ -94,7 +94,9 @@ public sealed class CaseTests : IDisposable
         _scenario.Interruptions().Single().GetProperty("writtenExplanation").GetString().Should().Be("absent");
         _scenario.Custody("policy", "set", "--profile", "changzhi-police", "--reason", "the vault moves to the police", "--by", "admin").ExitCode.Should().Be(0);
         _scenario.Interruptions().Single().GetProperty("explained").GetBoolean().Should().BeTrue();
-        var findings = System.Text.Json.JsonDocument.Parse(_scenario.Custody("deadlines", "--at", "2026-11-30T09:00:00+08:00", "--json").Output).RootElement.GetProperty("findings");
+        // As of a day and an hour after the dock (read back from its ledger entry): the camera is overdue (R15, 24 h in 004).
+        var at = RunDates.FirstEntryTime(_scenario.Data, "ClipIngested") + NodaTime.Duration.FromHours(25);
+        var findings = System.Text.Json.JsonDocument.Parse(_scenario.Custody("deadlines", "--at", RunDates.Iso(at), "--json").Output).RootElement.GetProperty("findings");
         findings.EnumerateArray().Should().NotContain(f => f.GetProperty("rule").GetString() == "R3", "the monitor and the report agree the interruption is explained");
         findings.EnumerateArray().Should().Contain(f => f.GetProperty("rule").GetString() == "R15", "the monitor did run: the camera has not been docked since");
     }

@@ -22,7 +22,7 @@ public sealed class ExportedCase : IDisposable
         Must(_scenario.Custody("policy", "set", "--profile", "hebei-street-office", "--reason", "set-up", "--by", "admin"));
         Must(_scenario.Custody("case", "register", "--number", CaseNumber, "--cause", "占道经营", "--party", "张三", "--by", "clerk01"));
         Must(_scenario.Custody("case", "action", "--number", CaseNumber, "--type", "on-site-inspection", "--officer", "123456",
-            "--place", "某街道菜市场东口", "--start", "2026-11-23T08:00:00+08:00", "--end", "2026-11-23T11:00:00+08:00", "--by", "clerk01"));
+            "--place", "某街道菜市场东口", "--start", RunDates.Local("08:00:00"), "--end", RunDates.Local("11:00:00"), "--by", "clerk01"));
         Document = Path.Combine(_scenario.Work, "written.pdf");
         File.WriteAllBytes(Document, "%PDF-1.4 signed written explanation (scan)\n"u8.ToArray());
         Must(_scenario.Custody("case", "explain", "--resumed", Scenario.Sha(Clips[1]), "--previous", Scenario.Sha(Clips[0]), "--category", "low-battery",

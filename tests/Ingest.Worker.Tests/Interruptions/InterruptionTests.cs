@@ -23,8 +23,8 @@ public sealed class InterruptionTests : IDisposable
         gap.GetProperty("deviceSerial").GetString().Should().Be("A1B2C3D");
         gap.GetProperty("officerId").GetString().Should().Be("123456");
         gap.GetProperty("gapSeconds").GetDouble().Should().BeApproximately(300, 0.5);
-        gap.GetProperty("gapStart").GetString().Should().Be("2026-11-23T00:30:10Z");
-        gap.GetProperty("gapEnd").GetString().Should().Be("2026-11-23T00:35:10Z");
+        gap.GetProperty("gapStart").GetString().Should().Be(RunDates.Utc("08:30:10"));
+        gap.GetProperty("gapEnd").GetString().Should().Be(RunDates.Utc("08:35:10"));
         gap.GetProperty("previousClipSha256").GetString().Should().Be(Scenario.Sha(clips[2]));
         gap.GetProperty("resumedClipSha256").GetString().Should().Be(Scenario.Sha(clips[3]));
         gap.GetProperty("writtenExplanation").GetString().Should().Be("absent");
@@ -63,8 +63,8 @@ public sealed class InterruptionTests : IDisposable
         var volume = Tools.MakeCamera(Path.Combine(_scenario.Work, "cam"), "clip:10");
         var first = Directory.GetFiles(volume, "*.MP4", SearchOption.AllDirectories).Single();
         // A second clip claiming to start 4 s into the first: a clock fault or inserted footage (R4).
-        File.Copy(Path.Combine(Tools.MakeCamera(Path.Combine(_scenario.Work, "other"), "--start", "2026-11-23 08:30:04", "tone:5"), "DCIM", "100MEDIA", "A1B2C3D_123456_20261123083004_0001.MP4"),
-            Path.Combine(Path.GetDirectoryName(first)!, "A1B2C3D_123456_20261123083004_0002.MP4"));
+        File.Copy(Path.Combine(Tools.MakeCamera(Path.Combine(_scenario.Work, "other"), "--start", RunDates.CameraStart("08:30:04"), "tone:5"), "DCIM", "100MEDIA", $"A1B2C3D_123456_{RunDates.Compact}083004_0001.MP4"),
+            Path.Combine(Path.GetDirectoryName(first)!, $"A1B2C3D_123456_{RunDates.Compact}083004_0002.MP4"));
         Tools.Dotnet("deviceagent", ["ingest", volume, "--data", _scenario.Data]).ExitCode.Should().Be(0);
         _scenario.Drain().ExitCode.Should().Be(0);
 
