@@ -18,18 +18,27 @@ internal static class DeadlinesCommand
         var arguments = Arguments.Parse(args, ["data", "at"], ["json"]);
         using var vault = Output.OpenVault(arguments);
         var at = arguments.Value("at") is { } text ? Time(text) : SystemClock.Instance.GetCurrentInstant();
-        var report = DeadlineMonitor.Scan(vault, at, WorkingCalendar.Default);
+        // As of means as of: only the entries written up to --at count (a later dock is not yet late, nor a later explanation given).
+        var report = DeadlineMonitor.AsOf(vault, at, WorkingCalendar.Default);
+        var basis = new
+        {
+            ledgerEntries = report.LedgerEntries,
+            ledgerSize = report.LedgerSize,
+            lastEntryAt = report.LastEntryTime is { } last ? Output.Utc(last) : null,
+            historical = report.Historical,
+        };
         if (arguments.Has("json"))
         {
             Console.WriteLine(JsonSerializer.Serialize(statistics
-                ? new { profile = report.ProfileId, at = Output.Utc(at), statistics = report.Statistics.Select(Stat) } as object
-                : new { profile = report.ProfileId, at = Output.Utc(at), findings = report.Findings.Select(Json) }, Output.Json));
+                ? new { profile = report.ProfileId, at = Output.Utc(at), basis, statistics = report.Statistics.Select(Stat) } as object
+                : new { profile = report.ProfileId, at = Output.Utc(at), basis, findings = report.Findings.Select(Json) }, Output.Json));
             return 0;
         }
 
         if (statistics)
         {
             Console.WriteLine($"statistics as of {Output.Utc(at)} (profile {report.ProfileId}, R17)");
+            Console.WriteLine(Basis(report));
             Console.WriteLine($"{"kind",-8} {"key",-14} {"clips",6} {"on time",8} {"late",5} {"rate",7} {"interr.",8} {"unexplained",12}");
             foreach (var s in report.Statistics)
             {
@@ -40,6 +49,7 @@ internal static class DeadlinesCommand
         }
 
         Console.WriteLine($"deadlines as of {Output.Utc(at)} (profile {report.ProfileId}): {report.Findings.Count} findings");
+        Console.WriteLine(Basis(report));
         foreach (var f in report.Findings)
         {
             var when = f.LateBy is { } late ? $"LATE by {Span(late)}" : f.DueIn is { } left ? $"due in {Span(left)}" : "open";
@@ -88,6 +98,11 @@ internal static class DeadlinesCommand
         interruptions = s.Interruptions,
         explanationsMissing = s.ExplanationsMissing,
     };
+
+    private static string Basis(DeadlineReport report) => report.Historical
+        ? $"from the ledger as it stood then: entries 0..{report.LedgerEntries - 1} of {report.LedgerSize}" +
+          (report.LastEntryTime is { } last ? $" (the last written {Output.Utc(last)})" : " (none had been written)") + "; later entries are left out"
+        : $"from all {report.LedgerSize} ledger entries";
 
     private static string Iso(Duration duration) => DurationPattern.Roundtrip.Format(duration);
 

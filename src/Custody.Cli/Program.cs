@@ -20,6 +20,7 @@ try
         "case" => await CaseCommand.RunAsync(rest),
         "deadlines" => DeadlinesCommand.Run(rest, statistics: false),
         "stats" => DeadlinesCommand.Run(rest, statistics: true),
+        "calendar" => await CalendarCommand.RunAsync(rest),
         "policy" or "declare-return" or "workrecord" or "retention" => await PolicyCommand.RunAsync(verb, rest),
         "rebuild-catalog" => RebuildCatalogCommand.Run(rest),
         "export" => await ExportCommand.RunAsync(rest),
@@ -74,6 +75,8 @@ static int Usage(TextWriter writer, int code)
           custody workrecord review --data DIR --index N [--opinion TEXT] --by USER
           custody deadlines --data DIR [--at TIME] [--json]
           custody stats --data DIR [--at TIME] [--json]
+          custody calendar import --data DIR --file HOLIDAY-CN.json --source URL --reason TEXT --by USER [--json]
+          custody calendar show --data DIR [--json]
           custody retention --data DIR [--json]
           custody retention record --data DIR --kind trigger|legal-hold|evidence --subject case:N|clip:SHA [--trigger T] --by USER
           custody role grant --data DIR --user ID --role ROLE --reason TEXT --by USER

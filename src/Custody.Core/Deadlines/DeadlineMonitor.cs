@@ -1,5 +1,6 @@
 using EvidenceVault.Custody.Catalog;
 using EvidenceVault.Custody.Interruptions;
+using EvidenceVault.Custody.Ledger;
 using EvidenceVault.Custody.Policy;
 using NodaTime;
 
@@ -30,7 +31,14 @@ public sealed record Statistic(string Kind, string Key, int Clips, int OnTime, i
     public double? OnTimeRate => Clips == 0 ? null : Math.Round((double)OnTime / Clips, 4);
 }
 
-public sealed record DeadlineReport(string ProfileId, Instant At, IReadOnlyList<Finding> Findings, IReadOnlyList<Statistic> Statistics);
+/// <param name="LedgerEntries">How many ledger entries (from index 0) the report rests on: all of them, or those written up to At.</param>
+/// <param name="LedgerSize">How many entries the ledger holds now.</param>
+/// <param name="LastEntryTime">When the last entry the report rests on was written.</param>
+public sealed record DeadlineReport(string ProfileId, Instant At, IReadOnlyList<Finding> Findings, IReadOnlyList<Statistic> Statistics, long LedgerEntries, long LedgerSize, Instant? LastEntryTime)
+{
+    /// <summary>True when entries written after At were left out (a report of the past).</summary>
+    public bool Historical => LedgerEntries < LedgerSize;
+}
 
 /// <summary>
 /// Holds every clip, case, device and officer to the active profile's deadlines, as of a given time:
@@ -44,22 +52,50 @@ public static class DeadlineMonitor
     /// <summary>How close a deadline must be to be reported as coming (dueIn).</summary>
     public static readonly Duration Warning = Duration.FromDays(3);
 
+    /// <summary>
+    /// Every fact the ledger holds now, held against the deadlines as they stand at <paramref name="at"/>:
+    /// what the worker's monitor runs with the current time. For a report of the past, see <see cref="AsOf"/>.
+    /// </summary>
     public static DeadlineReport Scan(Vault vault, Instant at, WorkingCalendar calendar)
     {
-        var profile = vault.Policy.ActiveProfile();
+        var size = vault.Ledger.Size;
+        var last = size == 0 ? (Instant?)null : vault.Ledger.Read(size - 1).Time;
+        return Scan(new Source(vault.Ledger, vault.Policy, vault.Clips, vault.OpenSecondReader, () => vault.Ledger.Entries(Subjects.Calendars)), at, calendar, size, size, last);
+    }
+
+    /// <summary>
+    /// The report as it could have been made at <paramref name="at"/>: only from the ledger's entries
+    /// written up to then (replayed, see <see cref="CatalogAsOf"/>), so a clip docked, an explanation
+    /// attached or a calendar imported later does not count, and nothing is late that was not late yet.
+    /// </summary>
+    public static DeadlineReport AsOf(Vault vault, Instant at, WorkingCalendar calendar)
+    {
+        using var replay = CatalogAsOf.Replay(vault, at);
+        return replay is null
+            ? Scan(vault, at, calendar)
+            : Scan(new Source(replay.Ledger, replay.Policy, replay.Clips, null, () => replay.Ledger.EntriesOfType(EntryTypes.CalendarImported)), at, calendar, replay.Entries, vault.Ledger.Size, replay.LastEntryTime);
+    }
+
+    /// <summary>What a scan reads: the catalog tables (live or replayed) and, for the live ones, a second connection for the parallel half.</summary>
+    private sealed record Source(SqliteLedger Ledger, PolicyState Policy, Catalog.ClipCatalog Clips, Func<SqliteLedger>? OpenSecondReader, Func<IReadOnlyList<LedgerEntry>> CalendarImports);
+
+    private static DeadlineReport Scan(Source source, Instant at, WorkingCalendar calendar, long entries, long size, Instant? lastEntryTime)
+    {
+        var profile = source.Policy.ActiveProfile();
+        calendar = HolidayCalendar.WithImports(calendar, source.CalendarImports());
         var findings = new List<Finding>();
 
         // R1 over every custody fact, in two halves read and checked on two connections at once
         // (a scan of a million clips is bound by reading rows); the halves are merged in ledger order.
-        var declarations = vault.Policy.Declarations().ToLookup(d => d.Officer, StringComparer.Ordinal);
-        var middle = vault.Ledger.Size / 2;
-        var second = Task.Run(() =>
+        var declarations = source.Policy.Declarations().ToLookup(d => d.Officer, StringComparer.Ordinal);
+        var middle = source.OpenSecondReader is null ? long.MaxValue : source.Ledger.Size / 2;
+        var second = source.OpenSecondReader is not { } open ? null : Task.Run(() =>
         {
-            using var side = vault.OpenSecondReader();
+            using var side = open();
             return UploadPass.Run(new Catalog.ClipCatalog(side), middle, long.MaxValue, profile, declarations);
         });
-        var first = UploadPass.Run(vault.Clips, 0, middle, profile, declarations);
-        var later = second.GetAwaiter().GetResult();
+        var first = UploadPass.Run(source.Clips, 0, middle, profile, declarations);
+        var later = second?.GetAwaiter().GetResult() ?? UploadPass.Run(source.Clips, 0, 0, profile, declarations);
         var pass = first.Merge(later);
         findings.AddRange(pass.Findings);
         var stats = pass.Stats;
@@ -81,7 +117,7 @@ public static class DeadlineMonitor
         // R2: the case file within Archive.Days (calendar or working days) of the matter's end.
         if (profile.Archive is { } archive)
         {
-            foreach (var (caseNumber, ended, archived) in vault.Policy.CaseStatuses())
+            foreach (var (caseNumber, ended, archived) in source.Policy.CaseStatuses())
             {
                 if (ended is not { } end)
                 {
@@ -115,8 +151,8 @@ public static class DeadlineMonitor
         // R3: an interruption needs a confirmed spoken or a written explanation, at the latest
         // WrittenWithinHoursOfReturn after the officer docked the resumed recording (004 §17: within 24 h of returning).
         var within = Duration.FromHours(profile.Interruption.WrittenWithinHoursOfReturn);
-        var gaps = InterruptionAnalysis.FindInOrder(timings, profile.InterruptionPolicy, vault.Clips.Actions());
-        foreach (var row in InterruptionReport.Explain(vault, profile.InterruptionPolicy, gaps).Where(r => r.Gap.Kind == GapKind.Interruption))
+        var gaps = InterruptionAnalysis.FindInOrder(timings, profile.InterruptionPolicy, source.Clips.Actions());
+        foreach (var row in InterruptionReport.Explain(source.Policy, profile.InterruptionPolicy, gaps).Where(r => r.Gap.Kind == GapKind.Interruption))
         {
             var missing = !row.Explained;
             foreach (var counter in new[] { Stat("officer", row.Gap.Officer), Stat("device", row.Gap.Device) })
@@ -149,7 +185,7 @@ public static class DeadlineMonitor
         // R16: an action started before approval is approved within EmergencyStart.ApprovalWithinHours.
         if (profile.EmergencyStart is { } emergency)
         {
-            foreach (var (index, action, approved) in vault.Policy.EmergencyActions())
+            foreach (var (index, action, approved) in source.Policy.EmergencyActions())
             {
                 var due = PolicyState.Parse(action.Start) + Duration.FromHours(emergency.ApprovalWithinHours);
                 var done = approved ?? at;
@@ -166,7 +202,7 @@ public static class DeadlineMonitor
         }
 
         // R11: a work record explaining a missing recording waits for the head's review.
-        foreach (var (index, officer, filed, reviewed) in vault.Policy.WorkRecords().Where(w => !w.Reviewed))
+        foreach (var (index, officer, filed, reviewed) in source.Policy.WorkRecords().Where(w => !w.Reviewed))
         {
             findings.Add(new Finding("R11", profile.WorkRecordReview?.Cite ?? "000 §9, 002 §8", $"work-record:{index}", null, null, null,
                 $"work record filed {Hours(at - filed)} ago awaits the head's review", officer));
@@ -174,7 +210,7 @@ public static class DeadlineMonitor
 
         var statistics = stats.Select(s => new Statistic(s.Key.Item1, s.Key.Item2, s.Value.Clips, s.Value.Clips - s.Value.Late, s.Value.Late, s.Value.Interruptions, s.Value.ExplanationsMissing))
             .OrderBy(s => s.Kind, StringComparer.Ordinal).ThenBy(s => s.Key, StringComparer.Ordinal).ToList();
-        return new DeadlineReport(profile.Id, at, findings, statistics);
+        return new DeadlineReport(profile.Id, at, findings, statistics, entries, size, lastEntryTime);
     }
 
     private static string Hours(Duration duration) => duration.TotalHours >= 48 ? $"{duration.TotalDays:F1} days" : $"{duration.TotalHours:F1} h";

@@ -19,17 +19,20 @@ public static class InterruptionReport
         Explain(vault, policy, InterruptionAnalysis.Find(vault.Clips.Timings(), policy, vault.Clips.Actions()));
 
     /// <summary>The explanation state of gaps already found.</summary>
-    public static IReadOnlyList<InterruptionRow> Explain(Vault vault, InterruptionPolicy policy, IReadOnlyList<Gap> gaps)
+    public static IReadOnlyList<InterruptionRow> Explain(Vault vault, InterruptionPolicy policy, IReadOnlyList<Gap> gaps) => Explain(vault.Policy, policy, gaps);
+
+    /// <summary>The explanation state of gaps already found, from the given (live or replayed) tables.</summary>
+    internal static IReadOnlyList<InterruptionRow> Explain(Policy.PolicyState state, InterruptionPolicy policy, IReadOnlyList<Gap> gaps)
     {
         if (gaps.Count == 0)
         {
             return [];
         }
 
-        var speech = vault.Policy.Rows("SELECT sha256, facts FROM clip_speech", r => (r.GetString(0), r.GetString(1))).ToDictionary(x => x.Item1, x => x.Item2, StringComparer.Ordinal);
-        var reviews = vault.Policy.Rows("SELECT sha256, heard, reviewer FROM speech_review", r => (r.GetString(0), r.GetInt64(1) != 0, r.GetString(2))).ToDictionary(x => x.Item1, x => (x.Item2, x.Item3), StringComparer.Ordinal);
-        var written = vault.Policy.Rows("SELECT resumed_sha256, facts FROM written_explanation", r => (r.GetString(0), r.GetString(1))).ToLookup(x => x.Item1, x => x.Item2, StringComparer.Ordinal);
-        var links = vault.Policy.Links();
+        var speech = state.Rows("SELECT sha256, facts FROM clip_speech", r => (r.GetString(0), r.GetString(1))).ToDictionary(x => x.Item1, x => x.Item2, StringComparer.Ordinal);
+        var reviews = state.Rows("SELECT sha256, heard, reviewer FROM speech_review", r => (r.GetString(0), r.GetInt64(1) != 0, r.GetString(2))).ToDictionary(x => x.Item1, x => (x.Item2, x.Item3), StringComparer.Ordinal);
+        var written = state.Rows("SELECT resumed_sha256, facts FROM written_explanation", r => (r.GetString(0), r.GetString(1))).ToLookup(x => x.Item1, x => x.Item2, StringComparer.Ordinal);
+        var links = state.Links();
         return gaps.Select(gap =>
         {
             var resumed = gap.Resumed.ToHex();

@@ -67,6 +67,9 @@ public static class EntryTypes
     /// <summary>R6: a clip's retention was extended (never shortened) because of a retention fact.</summary>
     public const string RetentionExtended = "RetentionExtended";
 
+    /// <summary>R2: a year of the State Council's holiday notice was imported (custody calendar import); working-day deadlines in that year become computable.</summary>
+    public const string CalendarImported = "CalendarImported";
+
     /// <summary>An API key was issued to a station or a person (its SHA-256 is recorded, never the key).</summary>
     public const string AccountIssued = "AccountIssued";
 
@@ -92,6 +95,9 @@ public static class EntryTypes
 public static class Subjects
 {
     public const string Vault = "vault";
+
+    /// <summary>Every imported holiday calendar (also filed under calendar:YEAR).</summary>
+    public const string Calendars = "calendar";
 
     public static string Clip(Sha256Digest sha256) => "clip:" + sha256.ToHex();
 

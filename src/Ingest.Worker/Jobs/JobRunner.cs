@@ -103,7 +103,19 @@ public sealed class JobRunner(Vault vault, string workerId, InterruptionPolicy p
         var report = Custody.Deadlines.DeadlineMonitor.Scan(vault, SystemClock.Instance.GetCurrentInstant(), Custody.Policy.WorkingCalendar.Default);
         foreach (var finding in report.Findings)
         {
-            Log.Warning("{Rule} {Subject}: {Message} [{Article}] due {DueAt}, late by {LateBy}", finding.Rule, finding.Subject, finding.Message, finding.Article, finding.DueAt, finding.LateBy);
+            // Past due, coming due, or not computable: each logged as what it is (never "late by null").
+            if (finding.LateBy is { } late)
+            {
+                Log.Warning("{Rule} {Subject}: {Message} [{Article}] due {DueAt}, late by {LateBy}", finding.Rule, finding.Subject, finding.Message, finding.Article, finding.DueAt, late);
+            }
+            else if (finding.DueIn is { } left)
+            {
+                Log.Information("{Rule} {Subject}: {Message} [{Article}] due {DueAt}, in {DueIn}", finding.Rule, finding.Subject, finding.Message, finding.Article, finding.DueAt, left);
+            }
+            else
+            {
+                Log.Warning("{Rule} {Subject}: {Message} [{Article}]", finding.Rule, finding.Subject, finding.Message, finding.Article);
+            }
         }
 
         Log.Information("Deadline monitor ({Profile}): {Findings} findings", report.ProfileId, report.Findings.Count);

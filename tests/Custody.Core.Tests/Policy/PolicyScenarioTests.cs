@@ -118,11 +118,38 @@ public sealed class PolicyScenarioTests : IDisposable
         await Send(vault, new RegisterCase("C-2027", "test", [], "clerk", "test"));
         await Send(vault, new EndMatter("C-2027", Beijing(12, 20, 10), "clerk"));
 
-        var finding = Scan(vault, Beijing(12, 21, 10)).Single(f => f.Rule == "R2");
+        var finding = DeadlineMonitor.Scan(vault.Vault, Beijing(12, 21, 10), Only2026).Findings.Single(f => f.Rule == "R2");
 
         finding.Message.Should().Be("cannot compute: calendar for 2027 missing");
         finding.DueAt.Should().BeNull();
     }
+
+    [Fact]
+    public async Task Jiaozuo_ArchiveDeadlineInAYearImportedLater_BecomesComputable()
+    {
+        var vault = Vault("jiaozuo-emergency");
+        await Send(vault, new RegisterCase("C-2027", "test", [], "clerk", "test"));
+        await Send(vault, new EndMatter("C-2027", Beijing(12, 20, 10), "clerk"));
+        DeadlineMonitor.Scan(vault.Vault, Beijing(12, 21, 10), Only2026).Findings.Single(f => f.Rule == "R2").DueAt.Should().BeNull();
+
+        // The test's own notice for 2027: the days off the law fixes by date, nothing else.
+        await Send(vault, new ImportCalendar("fixture-2027.json", """
+            {"year": 2027, "papers": ["https://example.org/2027"], "days": [
+              {"name": "元旦", "date": "2027-01-01", "isOffDay": true},
+              {"name": "劳动节", "date": "2027-05-01", "isOffDay": true}, {"name": "劳动节", "date": "2027-05-02", "isOffDay": true},
+              {"name": "国庆节", "date": "2027-10-01", "isOffDay": true}, {"name": "国庆节", "date": "2027-10-02", "isOffDay": true}, {"name": "国庆节", "date": "2027-10-03", "isOffDay": true}]}
+            """, "https://example.org/2027", "the 2027 notice is published", "admin"));
+
+        var finding = DeadlineMonitor.Scan(vault.Vault, Beijing(1, 31, 10, year: 2027), Only2026).Findings.Single(f => f.Rule == "R2");
+
+        // 30 working days from 21 December: 9 in December, 1 January off, 21 in January to Monday 1 February.
+        finding.DueAt.Should().Be(Beijing(2, 2, 0, year: 2027));
+        finding.DueIn.Should().Be(Duration.FromHours(38));
+        vault.Vault.Ledger.Entries("calendar:2027").Should().ContainSingle().Which.Actor.Should().Be("user:admin");
+    }
+
+    /// <summary>A calendar of the test's own that knows 2026 only (the compiled-in one may come to hold 2027).</summary>
+    private static WorkingCalendar Only2026 => WorkingCalendar.Empty.With(WorkingCalendar.Default.Years[2026]!);
 
     [Fact]
     public async Task Mingshan_EmergencyActionNotApprovedWithin24Hours_IsLateUnder003Article8()

@@ -1,0 +1,92 @@
+using EvidenceVault.Custody.Catalog;
+using EvidenceVault.Custody.Ledger;
+using EvidenceVault.Custody.Policy;
+using Microsoft.Data.Sqlite;
+using NodaTime;
+
+namespace EvidenceVault.Custody.Deadlines;
+
+/// <summary>
+/// The catalog as it stood at an instant: the ledger's entries up to that instant (the longest
+/// prefix whose times are at or before it), replayed by the same projection that builds the live
+/// tables, into a private in-memory database. What a report "as of T" may know, and nothing later:
+/// no clip docked after T, no probe, explanation, approval, profile or calendar recorded after T.
+/// </summary>
+internal sealed class CatalogAsOf : IDisposable
+{
+    private CatalogAsOf(SqliteLedger ledger, long entries, Instant? lastEntryTime)
+    {
+        Ledger = ledger;
+        Entries = entries;
+        LastEntryTime = lastEntryTime;
+        Policy = new PolicyState(ledger);
+        Clips = new ClipCatalog(ledger);
+    }
+
+    public SqliteLedger Ledger { get; }
+
+    public PolicyState Policy { get; }
+
+    public ClipCatalog Clips { get; }
+
+    /// <summary>How many ledger entries (from index 0) the replay holds.</summary>
+    public long Entries { get; }
+
+    public Instant? LastEntryTime { get; }
+
+    /// <summary>The replay up to <paramref name="at"/>, or null when no entry is later than it (the live tables are that state).</summary>
+    public static CatalogAsOf? Replay(Vault vault, Instant at)
+    {
+        var atNs = (at - NodaConstants.UnixEpoch).ToInt64Nanoseconds();
+        var latest = vault.Ledger.Query(statements => statements("SELECT MAX(time_ns) FROM ledger_entry", []).ExecuteScalar()) as long?;
+        if (latest is null || latest <= atNs)
+        {
+            return null;
+        }
+
+        var connection = new SqliteConnection("Data Source=:memory:");
+        try
+        {
+            connection.Open();
+            CatalogSchema.Migrate(connection, "the as-of replay");
+            long entries = 0;
+            long? lastNs = null;
+            using (var transaction = connection.BeginTransaction())
+            using (var insert = connection.CreateCommand())
+            {
+                insert.Transaction = transaction;
+                insert.CommandText = "INSERT INTO ledger_entry(idx, time_ns, type, actor, entry) VALUES ($i, $t, $y, $a, $e)";
+                var parameters = new[] { "$i", "$t", "$y", "$a", "$e" }.Select(n => insert.Parameters.Add(new SqliteParameter { ParameterName = n })).ToArray();
+                vault.Ledger.ScanEntries(raw =>
+                {
+                    if (raw.TimeNanoseconds > atNs)
+                    {
+                        return false; // the prefix ends at the first entry written after T
+                    }
+
+                    parameters[0].Value = raw.Index;
+                    parameters[1].Value = raw.TimeNanoseconds;
+                    parameters[2].Value = raw.Type;
+                    parameters[3].Value = raw.Actor;
+                    parameters[4].Value = raw.Entry;
+                    insert.ExecuteNonQuery();
+                    entries++;
+                    lastNs = raw.TimeNanoseconds;
+                    return true;
+                });
+                transaction.Commit();
+            }
+
+            var ledger = new SqliteLedger(connection, new Lock(), vault.Clock, ownsConnection: true);
+            ledger.RebuildCatalog();
+            return new CatalogAsOf(ledger, entries, lastNs is { } ns ? NodaConstants.UnixEpoch + Duration.FromNanoseconds(ns) : null);
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    public void Dispose() => Ledger.Dispose();
+}
