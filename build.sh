@@ -2,6 +2,7 @@
 # EvidenceVault build entry point.
 #   ./build.sh demo   dock a camera folder into a fresh embedded vault and verify custody (no servers)
 #   ./build.sh test   install what is missing, build, run every test; last line "N passed, N failed"
+#   ./build.sh test +400d   the same with the clock moved 400 days ahead (libfaketime), as .ci/run also does
 #   ./build.sh bench  run the benchmarks in bench/ (figures go to docs/benchmarks.md by hand)
 #   ./build.sh publish  what a deployment installs, in out/: the dock agent (ReadyToRun), the API, the worker, the CLI
 set -euo pipefail
@@ -111,15 +112,21 @@ demo() {
   $custody verify-export "$out/export.zip" --key "$($custody key --data "$out/vault" | head -1)"
 }
 
+# The shifted-clock runs (.ci/run): libfaketime moves the wall clock of the test processes and every
+# program they start; FAKETIME_DONT_FAKE_MONOTONIC is set only for Ceph's daemons (tests/infra/radosgw.sh).
+FAKETIME_LIB=/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1
+
 run_tests() {
+  # $1: a libfaketime offset such as +400d (the whole suite under a clock moved that far), or nothing.
+  local shift="${1:-}"
   need_dotnet
   # Real media (ffmpeg, espeak-ng), the C emulator (gcc) and a real S3 server (Ceph radosgw, started
   # on 127.0.0.1 by the tests through tests/infra/radosgw.sh and stopped by them) are part of the tests,
   # and so are the court export's tools: the CJK font for its PDF sheet, pdftotext (poppler-utils) to
   # read it back, xorriso for its disc image, openssl as a local RFC 3161 time-stamping authority;
   # PostgreSQL for the deployment ledger (tests/infra/postgres.sh runs its own cluster on 127.0.0.1).
-  ensure_packages ffmpeg espeak-ng gcc libc6-dev radosgw ceph-mon ceph-osd curl fonts-noto-cjk poppler-utils xorriso openssl postgresql
-  local results="$ROOT/.test-results"
+  ensure_packages ffmpeg espeak-ng gcc libc6-dev radosgw ceph-mon ceph-osd curl fonts-noto-cjk poppler-utils xorriso openssl postgresql faketime
+  local results="$ROOT/.test-results${shift:+-$shift}"
   rm -rf "$results"
   # The deployment tests run the dock agent as ./build.sh publish installs it (the rest of out/ they do not use).
   if ! build || ! publish_agent; then
@@ -128,7 +135,15 @@ run_tests() {
     return 1
   fi
   local status=0
-  dotnet test EvidenceVault.sln -c Release --no-build --nologo -v quiet \
+  # The tests' own temporary folder: whatever they leave behind in it is found and counted below.
+  local tmp; tmp=$(mktemp -d /tmp/evidencevault-tests.XXXXXX)
+  chmod 755 "$tmp" # the PostgreSQL cluster inside runs as the postgres user
+  local clock=()
+  if [ -n "$shift" ]; then
+    clock=(env "LD_PRELOAD=$FAKETIME_LIB" "FAKETIME=$shift")
+    echo "build.sh: the tests run with the clock at $(LD_PRELOAD=$FAKETIME_LIB FAKETIME=$shift date -u +%FT%TZ) (libfaketime $shift)" >&2
+  fi
+  TMPDIR="$tmp" "${clock[@]}" dotnet test EvidenceVault.sln -c Release --no-build --nologo -v quiet \
     --logger "trx" --logger "console;verbosity=minimal" --results-directory "$results" || status=$?
   # VSTest's own summary is not the plain line CI reads: count from the TRX files.
   local passed=0 failed=0 p f
@@ -142,6 +157,12 @@ run_tests() {
     echo "build.sh: no test ran" >&2
     failed=1
   fi
+  local left; left=$(ls -A "$tmp")
+  if [ -n "$left" ]; then
+    echo "build.sh: the tests left behind in the temporary folder: $(echo "$left" | tr '\n' ' ')" >&2
+    failed=$((failed + 1))
+  fi
+  rm -rf "$tmp"
   echo "$passed passed, $failed failed"
   [ "$status" -eq 0 ] && [ "$failed" -eq 0 ]
 }
@@ -170,9 +191,9 @@ bench() {
 
 case "${1:-}" in
   demo) demo ;;
-  test) run_tests ;;
+  test) shift; run_tests "${1:-}" ;;
   bench) shift; bench "$@" ;;
   build) build ;;
   publish) publish ;;
-  *) echo "usage: ./build.sh demo | test | bench [name] | build | publish" >&2; exit 2 ;;
+  *) echo "usage: ./build.sh demo | test [CLOCK-SHIFT] | bench [name] | build | publish" >&2; exit 2 ;;
 esac

@@ -16,10 +16,21 @@ public sealed class PostgresServer : IDisposable
     public PostgresServer()
     {
         var port = Tools.FreePort();
-        var result = Tools.Run(Script, ["start", _directory, port.ToString(System.Globalization.CultureInfo.InvariantCulture)], timeout: TimeSpan.FromSeconds(90));
+        Tools.Result result;
+        try
+        {
+            result = Tools.Run(Script, ["start", _directory, port.ToString(System.Globalization.CultureInfo.InvariantCulture)], timeout: TimeSpan.FromSeconds(90));
+        }
+        catch (TimeoutException)
+        {
+            // pg_ctl had started the server as a daemon: killing the script leaves it running.
+            Dispose();
+            throw;
+        }
+
         if (result.ExitCode != 0)
         {
-            Stop();
+            Dispose();
             throw new InvalidOperationException($"PostgreSQL did not start: {result.Error}");
         }
 

@@ -15,10 +15,21 @@ public sealed class RadosGateway : IDisposable
     {
         var port = FreePort();
         var script = Path.Combine(Tools.RepoRoot, "tests", "infra", "radosgw.sh");
-        var result = Tools.Run(script, ["start", _directory, port.ToString(System.Globalization.CultureInfo.InvariantCulture)], timeout: TimeSpan.FromSeconds(150));
+        Tools.Result result;
+        try
+        {
+            result = Tools.Run(script, ["start", _directory, port.ToString(System.Globalization.CultureInfo.InvariantCulture)], timeout: TimeSpan.FromSeconds(150));
+        }
+        catch (TimeoutException)
+        {
+            // The script was killed, but the daemons it had started are not its children any more.
+            Dispose();
+            throw;
+        }
+
         if (result.ExitCode != 0)
         {
-            Stop();
+            Dispose();
             throw new InvalidOperationException($"radosgw did not start: {result.Error}");
         }
 
@@ -59,7 +70,10 @@ public sealed class RadosGateway : IDisposable
     public void Dispose()
     {
         Stop();
-        Directory.Delete(_directory, recursive: true);
+        if (Directory.Exists(_directory))
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
     }
 
     private void Stop() => Tools.Run(Path.Combine(Tools.RepoRoot, "tests", "infra", "radosgw.sh"), ["stop", _directory]);

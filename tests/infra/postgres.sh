@@ -24,6 +24,8 @@ case "$cmd" in
 esac
 port=$3
 rm -rf "$dir"; mkdir -p "$dir"
+# A start that fails stops the server if it got as far as starting it.
+trap 'status=$?; [ "$status" -eq 0 ] || "$0" stop "$dir" >/dev/null 2>&1 || true' EXIT
 password=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
 printf '%s\n' "$password" > "$dir/pwfile"
 chmod 600 "$dir/pwfile"

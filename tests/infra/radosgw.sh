@@ -8,6 +8,9 @@
 #   radosgw.sh freeze-gateway DIR / thaw-gateway DIR  (fault tests: the gateway stops answering, then goes on)
 set -euo pipefail
 cmd=$1 dir=$2
+# Under libfaketime (the CI's shifted-clock runs) Ceph's daemons stall on a faked monotonic clock:
+# they keep the real one, and only the wall clock moves.
+export FAKETIME_DONT_FAKE_MONOTONIC=1
 case "$cmd" in
   stop-gateway)
     pid=$(cat "$dir/run/client.rgw.pid")
@@ -34,6 +37,8 @@ case "$cmd" in
 esac
 port=$3
 rm -rf "$dir"; mkdir -p "$dir"/{run,log,mon,osd,rgw}
+# A start that fails stops whatever it had started (the monitor daemonises before the gateway answers).
+trap 'status=$?; [ "$status" -eq 0 ] || "$0" stop "$dir" >/dev/null 2>&1 || true' EXIT
 fsid=$(cat /proc/sys/kernel/random/uuid)
 monport=$((port + 1))
 conf="$dir/ceph.conf"

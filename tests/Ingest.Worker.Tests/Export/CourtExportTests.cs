@@ -25,7 +25,7 @@ public sealed class CourtExportTests(ExportedCase exported) : IClassFixture<Expo
         report.GetProperty("checks").EnumerateArray().Should().OnlyContain(c => c.GetProperty("ok").GetBoolean());
 
         // The disc image carries the same package: extracted with xorriso, it verifies.
-        var extracted = Path.Combine(Tools.TempDirectory("ev-iso"), "disc");
+        var extracted = Path.Combine(exported.Scratch("iso"), "disc");
         var osirrox = Tools.Run("xorriso", ["-osirrox", "on", "-indev", exported.Package + ".iso", "-extract", "/", extracted]);
         osirrox.ExitCode.Should().Be(0, osirrox.Error);
         Tools.Dotnet("custody", ["verify-export", extracted, "--key", exported.VerifierKey]).ExitCode.Should().Be(0);
@@ -130,7 +130,7 @@ public sealed class CourtExportTests(ExportedCase exported) : IClassFixture<Expo
     [Fact]
     public void AnyFlippedByte_InTheZip_HeadersIncluded_IsRejected()
     {
-        var zip = Path.Combine(Tools.TempDirectory("ev-zip"), "package.zip");
+        var zip = Path.Combine(exported.Scratch("zip"), "package.zip");
         File.Copy(exported.Package + ".zip", zip);
         ExportVerifier.Verify(zip).Ok.Should().BeTrue();
         var original = File.ReadAllBytes(zip);

@@ -59,10 +59,18 @@ public sealed class ExportedCase : IDisposable
 
     public string TsaUrl => _tsa.Url;
 
+    /// <summary>A new empty folder for one test's files, removed with the export when the tests end.</summary>
+    public string Scratch(string prefix)
+    {
+        var path = Path.Combine(_scenario.Work, "scratch", $"{prefix}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(path);
+        return path;
+    }
+
     /// <summary>A private copy of the package directory to damage.</summary>
     public string CopyPackage()
     {
-        var target = Path.Combine(Tools.TempDirectory("ev-tamper"), "package");
+        var target = Path.Combine(Scratch("tamper"), "package");
         foreach (var file in Directory.EnumerateFiles(Package, "*", SearchOption.AllDirectories))
         {
             var to = Path.Combine(target, Path.GetRelativePath(Package, file));
