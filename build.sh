@@ -51,15 +51,19 @@ demo() {
   export EVIDENCEVAULT_POLICY=hebei-street-office EVIDENCEVAULT_STATION=dock-01
   local custody="dotnet src/Custody.Cli/bin/Release/net10.0/custody.dll"
   rm -rf "$out"; mkdir -p "$out/docked"
+  # The shift was yesterday (Beijing); the report is as of this morning's 09:00 or, later in the day, tomorrow's.
+  local shift_day next_morning
+  shift_day=$(TZ=Asia/Shanghai date -d yesterday +%F)
+  next_morning="$(TZ=Asia/Shanghai date -d "$( [ "$(TZ=Asia/Shanghai date +%H)" -lt 9 ] && echo today || echo tomorrow)" +%F)T09:00:00+08:00"
   echo "== shift end: two cameras come back to the dock"
   # Camera 1 (docked through the vendor SDK): recording interrupted for 5 minutes; on resuming the
   # officer explains why on camera (R3). Its clock runs 40 s fast.
   hardware/emulator/make-camera.sh "$out/cam1" --serial A1B2C3D --officer 123456 --clock-offset 40 \
-    --start "2026-11-23 09:00:00" clip:8 imp:6 gap:300 \
+    --start "$shift_day 09:00:00" clip:8 imp:6 gap:300 \
     speech:10:"xian4 zai4 ji4 xu4 lu4 xiang4. gang1 cai2 she4 bei4 mei2 dian4, huan4 le5 dian4 chi2." clip:6
   # Camera 2 (plain mass storage): one clip was cut off when the battery died, one file is no video.
   hardware/emulator/make-camera.sh "$out/cam2" --serial B7C8D9E --officer 654321 --name 李娜 \
-    --start "2026-11-23 14:10:00" clip:8 truncated:6 clip:5 notvideo
+    --start "$shift_day 14:10:00" clip:8 truncated:6 clip:5 notvideo
   mv "$out/cam2/volume" "$out/docked/B7C8D9E"
   echo "   camera A1B2C3D: $(ls "$out/cam1/volume/DCIM/100MEDIA" | wc -l) files (SDK dock); camera B7C8D9E: $(ls "$out/docked/B7C8D9E/DCIM/100MEDIA" | wc -l) files (mass storage)"
   echo
@@ -84,10 +88,10 @@ demo() {
   $custody interruptions --data "$out/vault"
   echo
   echo "== custody deadlines, as of the next morning (profile hebei-street-office, 001)"
-  $custody deadlines --data "$out/vault" --at "2026-11-24T09:00:00+08:00"
+  $custody deadlines --data "$out/vault" --at "$next_morning"
   echo
   echo "== custody stats (R17)"
-  $custody stats --data "$out/vault" --at "2026-11-24T09:00:00+08:00"
+  $custody stats --data "$out/vault" --at "$next_morning"
   echo
   echo "== inclusion proof of entry 3 against the newest signed checkpoint"
   $custody proof --data "$out/vault" --index 3 | tail -12
@@ -135,7 +139,7 @@ run_tests() {
     return 1
   fi
   local status=0
-  # The tests' own temporary folder: whatever they leave behind in it is found and counted below.
+  # The tests' own temporary folder: what they leave behind in it is found and counted below.
   local tmp; tmp=$(mktemp -d /tmp/evidencevault-tests.XXXXXX)
   chmod 755 "$tmp" # the PostgreSQL cluster inside runs as the postgres user
   local clock=()
@@ -157,7 +161,8 @@ run_tests() {
     echo "build.sh: no test ran" >&2
     failed=1
   fi
-  local left; left=$(ls -A "$tmp")
+  # The tests' own folders are named ev-*; MSBuild and the runtime keep their own files there too.
+  local left; left=$(cd "$tmp" && ls -d ev-* 2>/dev/null || true)
   if [ -n "$left" ]; then
     echo "build.sh: the tests left behind in the temporary folder: $(echo "$left" | tr '\n' ' ')" >&2
     failed=$((failed + 1))
