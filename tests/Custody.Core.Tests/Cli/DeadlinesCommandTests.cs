@@ -12,13 +12,7 @@ public sealed class DeadlinesCommandTests : IDisposable
     [Fact]
     public void Deadlines_LateUploadAndOverdueDevice_AreReportedWithTheContractFields()
     {
-        var camera = Path.Combine(_work, "camera", "DCIM");
-        Directory.CreateDirectory(camera);
-        // Recorded at 08:30 Beijing on the camera day (nine days before the run), docked now: more than 24 h late.
-        File.WriteAllBytes(Path.Combine(camera, $"A1B2C3D_123456_{RunDates.Compact}083000_0001.MP4"), [1, 2, 3]);
-        var data = Path.Combine(_work, "data");
-        var environment = new Dictionary<string, string> { ["EVIDENCEVAULT_POLICY"] = "hebei-street-office" };
-        Tools.Dotnet("deviceagent", ["ingest", Path.Combine(_work, "camera"), "--data", data], environment).ExitCode.Should().Be(0);
+        var data = DockOneLateClip();
         // As of an hour after the camera should have been docked again (R15), counted from the dock's own entry.
         var docked = RunDates.FirstEntryTime(data, "ClipIngested");
         var interval = NodaTime.Duration.FromHours(System.Text.Json.JsonDocument.Parse(Tools.Dotnet("custody", ["policy", "show", "--data", data, "--json"]).Output)
@@ -62,12 +56,7 @@ public sealed class DeadlinesCommandTests : IDisposable
     [Fact]
     public void Deadlines_AtBeforeTheDock_CountsOnlyTheEntriesWrittenByThenAndSaysSo()
     {
-        var camera = Path.Combine(_work, "camera", "DCIM");
-        Directory.CreateDirectory(camera);
-        File.WriteAllBytes(Path.Combine(camera, $"A1B2C3D_123456_{RunDates.Compact}083000_0001.MP4"), [1, 2, 3]);
-        var data = Path.Combine(_work, "data");
-        var environment = new Dictionary<string, string> { ["EVIDENCEVAULT_POLICY"] = "hebei-street-office" };
-        Tools.Dotnet("deviceagent", ["ingest", Path.Combine(_work, "camera"), "--data", data], environment).ExitCode.Should().Be(0);
+        var data = DockOneLateClip();
         var docked = RunDates.FirstEntryTime(data, "ClipIngested");
         // The vault and its profile were set up by the same dock, just before the clip: a millisecond before its entry.
         var before = docked - NodaTime.Duration.FromMilliseconds(1);
@@ -124,6 +113,18 @@ public sealed class DeadlinesCommandTests : IDisposable
         shown.GetProperty("source").GetString().Should().StartWith("https://example.org/notice");
         Tools.Dotnet("custody", ["log", "--data", data, "--subject", $"calendar:{year}", "--json"]).JsonLines().Should().ContainSingle()
             .Which.GetProperty("type").GetString().Should().Be("CalendarImported");
+    }
+
+    /// <summary>A Hebei street-office vault with one clip recorded at 08:30 Beijing on the camera day (nine days before the run), docked now: more than 24 h late.</summary>
+    private string DockOneLateClip()
+    {
+        var camera = Path.Combine(_work, "camera", "DCIM");
+        Directory.CreateDirectory(camera);
+        File.WriteAllBytes(Path.Combine(camera, $"A1B2C3D_123456_{RunDates.Compact}083000_0001.MP4"), [1, 2, 3]);
+        var data = Path.Combine(_work, "data");
+        var environment = new Dictionary<string, string> { ["EVIDENCEVAULT_POLICY"] = "hebei-street-office" };
+        Tools.Dotnet("deviceagent", ["ingest", Path.Combine(_work, "camera"), "--data", data], environment).ExitCode.Should().Be(0);
+        return data;
     }
 
     private static string Custody(string data, params string[] args)
