@@ -27,8 +27,8 @@ internal static class LogCommand
             }
             else
             {
-                Console.WriteLine($"{entry.Index,8}  {Output.Utc(entry.Time)}  {entry.Type,-14} {entry.Actor}  [{string.Join(", ", entry.Subjects.Select(s => s.Subject))}]  {entry.Reason}");
-                Console.WriteLine($"          {entry.PayloadText}");
+                Console.WriteLine(Output.Printable($"{entry.Index,8}  {Output.Utc(entry.Time)}  {entry.Type,-14} {entry.Actor}  [{string.Join(", ", entry.Subjects.Select(s => s.Subject))}]  {entry.Reason}"));
+                Console.WriteLine(Output.Printable($"          {entry.PayloadText}"));
             }
         }
 

@@ -19,10 +19,8 @@ internal static class Output
 
     public static string Utc(Instant instant) => InstantPattern.ExtendedIso.Format(instant);
 
-    /// <summary>Text for a terminal: control characters (ESC, newlines, DEL, C1) escaped as \u.... so a value cannot move the cursor or forge a row. JSON output stays exact.</summary>
-    public static string Printable(string text) => text.Any(char.IsControl)
-        ? string.Concat(text.Select(c => char.IsControl(c) ? $"\\u{(int)c:x4}" : c.ToString()))
-        : text;
+    /// <summary>Text for a terminal (<see cref="Hosting.TerminalText"/>); JSON output stays exact.</summary>
+    public static string Printable(string text) => Hosting.TerminalText.Printable(text);
 
     public static Vault OpenVault(Hosting.Arguments arguments) =>
         Vault.Open(arguments.Required("data"), SystemClock.Instance, VaultOptions.FromEnvironment());

@@ -114,7 +114,15 @@ public sealed class Vault : IDisposable
         {
             if (_central is null)
             {
-                return Ledger.Append(batch);
+                try
+                {
+                    return Ledger.Append(batch);
+                }
+                catch (SqliteException e) when (Posix.IsDiskFull(e))
+                {
+                    // Nothing of the batch was committed; its originals are stored and the next dock ledgers them (content addressing).
+                    throw new VaultException($"disk full: {Path.Combine(DataDirectory, CatalogFile)} could not record the entry (no space left on its filesystem); free space and dock again: what was stored is ledgered then.", e);
+                }
             }
 
             var entries = _central.Ledger.Append(batch);
@@ -170,13 +178,74 @@ public sealed class Vault : IDisposable
             return OpenDeployment(dataDirectory, clock, options, deployment, createIfEmpty: true);
         }
 
-        if (Exists(dataDirectory) && !IsUnfinishedSetUp(dataDirectory))
+        // Two agents started at once on a new station (one per docked camera) must not each set up a
+        // vault with its own key: set-up is exclusive, and whoever waited opens what the winner made.
+        var full = Path.GetFullPath(dataDirectory);
+        if (!Exists(full))
         {
-            return Open(dataDirectory, clock, options);
+            RefuseUnlessEmpty(full); // before the lock: nothing is written into a folder that is not a vault's
         }
 
-        return Create(dataDirectory, clock, options);
+        Directory.CreateDirectory(full);
+        using var setUp = SetUpLock.Take(full);
+        if (Exists(full) && !IsUnfinishedSetUp(full))
+        {
+            return Open(full, clock, options);
+        }
+
+        return Create(full, clock, options);
     }
+
+    /// <summary>The set-up lock's file, the only thing besides a vault's own files allowed in its folder.</summary>
+    private const string SetUpLockFile = ".vault-setup.lock";
+
+    /// <summary>An exclusive advisory lock (flock) on the data folder's set-up, held while a vault is opened or made.</summary>
+    private sealed class SetUpLock(FileStream file) : IDisposable
+    {
+        public static SetUpLock Take(string full)
+        {
+            var path = Path.Combine(full, SetUpLockFile);
+            var waited = System.Diagnostics.Stopwatch.StartNew();
+            while (true)
+            {
+                try
+                {
+                    // FileShare.None is an exclusive flock on Linux: a second process gets an IOException until the first is done.
+                    return new SetUpLock(new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None));
+                }
+                catch (IOException) when (waited.Elapsed < TimeSpan.FromSeconds(60) && File.Exists(path))
+                {
+                    Thread.Sleep(50);
+                }
+            }
+        }
+
+        public void Dispose() => file.Dispose();
+    }
+
+    /// <summary>
+    /// A vault is set up only in a missing or empty folder (or over a set-up cut short): a folder
+    /// holding anything else is someone's data, or a mistyped --data, and is refused.
+    /// </summary>
+    private static void RefuseUnlessEmpty(string full)
+    {
+        if (!Directory.Exists(full))
+        {
+            return;
+        }
+
+        string[] leftovers = [SetUpLockFile, KeyFile, CatalogFile, CatalogFile + "-wal", CatalogFile + "-shm", CatalogFile + "-journal"];
+        var other = Directory.EnumerateFiles(full, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0, IgnoreInaccessible = false })
+            .Select(f => Path.GetRelativePath(full, f).Replace(Path.DirectorySeparatorChar, '/'))
+            .FirstOrDefault(f => !leftovers.Contains(f, StringComparer.Ordinal));
+        if (other is not null)
+        {
+            throw new VaultException($"{full} is not empty (it holds {other}) and holds no vault: a new vault is set up only in a missing or empty folder. Check --data.");
+        }
+    }
+
+    /// <summary>True for the vault this process has just set up (a new identity and key): hosts announce it.</summary>
+    public bool CreatedNow { get; private init; }
 
     /// <summary>
     /// A set-up cut short (power loss between making the key and committing the first entry) leaves
@@ -251,13 +320,14 @@ public sealed class Vault : IDisposable
             _ = Custody.Policy.PolicyProfile.Load(chosen); // an unknown profile is refused before anything is written
         }
 
+        RefuseUnlessEmpty(full);
         Directory.CreateDirectory(full);
         var seed = options.SigningKeySeed is { } configured ? DecodeSeed(configured) : WriteNewKey(full);
         var origin = options.Origin ?? $"evidencevault.local/{Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(6))}";
         var key = new NoteSigningKey(origin, seed);
 
         Hosting.FaultPoints.Reach("vault-key-written");
-        var vault = new Vault(full, Connect(Path.Combine(full, CatalogFile)), clock, options) { _signingKey = key };
+        var vault = new Vault(full, Connect(Path.Combine(full, CatalogFile)), clock, options) { _signingKey = key, CreatedNow = true };
         Hosting.FaultPoints.Reach("catalog-created");
         var payload = new VaultCreatedPayload(origin, key.Verifier.ToString(), options.Station);
         List<NewEntry> setUp = [new NewEntry(EntryTypes.VaultCreated, "station:" + options.Station, [Subjects.Vault], "vault set up", PayloadJson.Serialize(payload))];
@@ -590,6 +660,11 @@ public sealed class Vault : IDisposable
 
             rebuildDerived = CatalogSchema.Migrate(connection, path);
             return connection;
+        }
+        catch (SqliteException e) when (Posix.IsDiskFull(e))
+        {
+            connection.Dispose();
+            throw new VaultException($"disk full: {path} cannot be opened for writing (no space left on its filesystem); free space and dock again.", e);
         }
         catch (SqliteException e)
         {

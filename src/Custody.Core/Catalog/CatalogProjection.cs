@@ -16,6 +16,22 @@ internal static class CatalogProjection
     /// <summary>Gives a prepared statement for the SQL with the named parameters, bound to the current transaction.</summary>
     public delegate SqliteCommand Statements(string sql, string[] parameters);
 
+    /// <summary>The earlier entry holding the same fact as <paramref name="fact"/>, if any: for a clip's custody, the same object from the same device under the same camera name.</summary>
+    public static long? SameFact(Statements statements, NewEntry fact)
+    {
+        if (fact.Type != EntryTypes.ClipIngested)
+        {
+            return null;
+        }
+
+        var payload = PayloadJson.Deserialize<ClipIngestedPayload>(fact.Payload);
+        var command = statements("SELECT MIN(idx) FROM clip_custody WHERE sha256 = $sha AND device_serial IS $device AND file_name = $name", ["$sha", "$device", "$name"]);
+        command.Parameters[0].Value = payload.Sha256;
+        command.Parameters[1].Value = (object?)payload.Clip.DeviceSerial ?? DBNull.Value;
+        command.Parameters[2].Value = payload.Clip.FileName;
+        return command.ExecuteScalar() is long index ? index : null;
+    }
+
     public static void Apply(Statements statements, LedgerEntry entry)
     {
         switch (entry.Type)

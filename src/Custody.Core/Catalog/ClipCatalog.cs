@@ -12,20 +12,16 @@ public sealed class ClipCatalog
     internal ClipCatalog(SqliteLedger ledger) => _ledger = ledger;
 
     /// <summary>
-    /// The object a camera's file went into custody as, if this file (same device, same name on
-    /// the camera, same size) was ingested before: a re-dock then reads nothing again.
+    /// True when an original other than <paramref name="sha256"/> is in custody from this device under
+    /// this camera name: the camera re-used the name, or the file was replaced.
     /// </summary>
-    public Sha256Digest? InCustody(string? deviceSerial, string fileName, long sizeOnCamera) => _ledger.Query(statements =>
+    public bool OtherBytesUnderName(string? deviceSerial, string fileName, Sha256Digest sha256) => _ledger.Query(statements =>
     {
-        var command = statements("""
-            SELECT c.sha256 FROM clip_custody c
-            WHERE c.device_serial IS $device AND c.file_name = $name AND COALESCE(c.size_on_camera, (SELECT size FROM clip WHERE sha256 = c.sha256)) = $size
-            LIMIT 1
-            """, ["$device", "$name", "$size"]);
+        var command = statements("SELECT 1 FROM clip_custody WHERE device_serial IS $device AND file_name = $name AND sha256 <> $sha LIMIT 1", ["$device", "$name", "$sha"]);
         command.Parameters[0].Value = (object?)deviceSerial ?? DBNull.Value;
         command.Parameters[1].Value = fileName;
-        command.Parameters[2].Value = sizeOnCamera;
-        return command.ExecuteScalar() is string hex ? Sha256Digest.ParseHex(hex) : (Sha256Digest?)null;
+        command.Parameters[2].Value = sha256.ToHex();
+        return command.ExecuteScalar() is not null;
     });
 
     /// <summary>The custody entry of exactly this object from this device under this camera name, if one exists (a retried registration).</summary>

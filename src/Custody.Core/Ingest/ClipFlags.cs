@@ -16,4 +16,13 @@ public static class ClipFlags
 
     /// <summary>The camera's clock was further off than GA/T 947.2's drift allowance since its last dock.</summary>
     public const string ClockOffsetExceedsAllowance = "clock-offset-exceeds-allowance";
+
+    /// <summary>The name on the camera is not valid UTF-8: recorded with each such byte as <c>\xNN</c>.</summary>
+    public const string NameNotUtf8 = "name-not-utf8";
+
+    /// <summary>
+    /// An earlier original in custody came from the same device under the same name with other bytes:
+    /// the camera re-used the name (after a wipe) or the file was replaced. Both originals are kept.
+    /// </summary>
+    public const string NameReused = "name-reused";
 }

@@ -116,6 +116,18 @@ internal sealed class IngestClipHandler(Vault vault) :
             facts = facts with { Flags = [.. facts.Flags, ClipFlags.ChangedWhileRead] };
         }
 
+        // A re-dock reads every file again; the same bytes from the same device under the same name are
+        // the same custody fact, written once (also when two docks race for it: the ledger checks again).
+        if (vault.Clips.CustodyEntryOf(facts.DeviceSerial, facts.FileName, stored.Key) is { } earlier)
+        {
+            return new ClipIngestResult(stored.Key, stored.Size, true, earlier, facts.Flags, AlreadyInCustody: true);
+        }
+
+        if (vault.Clips.OtherBytesUnderName(facts.DeviceSerial, facts.FileName, stored.Key) && !facts.Flags.Contains(ClipFlags.NameReused))
+        {
+            facts = facts with { Flags = [.. facts.Flags, ClipFlags.NameReused] };
+        }
+
         FaultPoints.Reach("object-stored");
         var payload = new ClipIngestedPayload { Sha256 = stored.Key.ToHex(), Size = stored.Size, Station = station, Clip = facts };
         List<string> subjects = [Subjects.Clip(stored.Key)];
@@ -125,9 +137,18 @@ internal sealed class IngestClipHandler(Vault vault) :
         }
 
         var actor = facts.DeviceSerial is { } device ? "device:" + device : "station:" + station;
-        var entries = await vault.RecordAsync(
-            [new NewEntry(EntryTypes.ClipIngested, actor, subjects, "docked: R1 upload within 24 h (000 §19, 001 §21, 002 §13, 003 §32)", PayloadJson.Serialize(payload))],
-            cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<LedgerEntry> entries;
+        try
+        {
+            entries = await vault.RecordAsync(
+                [new NewEntry(EntryTypes.ClipIngested, actor, subjects, "docked: R1 upload within 24 h (000 §19, 001 §21, 002 §13, 003 §32)", PayloadJson.Serialize(payload)) { WrittenOnce = true }],
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (FactAlreadyRecordedException raced)
+        {
+            return new ClipIngestResult(stored.Key, stored.Size, true, raced.Index, facts.Flags, AlreadyInCustody: true);
+        }
+
         return new ClipIngestResult(stored.Key, stored.Size, stored.AlreadyStored, entries[0].Index, facts.Flags);
     }
 }

@@ -67,6 +67,11 @@ public sealed record ClipIngestedPayload
 }
 
 /// <summary>Payload of ClipProbed and ProbeFailed: what ffprobe said about an original (never re-encoded).</summary>
+/// <param name="MissingBytes">Bytes the file's last MP4 box declares beyond the end of the file (0 when the boxes end whole).</param>
+/// <param name="MissingSeconds">The container's duration minus the media present.</param>
+/// <param name="MediaSeconds">Seconds of video actually in the file, from its first to the end of its last packet.</param>
+public sealed record ClipTruncation(long MissingBytes, double MissingSeconds, double MediaSeconds);
+
 public sealed record ClipProbedPayload
 {
     public required string Sha256 { get; init; }
@@ -97,6 +102,9 @@ public sealed record ClipProbedPayload
 
     /// <summary>Video timestamp jumps inside the file: forward by more than 1 s, or any step back (R4).</summary>
     public IReadOnlyList<TimestampJump> Discontinuities { get; init; } = [];
+
+    /// <summary>The file was cut short after its index was written: the index's duration is not all there (R4: the missing part is a gap).</summary>
+    public ClipTruncation? Truncated { get; init; }
 
     /// <summary>For ProbeFailed: ffprobe's error, naming the file.</summary>
     public string? Error { get; init; }

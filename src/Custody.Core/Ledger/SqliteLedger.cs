@@ -25,7 +25,22 @@ public static class SubjectIndex
 }
 
 /// <summary>A fact to append; the ledger assigns index, time, subject links and salt.</summary>
-public sealed record NewEntry(string Type, string Actor, IReadOnlyList<string> Subjects, string Reason, byte[] Payload);
+public sealed record NewEntry(string Type, string Actor, IReadOnlyList<string> Subjects, string Reason, byte[] Payload)
+{
+    /// <summary>
+    /// This fact is written at most once: when the ledger already holds the same fact (for a clip's
+    /// custody: the same bytes from the same device under the same name) the append fails with
+    /// <see cref="FactAlreadyRecordedException"/> naming the earlier entry. Checked inside the write
+    /// transaction, so processes racing for one fact cannot both write it.
+    /// </summary>
+    public bool WrittenOnce { get; init; }
+}
+
+/// <summary>A <see cref="NewEntry.WrittenOnce"/> fact that the ledger already holds, at <see cref="Index"/>.</summary>
+public sealed class FactAlreadyRecordedException(long index) : Exception($"The fact is already in the ledger at entry {index}.")
+{
+    public long Index { get; } = index;
+}
 
 /// <summary>
 /// The append-only custody ledger in the embedded SQLite catalog. An append writes the entry,
@@ -75,6 +90,11 @@ public sealed class SqliteLedger : ILedgerStore
             var appended = new List<LedgerEntry>(batch.Count);
             foreach (var fact in batch)
             {
+                if (fact.WrittenOnce && CatalogProjection.SameFact((sql, names) => Statement(transaction, sql, names), fact) is { } earlier)
+                {
+                    throw new FactAlreadyRecordedException(earlier); // the batch rolls back; its other facts are appended alone
+                }
+
                 var index = size + appended.Count;
                 var links = new List<SubjectLink>(fact.Subjects.Count);
                 foreach (var subject in fact.Subjects.Distinct(StringComparer.Ordinal))

@@ -60,6 +60,14 @@ public static partial class Posix
         return (mode & TypeMask) == Regular;
     }
 
+    /// <summary>True when the error is a filesystem out of space: ENOSPC from a write or fsync, or SQLite's SQLITE_FULL.</summary>
+    public static bool IsDiskFull(Exception e) => e switch
+    {
+        Microsoft.Data.Sqlite.SqliteException sqlite => (sqlite.SqliteErrorCode & 0xff) == 13,
+        IOException io => io.HResult == 28 || io.Message.Contains("No space left on device", StringComparison.Ordinal),
+        _ => false,
+    } || (e.InnerException is { } inner && IsDiskFull(inner));
+
     internal static void MakeReadOnly(string path)
     {
         if (!OperatingSystem.IsWindows())

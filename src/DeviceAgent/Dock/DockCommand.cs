@@ -59,6 +59,7 @@ internal static class DockCommand
         watcher.Renamed += (_, _) => Wake(docked);
         watcher.EnableRaisingEvents = true;
         Log.Information("Dock service watching {Root}, {Parallel} cameras at once", root, parallel);
+        var refused = new HashSet<string>(StringComparer.Ordinal);
         while (!stopping.IsCancellationRequested)
         {
             // Networked mode: the spool is handed on in the background, one pass at a time; cameras never wait for it.
@@ -67,7 +68,7 @@ internal static class DockCommand
                 forwarding = ForwardAsync(host, arguments, stopping);
             }
 
-            var present = Directory.EnumerateDirectories(root).Order(StringComparer.Ordinal).ToList();
+            var present = Volumes(root, refused);
             // R1 (001 §21, 002 §13): a docked camera's clips reach storage at this dock. An empty directory
             // is a mount point whose volume is not there yet (created just before the mount, or mounted
             // over later): it is taken once it has content, not finished as an empty camera and forgotten.
@@ -106,6 +107,31 @@ internal static class DockCommand
         }
 
         return wholly.All(ok => ok) ? 0 : 1;
+    }
+
+    /// <summary>
+    /// The volumes mounted under the root. A link there is not a mount: it could point at any folder of
+    /// the dock PC (the vault's own objects once), so it is never followed, and said once.
+    /// </summary>
+    private static List<string> Volumes(string root, HashSet<string> refused)
+    {
+        var volumes = new List<string>();
+        foreach (var entry in new DirectoryInfo(root).EnumerateDirectories().OrderBy(d => d.FullName, StringComparer.Ordinal))
+        {
+            if (entry.LinkTarget is not null)
+            {
+                if (refused.Add(entry.FullName))
+                {
+                    Log.Error("{Entry} under the dock root is a symbolic link, not a mounted camera: it is not followed", entry.FullName);
+                }
+
+                continue;
+            }
+
+            volumes.Add(entry.FullName);
+        }
+
+        return volumes;
     }
 
     private static bool HasContent(string volume)

@@ -14,6 +14,10 @@ internal sealed class AgentHost : IDisposable
     private static readonly System.Text.Json.JsonSerializerOptions JsonLine = new(System.Text.Json.JsonSerializerDefaults.Web);
     private readonly ServiceProvider _services;
     private readonly Lock _output = new();
+    private readonly VaultFacts _vaultFacts;
+
+    /// <summary>Which vault took the clips, in every JSON line: a script sees a vault set up by this run (a mistyped --data).</summary>
+    private sealed record VaultFacts(bool Created, string Path, string KeyFingerprint);
 
     private AgentHost(Vault vault, IReadOnlyList<DeviceProfile> profiles, bool json)
     {
@@ -21,6 +25,7 @@ internal sealed class AgentHost : IDisposable
         Profiles = profiles;
         Json = json;
         _services = new ServiceCollection().AddCustody(vault).BuildServiceProvider();
+        _vaultFacts = new VaultFacts(vault.CreatedNow, vault.DataDirectory, vault.VerifierKey.Fingerprint);
         var abandoned = vault.Objects is Custody.Storage.FileSystemObjectStore folder ? folder.RemoveAbandonedTemporaryFiles() : 0;
         if (abandoned > 0)
         {
@@ -61,6 +66,12 @@ internal sealed class AgentHost : IDisposable
         var vault = Vault.OpenOrCreate(arguments.Required("data"), SystemClock.Instance, VaultOptions.FromEnvironment());
         try
         {
+            if (vault.CreatedNow)
+            {
+                // A --data mistyped by one letter would otherwise file evidence, under a new key, where nobody looks.
+                Console.Error.WriteLine($"deviceagent: set up a NEW vault at {vault.DataDirectory} with a new signing key (public key SHA-256 {vault.VerifierKey.Fingerprint}). If this station already has a vault, check --data.");
+            }
+
             return new AgentHost(vault, profiles.GetAwaiter().GetResult(), arguments.Has("json"));
         }
         catch
@@ -78,7 +89,7 @@ internal sealed class AgentHost : IDisposable
             return Profiles.FirstOrDefault(p => p.Id == id) ?? throw new UsageException($"No device profile '{id}' (known: {string.Join(", ", Profiles.Select(p => p.Id))}).");
         }
 
-        var names = CameraVolume.Files(volume).Take(200).Select(f => f.Name).ToList();
+        var names = CameraVolume.Names(volume, 200).ToList();
         return Profiles.FirstOrDefault(p => names.Any(n => p.ParseName(n) is not null)) ?? Profiles[0];
     }
 
@@ -145,12 +156,14 @@ internal sealed class AgentHost : IDisposable
                         deviceSerial = o.DeviceSerial,
                         volume = camera.Volume,
                         error = o.Error,
+                        vault = _vaultFacts,
                     }, JsonLine));
                 }
                 else
                 {
                     var flags = o.Flags.Count > 0 ? $"  [{string.Join(", ", o.Flags)}]" : string.Empty;
-                    Console.WriteLine($"{o.Status,-18} {o.Sha256 ?? new string('-', 64)}  {o.FileName}{flags}{(o.Error is null ? string.Empty : "  " + o.Error)}");
+                    // The name and the reason come from the camera: escaped, so neither can rewrite the screen or forge a row.
+                    Console.WriteLine(TerminalText.Printable($"{o.Status,-18} {o.Sha256 ?? new string('-', 64)}  {o.FileName}{flags}{(o.Error is null ? string.Empty : "  " + o.Error)}"));
                 }
             }
         }

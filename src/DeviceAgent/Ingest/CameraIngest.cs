@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using EvidenceVault.Custody;
 using EvidenceVault.Custody.Commands;
+using EvidenceVault.Custody.Hosting;
 using EvidenceVault.Custody.Ingest;
 using EvidenceVault.Custody.Ledger;
 using EvidenceVault.Custody.Storage;
@@ -13,12 +14,16 @@ using Serilog;
 namespace EvidenceVault.DeviceAgent.Ingest;
 
 /// <summary>What became of one file on a docked camera.</summary>
-/// <param name="Status">in-custody (taken now), already-in-custody (taken at an earlier dock; not read again), or failed.</param>
-/// <param name="BytesRead">Bytes read from the camera for this file by this dock: its size once, or 0 when already in custody.</param>
+/// <param name="Status">
+/// in-custody (taken now), already-in-custody (read again and found to be the very original an earlier
+/// dock took), skipped-symlink (a link: never followed, nothing read), or failed.
+/// </param>
+/// <param name="BytesRead">Bytes read from the camera for this file by this dock: its size once, or 0 when nothing was read.</param>
 public sealed record ClipOutcome(string FileName, string? DeviceSerial, string? Sha256, long? Size, long BytesRead, string Status, IReadOnlyList<string> Flags, string? Error, long? LedgerIndex)
 {
     public const string InCustody = "in-custody";
     public const string AlreadyInCustody = "already-in-custody";
+    public const string SkippedSymlink = "skipped-symlink";
     public const string Failed = "failed";
 
     public bool Custodied => Status is InCustody or AlreadyInCustody;
@@ -27,9 +32,10 @@ public sealed record ClipOutcome(string FileName, string? DeviceSerial, string? 
 /// <summary>
 /// Takes every file of one docked camera into custody: each is read exactly once, hashed while it
 /// streams into the store's spool, stored (renamed into place, or uploaded), then ledgered (R1: within 24 h; R5: the
-/// original unchanged). Files already in custody from an earlier dock are not read again. A failing
-/// file is named and the rest go on. Deleting from the camera happens only when configured and only
-/// after the batch's checkpoint is signed and each stored object is confirmed.
+/// original unchanged). Every file is read, even one an earlier dock took: the only evidence accepted
+/// that a file is already in custody is its SHA-256 read now (docs/dock.md). A failing file is named
+/// and the rest go on. Deleting from the camera happens only when configured and only after the
+/// batch's checkpoint is signed and each file's bytes read in this dock are confirmed in custody.
 /// </summary>
 public sealed class CameraIngest(Vault vault, ISender sender, DeviceProfile profile, IngestProgress progress)
 {
@@ -56,14 +62,26 @@ public sealed class CameraIngest(Vault vault, ISender sender, DeviceProfile prof
 
     public async Task<IReadOnlyList<ClipOutcome>> RunAsync(DockedCamera camera, bool deleteAfterCustody, CancellationToken cancellationToken = default)
     {
-        var files = CameraVolume.Files(camera.Volume).ToList();
+        RefuseVaultOverlap(camera.Volume);
+        using var volume = CameraVolume.Open(camera.Volume);
+        var files = volume.List();
+        FaultPoints.Reach("camera-listed");
         var cameraFlags = CameraFlags(camera);
-        progress.CameraStarted(camera, files.Count, files.Sum(f => f.Length));
+        var regular = files.Where(f => f.Kind == CameraEntryKind.Regular).ToList();
+        progress.CameraStarted(camera, regular.Count, regular.Sum(f => f.Length));
         var results = new ClipOutcome[files.Count];
         void Finish(int index, ClipOutcome outcome)
         {
             results[index] = outcome;
             progress.ClipFinished(camera, outcome);
+        }
+
+        for (var i = 0; i < files.Count; i++)
+        {
+            if (NotReadable(camera, files[i]) is { } outcome)
+            {
+                results[i] = outcome;
+            }
         }
 
         // The camera is read in order (two files at a time into the folder, one into S3), each hashed into
@@ -74,7 +92,7 @@ public sealed class CameraIngest(Vault vault, ISender sender, DeviceProfile prof
         // beside the next stores rather than holding one up (the first commit of a run can take a second).
         var spooled = Channel.CreateBounded<SpooledFile>(new BoundedChannelOptions(ClipsReadAhead));
         using var stopReading = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var reading = ReadCameraAsync(camera, files, cameraFlags, Finish, spooled.Writer, stopReading.Token);
+        var reading = ReadCameraAsync(camera, volume, files, cameraFlags, Finish, spooled.Writer, stopReading.Token);
         var recording = new List<Task>();
         var stopped = false;
         try
@@ -133,14 +151,39 @@ public sealed class CameraIngest(Vault vault, ISender sender, DeviceProfile prof
         var outcomes = results.ToList();
 
         // One signed checkpoint for the dock's batch, published before anything leaves the camera.
-        await vault.CheckpointAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await vault.CheckpointAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or VaultException || Custody.Storage.Posix.IsDiskFull(e))
+        {
+            // The entries are committed; the next checkpoint covers them. Nothing is deleted without one.
+            Log.Error("{Camera}: the dock's checkpoint could not be signed ({Reason}); nothing is deleted from the camera", camera.Serial ?? camera.Volume, e.Message);
+            progress.CameraFinished(camera, outcomes);
+            return outcomes;
+        }
+
         if (deleteAfterCustody)
         {
-            await DeleteFromCameraAsync(camera, files, outcomes, cancellationToken).ConfigureAwait(false);
+            await DeleteFromCameraAsync(camera, volume, files, outcomes, cancellationToken).ConfigureAwait(false);
         }
 
         progress.CameraFinished(camera, outcomes);
         return outcomes;
+    }
+
+    /// <summary>
+    /// A volume that is the vault's folder, holds it or lies inside it is not a camera: ingesting it would
+    /// take the vault's own key and catalog as evidence, and deleting after custody would destroy them.
+    /// </summary>
+    private void RefuseVaultOverlap(string path)
+    {
+        var volume = VolumeCalls.RealPath(path).TrimEnd('/') + "/";
+        var data = VolumeCalls.RealPath(vault.DataDirectory).TrimEnd('/') + "/";
+        if (volume.StartsWith(data, StringComparison.Ordinal) || data.StartsWith(volume, StringComparison.Ordinal))
+        {
+            throw new VaultException($"Volume {path} {(volume == data ? "is" : volume.StartsWith(data, StringComparison.Ordinal) ? "lies inside" : "contains")} the vault at {vault.DataDirectory}: it is not a camera and is not ingested.");
+        }
     }
 
     /// <summary>A camera file read into the store's spool, waiting to be stored and then ledgered.</summary>
@@ -150,15 +193,17 @@ public sealed class CameraIngest(Vault vault, ISender sender, DeviceProfile prof
     /// Reads the camera's files in order into the spool, <see cref="CameraReaders"/> at a time (<see cref="CameraReadersToS3"/> into S3), handing
     /// each on; a file that cannot be taken gets its outcome here.
     /// </summary>
-    private async Task ReadCameraAsync(DockedCamera camera, List<FileInfo> files, IReadOnlyList<string> cameraFlags, Action<int, ClipOutcome> finish, ChannelWriter<SpooledFile> spooled, CancellationToken cancellationToken)
+    private async Task ReadCameraAsync(DockedCamera camera, CameraVolume volume, List<CameraFile> files, IReadOnlyList<string> cameraFlags, Action<int, ClipOutcome> finish, ChannelWriter<SpooledFile> spooled, CancellationToken cancellationToken)
     {
+        var readable = Enumerable.Range(0, files.Count).Where(i => files[i].Kind == CameraEntryKind.Regular).ToList();
         var next = -1;
         async Task ReadAsync()
         {
             await Task.Yield();
-            for (var i = Interlocked.Increment(ref next); i < files.Count; i = Interlocked.Increment(ref next))
+            for (var n = Interlocked.Increment(ref next); n < readable.Count; n = Interlocked.Increment(ref next))
             {
-                var (file, done) = await SpoolFileAsync(camera, i, files[i], cameraFlags, cancellationToken).ConfigureAwait(false);
+                var i = readable[n];
+                var (file, done) = await SpoolFileAsync(camera, volume, i, files[i], cameraFlags, cancellationToken).ConfigureAwait(false);
                 if (done is not null)
                 {
                     finish(i, done);
@@ -193,33 +238,48 @@ public sealed class CameraIngest(Vault vault, ISender sender, DeviceProfile prof
         }
     }
 
-    private async Task<(SpooledFile? File, ClipOutcome? Done)> SpoolFileAsync(DockedCamera camera, int index, FileInfo file, IReadOnlyList<string> cameraFlags, CancellationToken cancellationToken)
+    /// <summary>The outcome of an entry that is never read: a link, a FIFO or device, a folder that could not be listed.</summary>
+    private ClipOutcome? NotReadable(DockedCamera camera, CameraFile file)
     {
-        // The name is untrusted: it is recorded verbatim and never becomes a path in the vault.
-        var name = Path.GetRelativePath(camera.Volume, file.FullName).Replace(Path.DirectorySeparatorChar, '/');
-        var parsed = profile.ParseName(file.Name);
+        var serial = camera.Serial ?? profile.ParseName(file.FileName)?.Serial;
+        switch (file.Kind)
+        {
+            case CameraEntryKind.SymbolicLink:
+                // A link could point anywhere on the dock PC (the vault's own key once): what it names is not on the camera.
+                Log.Warning("{Camera}: {FileName} is a symbolic link and was not followed", serial ?? camera.Volume, file.Name);
+                return new ClipOutcome(file.Name, serial, null, null, 0, ClipOutcome.SkippedSymlink, [], "a symbolic link: not followed, nothing read", null);
+            case CameraEntryKind.Special:
+                Log.Error("{Camera}: {FileName} is not a regular file (FIFO, device or socket) and was not read", serial ?? camera.Volume, file.Name);
+                return new ClipOutcome(file.Name, serial, null, null, 0, ClipOutcome.Failed, [], "not a regular file (FIFO, device or socket): not read", null);
+            case CameraEntryKind.UnreadableFolder:
+                Log.Error("{Camera}: folder {FileName} could not be listed ({Reason}); the files in it are NOT in custody", serial ?? camera.Volume, file.Name, file.Problem);
+                return new ClipOutcome(file.Name, serial, null, null, 0, ClipOutcome.Failed, [], $"folder could not be listed ({file.Problem}): the files in it are NOT in custody and stay on the camera", null);
+            default:
+                return null;
+        }
+    }
+
+    private async Task<(SpooledFile? File, ClipOutcome? Done)> SpoolFileAsync(DockedCamera camera, CameraVolume volume, int index, CameraFile file, IReadOnlyList<string> cameraFlags, CancellationToken cancellationToken)
+    {
+        // The name is untrusted: it is recorded verbatim (bytes that are not UTF-8 as \xNN) and never becomes a path in the vault.
+        var name = file.Name;
+        var parsed = profile.ParseName(file.FileName);
         var serial = camera.Serial ?? parsed?.Serial;
         var listedSize = file.Length;
         try
         {
-            if (!Custody.Storage.Posix.IsRegularFile(file.FullName))
-            {
-                Log.Error("{Camera}: {FileName} is not a regular file (FIFO, device or socket) and was not read", serial ?? camera.Volume, name);
-                return (null, new ClipOutcome(name, serial, null, null, 0, ClipOutcome.Failed, [], "not a regular file (FIFO, device or socket): not read", null));
-            }
-
-            if (vault.Clips.InCustody(serial, name, listedSize) is { } known)
-            {
-                return (null, new ClipOutcome(name, serial, known.ToHex(), listedSize, 0, ClipOutcome.AlreadyInCustody, [], null, null));
-            }
-
             var facts = Facts(camera, name, parsed, serial, listedSize, cameraFlags);
+            if (!file.NameIsUtf8)
+            {
+                facts = facts with { Flags = [.. facts.Flags, ClipFlags.NameNotUtf8] };
+            }
+
             FactsRule.ValidateAndThrow(facts); // before a byte is read, as the IngestClip command does
-            await using var source = new CountingStream(
-                new FileStream(file.FullName, new FileStreamOptions { Mode = FileMode.Open, Access = FileAccess.Read, Share = FileShare.ReadWrite, BufferSize = 0, Options = FileOptions.SequentialScan }),
-                read => progress.BytesRead(camera, read));
+            // Opened below the volume without following a link and without blocking, then checked as opened (issue 17 §4).
+            await using var source = new CountingStream(volume.OpenRead(file), read => progress.BytesRead(camera, read));
             // Read once, hashed while it streams into the store's spool; nothing is ledgered unless it is stored whole (R1, R5).
             var spooled = await vault.Objects.SpoolAsync(source, cancellationToken).ConfigureAwait(false);
+            FaultPoints.Reach("camera-file-read");
             return (new SpooledFile(index, name, serial, facts, spooled, source.BytesRead), null);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or FluentValidation.ValidationException or VaultException)
@@ -237,7 +297,7 @@ public sealed class CameraIngest(Vault vault, ISender sender, DeviceProfile prof
             Log.Information("{Camera}: {FileName} in custody as {Sha256} ({Size} bytes, ledger entry {Index})", serial ?? camera.Volume, name, result.Sha256.ToHex(), result.Size, result.LedgerIndex);
             return new ClipOutcome(name, serial, result.Sha256.ToHex(), result.Size, file.BytesRead, result.AlreadyInCustody ? ClipOutcome.AlreadyInCustody : ClipOutcome.InCustody, result.Flags, null, result.LedgerIndex);
         }
-        catch (Exception e) when (e is IOException or FluentValidation.ValidationException or VaultException)
+        catch (Exception e) when (e is IOException or FluentValidation.ValidationException or VaultException or Microsoft.Data.Sqlite.SqliteException)
         {
             return Failed(camera, name, serial, facts.SizeOnCamera, e);
         }
@@ -245,8 +305,10 @@ public sealed class CameraIngest(Vault vault, ISender sender, DeviceProfile prof
 
     private static ClipOutcome Failed(DockedCamera camera, string name, string? serial, long? listedSize, Exception e)
     {
-        Log.Error("{Camera}: {FileName} is NOT in custody: {Reason}", serial ?? camera.Volume, name, e.Message);
-        return new ClipOutcome(name, serial, null, listedSize, 0, ClipOutcome.Failed, [], e.Message, null);
+        // The dock's own disk filling up is said in those words, with the path that could not grow.
+        var reason = Custody.Storage.Posix.IsDiskFull(e) && !e.Message.StartsWith("disk full", StringComparison.Ordinal) ? "disk full: " + e.Message : e.Message;
+        Log.Error("{Camera}: {FileName} is NOT in custody: {Reason}", serial ?? camera.Volume, name, reason);
+        return new ClipOutcome(name, serial, null, listedSize, 0, ClipOutcome.Failed, [], reason, null);
     }
 
     private ClipFacts Facts(DockedCamera camera, string name, ClipName? parsed, string? serial, long listedSize, IReadOnlyList<string> cameraFlags)
@@ -307,20 +369,46 @@ public sealed class CameraIngest(Vault vault, ISender sender, DeviceProfile prof
         return Math.Abs(offset) > profile.ClockDriftAllowanceSecondsPerDay * days + 1 ? [ClipFlags.ClockOffsetExceedsAllowance] : [];
     }
 
-    private async Task DeleteFromCameraAsync(DockedCamera camera, List<FileInfo> files, List<ClipOutcome> outcomes, CancellationToken cancellationToken)
+    /// <summary>
+    /// Deletes a file from the camera only on this dock's own evidence: its bytes were read now, they
+    /// hashed to an original whose custody entry is in the signed tree with that digest and size, the
+    /// store holds that many bytes under it, and the file on the camera is still the one that was read.
+    /// </summary>
+    private async Task DeleteFromCameraAsync(DockedCamera camera, CameraVolume volume, List<CameraFile> files, List<ClipOutcome> outcomes, CancellationToken cancellationToken)
     {
+        var signed = vault.Ledger.LatestCheckpointNote()?.Size ?? 0;
         for (var i = 0; i < files.Count; i++)
         {
-            // Verified custody first: the object must be in the store with the size the ledger recorded.
-            if (!outcomes[i].Custodied || outcomes[i] is not { Sha256: { } hex, Size: { } size } ||
-                await vault.Objects.SizeAsync(Sha256Digest.ParseHex(hex), cancellationToken).ConfigureAwait(false) is not { } stored || stored != size ||
-                files[i].Length != size)
+            var outcome = outcomes[i];
+            if (!outcome.Custodied || outcome is not { Sha256: { } hex, Size: { } size, LedgerIndex: { } entry } || outcome.BytesRead != size || entry >= signed ||
+                !RecordsCustodyOf(entry, hex, size) ||
+                await vault.Objects.SizeAsync(Sha256Digest.ParseHex(hex), cancellationToken).ConfigureAwait(false) is not { } stored || stored != size)
             {
-                Log.Warning("{Volume}: {FileName} stays on the camera: its custody is not verified", camera.Volume, outcomes[i].FileName);
+                if (files[i].Kind == CameraEntryKind.Regular)
+                {
+                    Log.Warning("{Volume}: {FileName} stays on the camera: its custody is not verified", camera.Volume, outcome.FileName);
+                }
+
                 continue;
             }
 
-            files[i].Delete();
+            if (volume.Delete(files[i]) is { } why)
+            {
+                Log.Warning("{Volume}: {FileName} stays on the camera: {Reason}", camera.Volume, outcome.FileName, why);
+            }
         }
+    }
+
+    /// <summary>The ledger entry itself (not a derived table) says this object, of this size, went into custody.</summary>
+    private bool RecordsCustodyOf(long index, string hex, long size)
+    {
+        var entry = vault.Ledger.Read(index);
+        if (entry.Type != EntryTypes.ClipIngested)
+        {
+            return false;
+        }
+
+        var payload = PayloadJson.Deserialize<ClipIngestedPayload>(entry.Payload);
+        return payload.Sha256 == hex && payload.Size == size;
     }
 }
