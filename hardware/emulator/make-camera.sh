@@ -21,6 +21,7 @@
 #     gap:SECONDS             the camera does not record for that long
 #     jump:SECONDS            a clip whose video timestamps jump 30 s forward halfway through
 #     truncated:SECONDS       a clip cut off half way (power lost while writing)
+#     cutshort:SECONDS        a fast-start clip (index first) cut off half way: its index still says SECONDS
 #     notvideo                a text file named like a clip
 #     odd:NAME                an empty file with a name that does not follow the convention
 # Layout: ROOT/identity.ini, ROOT/password, ROOT/clock_offset, ROOT/volume/DCIM/100MEDIA/*.MP4
@@ -101,6 +102,11 @@ for item in "${items[@]}"; do
     truncated)
       out=$(clip_name "")
       encode "$rest" "$tmp/full.mp4" $(quiet_noise "$rest")
+      head -c $(( $(stat -c %s "$tmp/full.mp4") / 2 )) "$tmp/full.mp4" > "$out"
+      clock=$((clock + rest)); seq=$((seq + 1)) ;;
+    cutshort)
+      out=$(clip_name "")
+      encode "$rest" "$tmp/full.mp4" $(quiet_noise "$rest") -movflags +faststart
       head -c $(( $(stat -c %s "$tmp/full.mp4") / 2 )) "$tmp/full.mp4" > "$out"
       clock=$((clock + rest)); seq=$((seq + 1)) ;;
     notvideo)

@@ -27,6 +27,11 @@ internal static class ClipsCommand
                 flags.Add("timestamp-discontinuity");
             }
 
+            if (probe?.Truncated is not null)
+            {
+                flags.Add("truncated");
+            }
+
             flagged += flags.Count > 0 ? 1 : 0;
 
             if (arguments.Has("json"))
@@ -56,6 +61,7 @@ internal static class ClipsCommand
                         frameRate = probe.FrameRate,
                         creationTime = probe.CreationTime,
                         discontinuities = probe.Discontinuities,
+                        truncated = probe.Truncated,
                         error = probe.Error,
                     },
                     cases = vault.Clips.CasesOf(clip.Sha256),
@@ -64,13 +70,18 @@ internal static class ClipsCommand
             else
             {
                 var shown = flags.Count > 0 ? "  ! " + string.Join(", ", flags) : string.Empty;
+                if (probe?.Truncated is { } cut)
+                {
+                    shown += FormattableString.Invariant($" ({cut.MissingSeconds:F1} s of {probe.DurationSeconds:F1} s and {cut.MissingBytes:N0} bytes missing: the file was cut short)");
+                }
+
                 var media = probe switch
                 {
                     null => "not probed yet",
                     { Error: not null } => "unreadable",
                     _ => $"{probe.DurationSeconds,7:F1} s {probe.VideoCodec}/{probe.AudioCodec ?? "-"} {probe.Width}x{probe.Height}",
                 };
-                Console.WriteLine($"{clip.DeviceSerial ?? "-",-8} {clip.OfficerId ?? "-",-7} {clip.RecordedStart ?? "(start unknown)",-21} {clip.Size,12:N0}  {clip.Sha256.ToHex()[..12]}  {media,-26} {clip.FileName}{(clip.Important ? "  [重点]" : string.Empty)}{shown}");
+                Console.WriteLine(Output.Printable($"{clip.DeviceSerial ?? "-",-8} {clip.OfficerId ?? "-",-7} {clip.RecordedStart ?? "(start unknown)",-21} {clip.Size,12:N0}  {clip.Sha256.ToHex()[..12]}  {media,-26} {clip.FileName}{(clip.Important ? "  [重点]" : string.Empty)}{shown}"));
             }
         }
 

@@ -41,7 +41,8 @@ internal static class CatalogProjection
                 break;
             case EntryTypes.ClipProbed or EntryTypes.ProbeFailed:
                 var probe = PayloadJson.Deserialize<ClipProbedPayload>(entry.Payload);
-                if (entry.Type == EntryTypes.ClipProbed && probe.DurationSeconds is { } seconds)
+                // R4: a clip cut short lasts as long as the media it holds; the rest of its index's duration is a gap.
+                if (entry.Type == EntryTypes.ClipProbed && (probe.Truncated?.MediaSeconds ?? probe.DurationSeconds) is { } seconds)
                 {
                     Run(statements("UPDATE clip_timeline SET length_ns = $len, probed = 1 WHERE sha = $sha", ["$len", "$sha"]),
                         NodaTime.Duration.FromSeconds(seconds).ToInt64Nanoseconds(), Sha256Digest.ParseHex(probe.Sha256).ToArray());

@@ -24,7 +24,7 @@ public static class ClipProbe
     public static async Task<ClipProbedPayload> ProbeAsync(string path, Sha256Digest sha256, CancellationToken cancellationToken)
     {
         var start = new ProcessStartInfo(FFProbeBinary) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { "-v", "error", "-show_format", "-show_streams", "-show_entries", "packet=stream_index,dts_time", "-of", "compact", path })
+        foreach (var arg in new[] { "-v", "error", "-show_format", "-show_streams", "-show_entries", "packet=stream_index,dts_time,duration_time", "-of", "compact", path })
         {
             start.ArgumentList.Add(arg);
         }
@@ -49,7 +49,7 @@ public static class ClipProbe
                         packets[stream] = track = new PacketTrack();
                     }
 
-                    track.Add(dts);
+                    track.Add(dts, fields.TryGetValue("duration_time", out var durationText) && double.TryParse(durationText, NumberStyles.Float, CultureInfo.InvariantCulture, out var packetDuration) ? packetDuration : 0);
                 }
             }
             else if (line.StartsWith("stream|", StringComparison.Ordinal))
@@ -73,6 +73,8 @@ public static class ClipProbe
             ?? throw new ProbeFailedException($"no video stream (container {format.GetValueOrDefault("format_name")})");
         var audio = streams.FirstOrDefault(s => s.GetValueOrDefault("codec_type") == "audio");
         var videoIndex = int.Parse(video["index"], CultureInfo.InvariantCulture);
+        var videoTrack = packets.GetValueOrDefault(videoIndex);
+        var duration = Number(format, "duration");
         return new ClipProbedPayload
         {
             Sha256 = sha256.ToHex(),
@@ -87,8 +89,27 @@ public static class ClipProbe
             CreationTime = format.GetValueOrDefault("tag:creation_time"),
             VideoStartSeconds = Number(video, "start_time"),
             AudioStartSeconds = audio is null ? null : Number(audio, "start_time"),
-            Discontinuities = packets.TryGetValue(videoIndex, out var videoPackets) ? videoPackets.Jumps : [],
+            Discontinuities = videoTrack?.Jumps ?? [],
+            Truncated = Truncation(path, duration, Number(video, "start_time"), videoTrack),
         };
+    }
+
+    /// <summary>A missing part of the media shorter than this is a rounding of the last frame's length, not a cut.</summary>
+    public const double TruncationToleranceSeconds = 0.5;
+
+    /// <summary>
+    /// A clip cut short after its index was written (fast-start or fragmented MP4): ffprobe reports the
+    /// index's full duration, but the video packets stop where the file does, and the last box declares
+    /// bytes that are not there. Either is a cut; the media really present is what the timeline uses (R4).
+    /// </summary>
+    private static ClipTruncation? Truncation(string path, double? duration, double? videoStart, PacketTrack? video)
+    {
+        var missingBytes = Mp4Boxes.MissingBytes(path) ?? 0;
+        var media = video?.End is { } end ? Math.Round(end - (videoStart ?? 0), 6) : 0;
+        var missingSeconds = duration is { } full ? Math.Max(0, Math.Round(full - media, 6)) : 0;
+        return missingBytes > 0 || missingSeconds > TruncationToleranceSeconds
+            ? new ClipTruncation(missingBytes, missingSeconds, media)
+            : null;
     }
 
     /// <summary>The fields of one compact-format line: key=value pairs split at unescaped '|'.</summary>
@@ -152,8 +173,12 @@ public static class ClipProbe
 
         public List<TimestampJump> Jumps { get; } = [];
 
-        public void Add(double dts)
+        /// <summary>Where the last packet read ends (decode time plus its duration): the media actually in the file.</summary>
+        public double? End { get; private set; }
+
+        public void Add(double dts, double duration)
         {
+            End = Math.Max(End ?? double.MinValue, dts + duration);
             if (_previous is { } before && (dts - before > ForwardJumpSeconds || dts < before))
             {
                 Jumps.Add(new TimestampJump(Math.Round(before, 6), Math.Round(dts - before, 6)));

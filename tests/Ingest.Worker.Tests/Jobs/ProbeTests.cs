@@ -50,6 +50,30 @@ public sealed class ProbeTests : IDisposable
     }
 
     [Fact]
+    public void Drain_FastStartClipCutShort_IsFlaggedTruncatedWithWhatIsMissingAndTheMissingPartIsAGap()
+    {
+        // The index comes first, so ffprobe still reads a 10 s duration from a file holding about 5 s.
+        var clips = _scenario.Dock("cutshort:10", "clip:2");
+
+        _scenario.Drain().ExitCode.Should().Be(0);
+
+        var cut = _scenario.Clips().Single(c => Scenario.Sha(c) == Scenario.Sha(clips[0]));
+        cut.GetProperty("flags").EnumerateArray().Select(f => f.GetString()).Should().Contain("truncated");
+        var probe = cut.GetProperty("probe");
+        probe.GetProperty("durationSeconds").GetDouble().Should().BeApproximately(10, 0.2, "the index still says 10 s");
+        var truncated = probe.GetProperty("truncated");
+        truncated.GetProperty("missingBytes").GetInt64().Should().BeGreaterThan(0);
+        truncated.GetProperty("missingSeconds").GetDouble().Should().BeInRange(3, 7);
+        var media = truncated.GetProperty("mediaSeconds").GetDouble();
+        _scenario.Custody("clips").Output.Should().Contain("truncated").And.Contain("cut short");
+        // R4: what the file lacks is a gap in the recording before the next clip (recorded right after the full 10 s).
+        var gap = _scenario.Interruptions().Should().ContainSingle().Subject;
+        gap.GetProperty("previousClipSha256").GetString().Should().Be(Scenario.Sha(clips[0]));
+        gap.GetProperty("gapSeconds").GetDouble().Should().BeApproximately(10 - media, 0.2);
+        _scenario.Clips().Single(c => Scenario.Sha(c) == Scenario.Sha(clips[1])).GetProperty("flags").EnumerateArray().Should().BeEmpty("a whole clip is not flagged");
+    }
+
+    [Fact]
     public void Drain_TimestampJumpInsideAnMp4_IsRecordedAsADiscontinuity()
     {
         _scenario.Dock("jump:6", "clip:2");
