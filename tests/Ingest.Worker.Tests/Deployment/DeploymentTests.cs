@@ -142,14 +142,15 @@ public sealed class DeploymentTests(PostgresServer postgres, RadosGateway gatewa
     {
         var environment = Environment();
         var volume = Tools.MakeCamera(Path.Combine(_work, "cam-s3"), [.. Enumerable.Repeat("clip:2", 16)]);
-        // Uploads run ahead of the ledger, so the trigger is a clip on its way to S3 (its spooled copy), not the first entry.
         var spool = Path.Combine(Node("dock"), "spool");
-        var dock = await RunWhileAsync(["ingest", volume, "--data", Node("dock"), "--json"], environment, Database(environment), async () =>
+        // The gateway goes away while the camera is paused mid-way: the clips read after it wait it out.
+        var dock = await RunWhileAsync(["ingest", volume, "--data", Node("dock"), "--json"], environment, async resume =>
         {
             gateway.StopGateway();
+            resume();
             await Task.Delay(TimeSpan.FromSeconds(3));
             gateway.StartGateway();
-        }, started: () => Directory.Exists(spool) && Directory.EnumerateFiles(spool, "*.part").Any());
+        });
         dock.ExitCode.Should().Be(0, dock.Error);
         dock.Error.Should().Contain("S3 at", "the outage hit an upload and was waited out");
         Directory.EnumerateFiles(spool).Should().BeEmpty("every spooled copy leaves the spool once its clip is stored");
@@ -161,9 +162,10 @@ public sealed class DeploymentTests(PostgresServer postgres, RadosGateway gatewa
     {
         var environment = Environment();
         var volume = Tools.MakeCamera(Path.Combine(_work, "cam-pg"), [.. Enumerable.Repeat("clip:2", 16)]);
-        var dock = await RunWhileAsync(["ingest", volume, "--data", Node("dock"), "--json"], environment, Database(environment), () =>
+        var dock = await RunWhileAsync(["ingest", volume, "--data", Node("dock"), "--json"], environment, resume =>
         {
             postgres.Restart();
+            resume();
             return Task.CompletedTask;
         });
         dock.ExitCode.Should().Be(0, dock.Error);
@@ -183,63 +185,42 @@ public sealed class DeploymentTests(PostgresServer postgres, RadosGateway gatewa
         verify.ExitCode.Should().Be(0, verify.Output + verify.Error);
     }
 
-    private static Npgsql.NpgsqlDataSource Database(Dictionary<string, string> environment) => Npgsql.NpgsqlDataSource.Create(environment["EVIDENCEVAULT_POSTGRES"]);
-
-    /// <summary>Runs deviceagent and, once <paramref name="started"/> holds (by default: its first clip is in the central ledger), does <paramref name="fault"/>.</summary>
-    private static async Task<Tools.Result> RunWhileAsync(string[] args, Dictionary<string, string> environment, Npgsql.NpgsqlDataSource database, Func<Task> fault, Func<bool>? started = null)
+    /// <summary>
+    /// Runs deviceagent paused at its fourth camera file read (a fault point) and does <paramref name="fault"/>,
+    /// which lets the agent go on when it calls its argument: the fault lands in the middle of the ingest
+    /// on any machine, however fast, with clips already stored and twelve still to read.
+    /// </summary>
+    private async Task<Tools.Result> RunWhileAsync(string[] args, Dictionary<string, string> environment, Func<Action, Task> fault)
     {
-        using (database)
+        var signal = Path.Combine(_work, "paused");
+        environment = new Dictionary<string, string>(environment) { ["EVIDENCEVAULT_FAULT"] = "camera-file-read:4:pause", ["EVIDENCEVAULT_FAULT_FILE"] = signal };
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "deviceagent.dll"));
+        foreach (var arg in args)
         {
-            var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-            start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "deviceagent.dll"));
-            foreach (var arg in args)
-            {
-                start.ArgumentList.Add(arg);
-            }
-
-            foreach (var (key, value) in environment)
-            {
-                start.Environment[key] = value;
-            }
-
-            using var process = System.Diagnostics.Process.Start(start)!;
-            var output = process.StandardOutput.ReadToEndAsync();
-            var error = process.StandardError.ReadToEndAsync();
-            var waited = System.Diagnostics.Stopwatch.StartNew();
-            while (!process.HasExited && waited.Elapsed < TimeSpan.FromMinutes(2))
-            {
-                if (started is not null)
-                {
-                    if (started())
-                    {
-                        break;
-                    }
-
-                    await Task.Delay(5);
-                    continue;
-                }
-
-                try
-                {
-                    await using var command = database.CreateCommand("SELECT COUNT(*) FROM ledger_entry WHERE type = 'ClipIngested'");
-                    if ((long)(await command.ExecuteScalarAsync())! >= 1)
-                    {
-                        break;
-                    }
-                }
-                catch (Npgsql.PostgresException e) when (e.SqlState == "42P01")
-                {
-                    // the schema is made by the first node
-                }
-
-                await Task.Delay(20);
-            }
-
-            process.HasExited.Should().BeFalse("the fault must land in the middle of the ingest");
-            await fault();
-            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(4));
-            return new Tools.Result(process.ExitCode, await output, await error);
+            start.ArgumentList.Add(arg);
         }
+
+        foreach (var (key, value) in environment)
+        {
+            start.Environment[key] = value;
+        }
+
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (!process.HasExited && !File.Exists(signal) && waited.Elapsed < TimeSpan.FromMinutes(2))
+        {
+            await Task.Delay(10);
+        }
+
+        process.HasExited.Should().BeFalse("the fault must land in the middle of the ingest{0}", process.HasExited ? $" (it exited {process.ExitCode}: {await error})" : string.Empty);
+        File.Exists(signal).Should().BeTrue("the agent pauses at its fourth file");
+        await fault(() => File.Delete(signal));
+        File.Delete(signal);
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(4));
+        return new Tools.Result(process.ExitCode, await output, await error);
     }
 
     private string Node(string name) => Path.Combine(_work, name);
