@@ -238,7 +238,8 @@ public sealed class Vault : IDisposable
         var other = Directory.EnumerateFiles(full, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0, IgnoreInaccessible = false })
             .Select(f => Path.GetRelativePath(full, f).Replace(Path.DirectorySeparatorChar, '/'))
             .FirstOrDefault(f => !leftovers.Contains(f, StringComparer.Ordinal));
-        if (other is not null)
+        // A vault's catalog is made before any other file of it: one there now was set up meanwhile by another agent.
+        if (other is not null && !Exists(full))
         {
             throw new VaultException($"{full} is not empty (it holds {other}) and holds no vault: a new vault is set up only in a missing or empty folder. Check --data.");
         }

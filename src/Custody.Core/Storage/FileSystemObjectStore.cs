@@ -82,6 +82,12 @@ public sealed class FileSystemObjectStore : IObjectStore
     {
         using (spooled)
         {
+            if (File.Exists(PathOf(spooled.Key)))
+            {
+                // A re-dock reads every file again (docs/dock.md): bytes already stored need no fsync of their copy.
+                return Task.FromResult(CommitTemporary(spooled.File, spooled.Key, spooled.Size));
+            }
+
             using (var file = new FileStream(spooled.File, FileMode.Open, FileAccess.ReadWrite, FileShare.None, 0))
             {
                 file.Flush(flushToDisk: true);

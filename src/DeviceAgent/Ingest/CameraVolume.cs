@@ -95,6 +95,8 @@ internal sealed class CameraVolume : IDisposable
                 : $"{file.Name}: not a regular file (FIFO, device or socket took its place): not read.");
         }
 
+        // A camera is read front to back once: the larger read-ahead keeps a cold disk or a USB link streaming.
+        VolumeCalls.ReadSequentially(fd);
         return new FileStream(handle, FileAccess.Read, bufferSize: 0);
     }
 

@@ -51,7 +51,7 @@ public class IngestProgress
     public virtual void CameraFinished(DockedCamera camera, IReadOnlyList<ClipOutcome> outcomes)
     {
         var failed = outcomes.Count(o => !o.Custodied);
-        Log.Information("{Camera} done: {InCustody} of {Files} files in custody ({New} new, {Known} from earlier docks), {Failed} failed; overall {MegabytesPerSecond:F1} MB/s",
+        Log.Information("{Camera} done: {InCustody} of {Files} files in custody ({New} new, {Known} read again and already in custody), {Failed} not taken; overall {MegabytesPerSecond:F1} MB/s",
             Name(camera), outcomes.Count - failed, outcomes.Count, outcomes.Count(o => o.Status == ClipOutcome.InCustody),
             outcomes.Count(o => o.Status == ClipOutcome.AlreadyInCustody), failed, Interlocked.Read(ref _doneBytes) / 1e6 / Math.Max(0.001, _overall.Elapsed.TotalSeconds));
     }

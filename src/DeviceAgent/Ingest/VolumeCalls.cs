@@ -150,6 +150,9 @@ internal static partial class VolumeCalls
         }
     }
 
+    /// <summary>Tells the kernel the file is read front to back once (POSIX_FADV_SEQUENTIAL: a larger read-ahead), as FileOptions.SequentialScan does for a path.</summary>
+    public static void ReadSequentially(int fd) => _ = FAdvise(fd, 0, 0, 2);
+
     public static int Unlink(int folder, byte[] name) => UnlinkAt(folder, Terminated(name), 0) == 0 ? 0 : Marshal.GetLastPInvokeError();
 
     public static void CloseHandle(int fd) => _ = Close(fd);
@@ -209,6 +212,9 @@ internal static partial class VolumeCalls
 
     [LibraryImport("libc", EntryPoint = "free")]
     private static partial void Free(IntPtr pointer);
+
+    [LibraryImport("libc", EntryPoint = "posix_fadvise")]
+    private static partial int FAdvise(int fd, long offset, long length, int advice);
 
     [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
     private static partial int Close(int fd);
