@@ -66,7 +66,10 @@ internal static class ExportCommand
         return 0;
     }
 
-    /// <summary>Exit 0 only when every check holds; 1 otherwise. Needs nothing but the package.</summary>
+    /// <summary>
+    /// Exit 0 only when every check holds and the package's key is the pinned one (--key); 3 when every
+    /// check holds but no key was pinned (only self-consistent); 1 when a check fails. Needs nothing but the package.
+    /// </summary>
     public static int Verify(string[] args)
     {
         var arguments = Arguments.Parse(args, ["key", "tsa-cert-sha256"], ["json"]);
@@ -88,6 +91,8 @@ internal static class ExportCommand
                 entries = report.Entries,
                 treeSize = report.TreeSize,
                 keyFingerprint = report.KeyFingerprint,
+                keyPinned = report.KeyPinned,
+                result = !report.Ok ? "failed" : report.KeyPinned ? "verified" : "self-consistent-only",
                 timestamp = report.Timestamp,
                 checks = report.Checks,
             }, Output.Json));
@@ -97,7 +102,7 @@ internal static class ExportCommand
             Console.Write(report.ToText());
         }
 
-        return report.Ok ? 0 : 1;
+        return !report.Ok ? 1 : report.KeyPinned ? 0 : 3;
     }
 
     private static IReadOnlyList<Sha256Digest> Clips(Arguments arguments) =>

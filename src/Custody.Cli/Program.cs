@@ -58,7 +58,7 @@ static int Usage(TextWriter writer, int code)
         usage:
           custody verify --data DIR [--objects] [--key VERIFIER-KEY] [--json]
           custody log --data DIR [--subject X] [--json]
-          custody proof --data DIR --index N [--size M] [--json]
+          custody proof --data DIR --index N [--size M] [--key KEY] [--json]
           custody clips --data DIR [--json]
           custody interruptions --data DIR [--json]
           custody case register --data DIR --number N --cause TEXT [--party P]... --by USER

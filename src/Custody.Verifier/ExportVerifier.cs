@@ -49,6 +49,7 @@ public static class ExportVerifier
 
         var key = VerifierKey.Parse(keyText[..^1]);
         report.KeyFingerprint = key.Fingerprint;
+        report.KeyPinned = options.PinnedVerifierKey is not null && options.PinnedVerifierKey == key.Text;
         if (!report.Expect(options.PinnedVerifierKey is null || options.PinnedVerifierKey == key.Text, "公钥与法院持有的一致", "verifier key matches the pinned key",
                 options.PinnedVerifierKey is null ? "not pinned: compare the fingerprint with the agency's published key" : "equal", "the package's key is not the key the court holds"))
         {
@@ -86,6 +87,19 @@ public static class ExportVerifier
         var manifest = JsonSerializer.Deserialize<ExportManifest>(manifestBytes, PackageLayout.Json) ?? throw new FormatException("manifest.json is empty");
         var exports = entries.Values.Where(e => e.Entry.Type == PackageLayout.ExportEntryType && Property(e.Entry, "exportId") == manifest.ExportId).ToList();
         if (!report.Expect(exports.Count == 1, "导出记录", "export entry", $"#{(exports.Count == 1 ? exports[0].Entry.Index : -1)}", $"{exports.Count} export entries for export {manifest.ExportId}"))
+        {
+            return;
+        }
+
+        // Every key and fingerprint the package states is the one its checkpoint opened with: a sheet or a
+        // manifest showing the genuine agency's fingerprint over a package signed by another key is a forgery.
+        var sheet = Text(package, PackageLayout.SheetHtml);
+        var readme = Text(package, PackageLayout.Readme);
+        if (!report.Expect(manifest.VerifierKey == key.Text && manifest.KeyFingerprint == key.Fingerprint &&
+                sheet.Contains(key.Fingerprint, StringComparison.Ordinal) && !OtherFingerprints(sheet, key.Fingerprint) &&
+                readme.Contains(key.Fingerprint, StringComparison.Ordinal) && !OtherFingerprints(readme, key.Fingerprint),
+                "清单与说明所载公钥一致", "manifest and sheet state the key that signed", key.Fingerprint,
+                $"manifest.json, the explanation sheet or README.txt states another key than {PackageLayout.VerifierKey} (manifest fingerprint {manifest.KeyFingerprint})"))
         {
             return;
         }
@@ -397,4 +411,8 @@ public static class ExportVerifier
             throw new FormatException($"{path} is not UTF-8 text.", e);
         }
     }
+
+    /// <summary>True when the sheet shows a 64-hex-digit fingerprint other than the signing key's next to its fingerprint label.</summary>
+    private static bool OtherFingerprints(string sheet, string fingerprint) =>
+        System.Text.RegularExpressions.Regex.Matches(sheet, "(?:指纹|fingerprint)[^\\n]{0,80}?(?<![0-9a-f])([0-9a-f]{64})(?![0-9a-f])").Any(m => m.Groups[1].Value != fingerprint);
 }

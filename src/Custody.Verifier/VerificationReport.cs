@@ -26,6 +26,12 @@ public sealed class VerificationReport(string package)
 
     public string? KeyFingerprint { get; internal set; }
 
+    /// <summary>
+    /// The court gave the agency's key (--key) and the package's equals it. Without it every check can
+    /// hold for a package re-signed end to end with another key: it is then only self-consistent.
+    /// </summary>
+    public bool KeyPinned { get; internal set; }
+
     public TimestampFacts? Timestamp { get; internal set; }
 
     internal void Pass(string zh, string en, string detail = "") => _checks.Add(new Check(zh, en, true, detail));
@@ -70,7 +76,9 @@ public sealed class VerificationReport(string package)
             text.AppendLine($"{(check.Ok ? "通过 ok  " : "失败 FAIL")}  {check.Zh} / {check.En}{(check.Detail.Length > 0 ? ": " + check.Detail : string.Empty)}");
         }
 
-        text.AppendLine(Ok ? "结论：完整、未被篡改 / RESULT: the package holds" : "结论：校验未通过 / RESULT: the package does NOT hold");
+        text.AppendLine(!Ok ? "结论：校验未通过 / RESULT: the package does NOT hold"
+            : KeyPinned ? "结论：完整、未被篡改 / RESULT: the package holds"
+            : $"结论：仅自洽，公钥未核对 / RESULT: the package is only self-consistent: no key was pinned. Confirm key fingerprint {KeyFingerprint} with the agency, then run again with --key");
         return text.ToString();
     }
 }

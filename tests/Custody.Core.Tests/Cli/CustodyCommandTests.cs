@@ -94,6 +94,69 @@ public sealed class CustodyCommandTests : IDisposable
     }
 
     [Fact]
+    public void Proof_EntryEditedAndTreeRecomputed_DoesNotVerifyAgainstTheSignedRoot()
+    {
+        // A database administrator edits an entry and recomputes every tree node: the stored tree is
+        // consistent with itself, but not with the root the vault signed.
+        Run("deviceagent", "ingest", Path.Combine(_work, "camera"), "--data", Data).ExitCode.Should().Be(0);
+        var size = JsonDocument.Parse(Run("custody", "proof", "--data", Data, "--index", "0", "--json").Output).RootElement.GetProperty("treeSize").GetInt64();
+        ForgeEntryAndRecomputeTree(size - 1);
+
+        var result = Run("custody", "proof", "--data", Data, "--index", (size - 1).ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+        result.ExitCode.Should().Be(1, result.Output);
+        result.Output.Should().Contain("PROOF DOES NOT VERIFY").And.Contain("signed checkpoint").And.NotContain("proof verifies");
+    }
+
+    private void ForgeEntryAndRecomputeTree(long index)
+    {
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(Data, Vault.CatalogFile)};Pooling=False");
+        connection.Open();
+        void Execute(string sql)
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = sql;
+            command.ExecuteNonQuery();
+        }
+
+        Execute("DROP TRIGGER IF EXISTS ledger_entry_no_update; DROP TRIGGER IF EXISTS merkle_node_no_update; DROP TRIGGER IF EXISTS merkle_node_no_delete;");
+        var entries = new List<byte[]>();
+        using (var read = connection.CreateCommand())
+        {
+            read.CommandText = "SELECT entry FROM ledger_entry ORDER BY idx";
+            using var reader = read.ExecuteReader();
+            while (reader.Read())
+            {
+                entries.Add((byte[])reader[0]);
+            }
+        }
+
+        entries[(int)index] = Custody.Ledger.LedgerEntryCodec.Encode(Custody.Ledger.LedgerEntryCodec.Decode(entries[(int)index]) with { Reason = "forged by the administrator" });
+        using (var update = connection.CreateCommand())
+        {
+            update.CommandText = "UPDATE ledger_entry SET entry = $entry WHERE idx = $idx";
+            update.Parameters.AddWithValue("$entry", entries[(int)index]);
+            update.Parameters.AddWithValue("$idx", index);
+            update.ExecuteNonQuery();
+        }
+
+        Execute("DELETE FROM merkle_node");
+        var range = new CompactRange();
+        foreach (var entry in entries)
+        {
+            range.Append(MerkleHash.Leaf(entry), (level, at, hash) =>
+            {
+                using var insert = connection.CreateCommand();
+                insert.CommandText = "INSERT INTO merkle_node(level, idx, hash) VALUES ($level, $idx, $hash)";
+                insert.Parameters.AddWithValue("$level", level);
+                insert.Parameters.AddWithValue("$idx", at);
+                insert.Parameters.AddWithValue("$hash", hash.ToArray());
+                insert.ExecuteNonQuery();
+            });
+        }
+    }
+
+    [Fact]
     public void Log_SubjectOfOneClip_ListsOnlyItsEntries()
     {
         var ingest = Run("deviceagent", "ingest", Path.Combine(_work, "camera"), "--data", Data, "--json");

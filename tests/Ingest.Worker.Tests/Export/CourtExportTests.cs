@@ -17,10 +17,11 @@ public sealed class CourtExportTests(ExportedCase exported) : IClassFixture<Expo
         directory.ExitCode.Should().Be(0, directory.Output + directory.Error);
         directory.Output.Should().Contain("RESULT: the package holds").And.Contain("RFC 3161 time-stamp").And.Contain("consistent with the earlier checkpoint");
 
-        var zip = Tools.Dotnet("custody", ["verify-export", exported.Package + ".zip", "--json"]);
+        var zip = Tools.Dotnet("custody", ["verify-export", exported.Package + ".zip", "--json", "--key", exported.VerifierKey]);
         zip.ExitCode.Should().Be(0, zip.Output);
         var report = JsonDocument.Parse(zip.Output).RootElement;
         report.GetProperty("ok").GetBoolean().Should().BeTrue();
+        report.GetProperty("result").GetString().Should().Be("verified");
         report.GetProperty("clips").GetInt32().Should().Be(2);
         report.GetProperty("checks").EnumerateArray().Should().OnlyContain(c => c.GetProperty("ok").GetBoolean());
 
@@ -29,6 +30,25 @@ public sealed class CourtExportTests(ExportedCase exported) : IClassFixture<Expo
         var osirrox = Tools.Run("xorriso", ["-osirrox", "on", "-indev", exported.Package + ".iso", "-extract", "/", extracted]);
         osirrox.ExitCode.Should().Be(0, osirrox.Error);
         Tools.Dotnet("custody", ["verify-export", extracted, "--key", exported.VerifierKey]).ExitCode.Should().Be(0);
+    }
+
+    [Fact]
+    public void Package_WithoutAPinnedKey_IsOnlySelfConsistentAndExitsThree()
+    {
+        // A package re-signed end to end with another key passes every check of its own: only the
+        // agency's key, obtained separately, tells them apart. Exit 0 is kept for "pinned and held".
+        var fingerprint = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(exported.Package, "manifest.json"))).RootElement.GetProperty("keyFingerprint").GetString()!;
+
+        var text = Tools.Dotnet("custody", ["verify-export", exported.Package]);
+        var json = Tools.Dotnet("custody", ["verify-export", exported.Package + ".zip", "--json"]);
+
+        text.ExitCode.Should().Be(3, text.Output);
+        text.Output.Should().Contain("only self-consistent").And.Contain(fingerprint).And.NotContain("RESULT: the package holds");
+        json.ExitCode.Should().Be(3);
+        var report = JsonDocument.Parse(json.Output).RootElement;
+        report.GetProperty("keyPinned").GetBoolean().Should().BeFalse();
+        report.GetProperty("result").GetString().Should().Be("self-consistent-only");
+        report.GetProperty("checks").EnumerateArray().Should().OnlyContain(c => c.GetProperty("ok").GetBoolean());
     }
 
     [Fact]
