@@ -34,33 +34,45 @@ cold() { sync; echo 3 > /proc/sys/vm/drop_caches; }
 now() { date +%s.%N; }
 
 declare -a t_cp t_clerk t_ingest t_redock t_base rss
-for run in $(seq 1 "$runs"); do
-  rm -rf "$work/copy" "$work/data"; cold
+step_cp() {
+  rm -rf "$work/copy"; cold
   s=$(now); cp -r "$work/camera" "$work/copy"; sync; e=$(now)
   t_cp+=("$(echo "$e - $s" | bc)")
-
+}
+step_clerk() {
   rm -rf "$work/copy"; cold
   s=$(now); (cd "$work/camera" && find . -type f -exec sha256sum {} + > "$work/sums"); cp -r "$work/camera" "$work/copy"; sync; e=$(now)
   t_clerk+=("$(echo "$e - $s" | bc)")
-
-  rm -rf "$work/copy"; cold
+}
+step_ingest() {
+  rm -rf "$work/data"; cold
   s=$(now)
   /usr/bin/time -f '%M' -o "$work/rss" $agent ingest "$work/camera" --data "$work/data" >/dev/null 2>&1
   e=$(now)
   t_ingest+=("$(echo "$e - $s" | bc)")
   rss+=("$(cat "$work/rss")")
-
+  # The same camera docked again: every file read and hashed again, nothing new stored.
   cold
   s=$(now); $agent ingest "$work/camera" --data "$work/data" >/dev/null 2>&1; e=$(now)
   t_redock+=("$(echo "$e - $s" | bc)")
+}
+step_base() {
+  rm -rf "$work/data"; cold
+  s=$(now); $baseline ingest "$work/camera" --data "$work/data" >/dev/null 2>&1; e=$(now)
+  t_base+=("$(echo "$e - $s" | bc)")
+}
+steps=(step_cp step_clerk step_ingest)
+[ -n "$baseline" ] && steps+=(step_base)
+for run in $(seq 1 "$runs"); do
+  # Each round starts with the next contender: whoever runs right after another's 2 GiB of writes
+  # meets the disk still flushing them, and a fixed order would hand that cost to one of them.
+  for k in $(seq 0 $((${#steps[@]} - 1))); do
+    "${steps[$(( (k + run - 1) % ${#steps[@]} ))]}"
+  done
+  rm -rf "$work/copy"
 
   line="run $run: cp+sync ${t_cp[-1]} s, sha256sum+cp+sync ${t_clerk[-1]} s, ingest ${t_ingest[-1]} s, re-dock ${t_redock[-1]} s, agent peak RSS ${rss[-1]} KiB"
-  if [ -n "$baseline" ]; then
-    rm -rf "$work/data"; cold
-    s=$(now); $baseline ingest "$work/camera" --data "$work/data" >/dev/null 2>&1; e=$(now)
-    t_base+=("$(echo "$e - $s" | bc)")
-    line+=", ingest of $EVBENCH_BASELINE ${t_base[-1]} s"
-  fi
+  [ -n "$baseline" ] && line+=", ingest of $EVBENCH_BASELINE ${t_base[-1]} s"
   echo "$line"
 done
 
