@@ -9,8 +9,14 @@ internal static class RebuildCatalogCommand
     {
         var arguments = Arguments.Parse(args, ["data"], []);
         using var vault = Output.OpenVault(arguments);
-        var replayed = vault.RebuildCatalog();
-        Console.WriteLine($"catalog rebuilt from {replayed} ledger entries.");
-        return 0;
+        var problems = new List<string>();
+        var replayed = vault.RebuildCatalog(problems);
+        foreach (var problem in problems)
+        {
+            Console.WriteLine(Output.Printable("NOT REPLAYED: " + problem));
+        }
+
+        Console.WriteLine($"catalog rebuilt from {replayed - problems.Count} of {replayed} ledger entries{(problems.Count > 0 ? "; run custody verify" : ".")}");
+        return problems.Count == 0 ? 0 : 1;
     }
 }

@@ -508,6 +508,8 @@ public sealed class Vault : IDisposable
     /// <summary>Appends facts, then signs a checkpoint once <see cref="VaultOptions.CheckpointEvery"/> entries are uncovered.</summary>
     public async Task<IReadOnlyList<LedgerEntry>> RecordAsync(IReadOnlyList<NewEntry> facts, CancellationToken cancellationToken = default)
     {
+        // Nothing is written that this node could not sign over: a missing or wrong key fails the command before its entries exist.
+        _ = SigningKey();
         var entries = await _appends.AppendAsync(facts).ConfigureAwait(false);
         Hosting.FaultPoints.Reach("entry-appended");
         var covered = Ledger.LatestCheckpointNote()?.Size ?? 0;
@@ -562,7 +564,10 @@ public sealed class Vault : IDisposable
         new(Connect(Path.Combine(DataDirectory, CatalogFile)), new Lock(), Clock, ownsConnection: true);
 
     /// <summary>Recreates the derived clip tables from the ledger alone; returns the number of entries replayed.</summary>
-    public long RebuildCatalog() => Ledger.RebuildCatalog();
+    /// <summary>Replays the ledger into the derived tables; entries that cannot be replayed are named in <paramref name="problems"/>.</summary>
+    public long RebuildCatalog(List<string> problems) => Ledger.RebuildCatalog(problems);
+
+    public long RebuildCatalog() => RebuildCatalog([]);
 
     public void Dispose()
     {
@@ -598,7 +603,8 @@ public sealed class Vault : IDisposable
         var key = new NoteSigningKey(identity.Origin, seed);
         if (key.Verifier.ToString() != identity.VerifierKey)
         {
-            throw new VaultException($"The signing key does not belong to this vault (expected {identity.VerifierKey}).");
+            var source = _options.SigningKeySeed is null ? Path.Combine(DataDirectory, KeyFile) : "EVIDENCEVAULT_SIGNING_KEY";
+            throw new VaultException($"The signing key in {source} does not belong to this vault (expected {identity.VerifierKey}): nothing was written.");
         }
 
         return _signingKey = key;

@@ -11,10 +11,11 @@ namespace EvidenceVault.Custody.Tests;
 /// <summary>A real embedded vault in a fresh temporary folder (real SQLite file, real fsync paths), removed afterwards.</summary>
 public sealed class TestVault : IDisposable
 {
-    public TestVault(string? policyProfile = null)
+    /// <param name="setUpAt">When the vault is set up (default 2026-11-23 02:00 UTC): entries are never dated before it, so a scenario that docks earlier sets it up earlier.</param>
+    public TestVault(string? policyProfile = null, Instant? setUpAt = null)
     {
         Directory = Path.Combine(Path.GetTempPath(), "ev-test-" + Guid.NewGuid().ToString("N"));
-        Clock = new FakeClock(Instant.FromUtc(2026, 11, 23, 2, 0), Duration.FromMilliseconds(5));
+        Clock = new FakeClock(setUpAt ?? Instant.FromUtc(2026, 11, 23, 2, 0), Duration.FromMilliseconds(5));
         Vault = Vault.Create(Directory, Clock, new VaultOptions { Station = "dock-01", Origin = "evidencevault.test/vault", PolicyProfile = policyProfile });
     }
 

@@ -134,7 +134,12 @@ internal static class CatalogProjection
     }
 
     /// <summary>Empties the derived tables and replays every entry, inside the caller's transaction.</summary>
-    public static long Rebuild(SqliteTransaction transaction, Statements statements)
+    /// <summary>
+    /// Replays every entry into emptied derived tables. An entry that cannot be replayed (not stored as
+    /// bytes, not a valid entry, a payload its type cannot read) is skipped with its own savepoint, so
+    /// it leaves no half-made rows, and named in <paramref name="problems"/>; the rest is replayed.
+    /// </summary>
+    public static long Rebuild(SqliteTransaction transaction, Statements statements, List<string> problems)
     {
         foreach (var table in DerivedTables)
         {
@@ -144,21 +149,39 @@ internal static class CatalogProjection
             delete.ExecuteNonQuery();
         }
 
-        var entries = new List<byte[]>();
+        var entries = new List<(long Index, object Value)>();
         using (var read = transaction.Connection!.CreateCommand())
         {
             read.Transaction = transaction;
-            read.CommandText = "SELECT entry FROM ledger_entry ORDER BY idx";
+            read.CommandText = "SELECT idx, entry FROM ledger_entry ORDER BY idx";
             using var reader = read.ExecuteReader();
             while (reader.Read())
             {
-                entries.Add((byte[])reader[0]);
+                entries.Add((reader.GetInt64(0), reader.GetValue(1)));
             }
         }
 
-        foreach (var bytes in entries)
+        foreach (var (index, value) in entries)
         {
-            Apply(statements, LedgerEntryCodec.Decode(bytes));
+            if (value is not byte[] bytes)
+            {
+                problems.Add($"ledger entry {index}: its entry column holds {SqliteLedger.Describe(value)}, not the entry's bytes; not replayed");
+                continue;
+            }
+
+            transaction.Save("entry");
+            try
+            {
+                var entry = LedgerEntryCodec.Decode(bytes);
+                Apply(statements, entry);
+                transaction.Release("entry");
+            }
+            catch (Exception e) when (e is FormatException or JsonException or KeyNotFoundException or InvalidOperationException or ArgumentException or OverflowException)
+            {
+                transaction.Rollback("entry");
+                transaction.Release("entry");
+                problems.Add($"ledger entry {index}: cannot be replayed ({e.Message}); its derived rows are missing");
+            }
         }
 
         return entries.Count;

@@ -78,7 +78,7 @@ internal sealed class CatalogAsOf : IDisposable
             }
 
             var ledger = new SqliteLedger(connection, new Lock(), vault.Clock, ownsConnection: true);
-            ledger.RebuildCatalog();
+            ledger.RebuildCatalog([]);
             return new CatalogAsOf(ledger, entries, lastNs is { } ns ? NodaConstants.UnixEpoch + Duration.FromNanoseconds(ns) : null);
         }
         catch

@@ -9,7 +9,8 @@ using NodaTime;
 namespace EvidenceVault.Custody.Ledger;
 
 /// <summary>A stored ledger row before any check: the indexed columns and the canonical entry bytes.</summary>
-public sealed record RawEntry(long Index, long TimeNanoseconds, string Type, string Actor, byte[] Entry);
+/// <param name="Malformed">Why the stored row is not an entry at all (a column of the wrong type), or null.</param>
+public sealed record RawEntry(long Index, long TimeNanoseconds, string Type, string Actor, byte[] Entry, string? Malformed = null);
 
 /// <summary>An order-sensitive 64-bit fingerprint of the ascending entry indexes listed for one subject.</summary>
 public static class SubjectIndex
@@ -88,6 +89,11 @@ public sealed class SqliteLedger : ILedgerStore
             var range = CompactRange.FromNodes(new TransactionNodes(this, transaction, size), size);
             var heads = new Dictionary<string, (long Index, Sha256Digest Leaf)>(StringComparer.Ordinal);
             var appended = new List<LedgerEntry>(batch.Count);
+            // Entry times never go backwards, even when the system clock is stepped back: an entry is
+            // dated no earlier than the one before it (a checkpoint refuses to sign over one that is).
+            var floor = Statement(transaction, "SELECT time_ns FROM ledger_entry ORDER BY idx DESC LIMIT 1").ExecuteScalar() is long last
+                ? NodaConstants.UnixEpoch + Duration.FromNanoseconds(last)
+                : Instant.MinValue;
             foreach (var fact in batch)
             {
                 if (fact.WrittenOnce && CatalogProjection.SameFact((sql, names) => Statement(transaction, sql, names), fact) is { } earlier)
@@ -103,7 +109,9 @@ public sealed class SqliteLedger : ILedgerStore
                     links.Add(head is { Index: >= 0 } h ? new SubjectLink(subject, h.Index, h.Leaf) : new SubjectLink(subject, null, null));
                 }
 
-                var entry = new LedgerEntry(index, _clock.GetCurrentInstant(), fact.Type, fact.Actor, links, fact.Reason, fact.Payload, RandomNumberGenerator.GetBytes(SaltLength));
+                var now = _clock.GetCurrentInstant();
+                floor = now > floor ? now : floor;
+                var entry = new LedgerEntry(index, floor, fact.Type, fact.Actor, links, fact.Reason, fact.Payload, RandomNumberGenerator.GetBytes(SaltLength));
                 Store(transaction, entry, range, heads);
                 // Outbox: the work an entry causes is queued in the same transaction, so it can be
                 // neither lost (entry without job) nor orphaned (job without entry).
@@ -208,12 +216,78 @@ public sealed class SqliteLedger : ILedgerStore
                 return null;
             }
 
+            if (UnsignableEntry(transaction, latest?.Size ?? 0, size) is { } refusal)
+            {
+                // Said loudly: the command fails, the log says why, and nothing is signed until an operator has looked.
+                Serilog.Log.Fatal("Refusing to sign a checkpoint: {Refusal}", refusal);
+                throw new VaultException($"Refusing to sign a checkpoint: {refusal}. Run custody verify.");
+            }
+
             var checkpoint = Checkpoint.Create(key, size, MerkleProofs.Root(new TransactionNodes(this, transaction, size), size));
             var insert = Statement(transaction, "INSERT INTO checkpoint(size, root, note, signed_ns) VALUES ($size, $root, $note, $ns)", "$size", "$root", "$note", "$ns");
             Run(insert, size, checkpoint.Root.ToArray(), checkpoint.Note, (_clock.GetCurrentInstant() - NodaConstants.UnixEpoch).ToInt64Nanoseconds());
             transaction.Commit();
             return checkpoint;
         }
+    }
+
+    /// <summary>
+    /// Why the entries a new checkpoint would cover first ([<paramref name="from"/>, <paramref name="size"/>))
+    /// must not be signed over, or null: each must be stored as bytes that decode to an entry of its
+    /// index, with its leaf hash as the tree's node, at a time no earlier than the entry before it.
+    /// A row written around the ledger (a plain INSERT, an edited column) fails one of these.
+    /// </summary>
+    private string? UnsignableEntry(SqliteTransaction transaction, long from, long size)
+    {
+        var command = Statement(transaction, "SELECT idx, time_ns, type, actor, entry FROM ledger_entry WHERE idx >= $from ORDER BY idx", "$from");
+        command.Parameters[0].Value = Math.Max(0, from - 1);
+        long? previousTime = null;
+        var expected = Math.Max(0, from - 1);
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            var row = Raw(reader);
+            if (row.Malformed is { } malformed)
+            {
+                return $"ledger entry {row.Index}: {malformed}";
+            }
+
+            if (row.Index != expected)
+            {
+                return $"ledger entry {expected} is missing (next stored is {row.Index})";
+            }
+
+            LedgerEntry entry;
+            try
+            {
+                entry = LedgerEntryCodec.Decode(row.Entry);
+            }
+            catch (FormatException e)
+            {
+                return $"ledger entry {row.Index} is not a valid entry: {e.Message}";
+            }
+
+            var time = (entry.Time - NodaConstants.UnixEpoch).ToInt64Nanoseconds();
+            if (entry.Index != row.Index || time != row.TimeNanoseconds)
+            {
+                return $"ledger entry {row.Index}: its columns do not match its bytes";
+            }
+
+            if (previousTime is { } before && time < before)
+            {
+                return $"ledger entry {row.Index} is dated before the entry preceding it";
+            }
+
+            if (row.Index >= from && NodeIn(transaction, 0, row.Index) != MerkleHash.Leaf(row.Entry))
+            {
+                return $"ledger entry {row.Index} is not the leaf the tree holds at its place";
+            }
+
+            previousTime = time;
+            expected++;
+        }
+
+        return expected < size ? $"ledger entry {expected} is missing" : null;
     }
 
     /// <summary>Checkpoint rows as stored (notes unverified), oldest first.</summary>
@@ -284,11 +358,35 @@ public sealed class SqliteLedger : ILedgerStore
         {
             var command = Statement(null, "SELECT idx, time_ns, type, actor, entry FROM ledger_entry ORDER BY idx");
             using var reader = command.ExecuteReader();
-            while (reader.Read() && visit(new RawEntry(reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.GetString(3), (byte[])reader[4])))
+            // Rows are untrusted: a column of the wrong type (TEXT where the bytes belong, NULL) is a finding, never a crash.
+            while (reader.Read() && visit(Raw(reader)))
             {
             }
         }
     }
+
+    private static RawEntry Raw(SqliteDataReader reader)
+    {
+        var (index, time, type, actor, entry) = (reader.GetValue(0), reader.GetValue(1), reader.GetValue(2), reader.GetValue(3), reader.GetValue(4));
+        var malformed = index is not long ? $"its idx column holds {Describe(index)}"
+            : time is not long ? $"its time_ns column holds {Describe(time)}"
+            : type is not string ? $"its type column holds {Describe(type)}"
+            : actor is not string ? $"its actor column holds {Describe(actor)}"
+            : entry is not byte[] ? $"its entry column holds {Describe(entry)} where the entry's bytes belong"
+            : null;
+        return new RawEntry(index as long? ?? -1, time as long? ?? 0, type as string ?? string.Empty, actor as string ?? string.Empty, entry as byte[] ?? [], malformed);
+    }
+
+    /// <summary>A stored value as a finding names it: its SQLite type and a short view of it.</summary>
+    internal static string Describe(object value) => value switch
+    {
+        DBNull => "NULL",
+        string text => $"TEXT '{(text.Length > 24 ? text[..24] + "…" : text)}'",
+        long number => $"INTEGER {number}",
+        double real => $"REAL {real}",
+        byte[] bytes => $"a BLOB of {bytes.Length} bytes",
+        _ => value.GetType().Name,
+    };
 
     /// <summary>Streams stored Merkle nodes by level, then index; stops when <paramref name="visit"/> returns false.</summary>
     public void ScanNodes(Func<int, long, Sha256Digest, bool> visit)
@@ -299,8 +397,8 @@ public sealed class SqliteLedger : ILedgerStore
             using var reader = command.ExecuteReader();
             while (reader.Read())
             {
-                var hash = (byte[])reader[2];
-                var digest = hash.Length == Sha256Digest.Length ? new Sha256Digest(hash) : default;
+                // A value that is not 32 bytes (TEXT, NULL, a short BLOB) compares unequal to any recomputed node.
+                var digest = reader.GetValue(2) is byte[] { Length: Sha256Digest.Length } hash ? new Sha256Digest(hash) : default;
                 if (!visit(reader.GetInt32(0), reader.GetInt64(1), digest))
                 {
                     return;
@@ -419,12 +517,12 @@ public sealed class SqliteLedger : ILedgerStore
         }
     }
 
-    internal long RebuildCatalog()
+    internal long RebuildCatalog(List<string> problems)
     {
         lock (_gate)
         {
             using var transaction = _connection.BeginTransaction();
-            var replayed = CatalogProjection.Rebuild(transaction, (sql, names) => Statement(transaction, sql, names));
+            var replayed = CatalogProjection.Rebuild(transaction, (sql, names) => Statement(transaction, sql, names), problems);
             transaction.Commit();
             return replayed;
         }

@@ -54,6 +54,12 @@ public static class VaultVerifier
         vault.Ledger.ScanEntries(row =>
         {
             var index = tree.Size;
+            if (row.Malformed is { } malformed)
+            {
+                Problem($"ledger entry {(row.Index >= 0 ? row.Index : index)} is not a stored entry: {malformed}");
+                return false;
+            }
+
             if (row.Index != index)
             {
                 Problem($"ledger entry {index} is missing (next stored entry is {row.Index})");

@@ -94,6 +94,23 @@ public sealed class CustodyCommandTests : IDisposable
     }
 
     [Fact]
+    public void RoleGrant_WrongKeyFileInTheVault_ExitsOneAndCommitsNothing()
+    {
+        Run("deviceagent", "ingest", Path.Combine(_work, "camera"), "--data", Data).ExitCode.Should().Be(0);
+        var entries = Run("custody", "log", "--data", Data, "--json").Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length;
+        // Another vault's key in this vault's keys/: nothing it would sign may be written first.
+        File.WriteAllText(Path.Combine(Data, "keys", "ledger-signing.key"), Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)));
+
+        var grant = Run("custody", "role", "grant", "--data", Data, "--user", "mallory", "--role", "agency-head", "--reason", "test", "--by", "admin");
+
+        grant.ExitCode.Should().Be(1, grant.Output);
+        grant.Error.Should().Contain("ledger-signing.key");
+        var log = Run("custody", "log", "--data", Data, "--json").Output;
+        log.Split('\n', StringSplitOptions.RemoveEmptyEntries).Should().HaveCount(entries, "a command that fails commits nothing");
+        log.Should().NotContain("mallory");
+    }
+
+    [Fact]
     public void Proof_EntryEditedAndTreeRecomputed_DoesNotVerifyAgainstTheSignedRoot()
     {
         // A database administrator edits an entry and recomputes every tree node: the stored tree is
@@ -108,18 +125,71 @@ public sealed class CustodyCommandTests : IDisposable
         result.Output.Should().Contain("PROOF DOES NOT VERIFY").And.Contain("signed checkpoint").And.NotContain("proof verifies");
     }
 
-    private void ForgeEntryAndRecomputeTree(long index)
+    [Fact]
+    public void Verify_TextWhereAnEntrysBytesBelong_IsANamedFindingNotACrash()
+    {
+        Run("deviceagent", "ingest", Path.Combine(_work, "camera"), "--data", Data).ExitCode.Should().Be(0);
+        Sql("DROP TRIGGER IF EXISTS ledger_entry_no_update; UPDATE ledger_entry SET entry = 'garbage' WHERE idx = 1;");
+
+        var result = Run("custody", "verify", "--data", Data);
+
+        result.ExitCode.Should().Be(1, result.Output + result.Error);
+        result.Output.Should().Contain("ledger entry 1").And.Contain("TEXT");
+    }
+
+    [Fact]
+    public void RebuildCatalog_EntryWhosePayloadIsNotJson_IsNamedAndTheRestReplayed()
+    {
+        Run("deviceagent", "ingest", Path.Combine(_work, "camera"), "--data", Data).ExitCode.Should().Be(0);
+        var clips = Run("custody", "clips", "--data", Data, "--json").Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length;
+        var bytes = (byte[])SqlScalar("SELECT entry FROM ledger_entry WHERE idx = 1")!;
+        var forged = Custody.Ledger.LedgerEntryCodec.Encode(Custody.Ledger.LedgerEntryCodec.Decode(bytes) with { Payload = "not json"u8.ToArray() });
+        Sql("DROP TRIGGER IF EXISTS ledger_entry_no_update;");
+        SqlScalar("UPDATE ledger_entry SET entry = $p WHERE idx = 1", forged);
+
+        var result = Run("custody", "rebuild-catalog", "--data", Data);
+
+        result.ExitCode.Should().Be(1, result.Output + result.Error);
+        result.Output.Should().Contain("NOT REPLAYED: ledger entry 1");
+        Run("custody", "clips", "--data", Data, "--json").Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Should().HaveCount(clips - 1, "every other entry is replayed");
+    }
+
+    private void Sql(string sql) => SqlScalar(sql);
+
+    private object? SqlScalar(string sql, byte[]? parameter = null)
     {
         using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(Data, Vault.CatalogFile)};Pooling=False");
         connection.Open();
-        void Execute(string sql)
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        if (parameter is not null)
         {
-            using var command = connection.CreateCommand();
-            command.CommandText = sql;
-            command.ExecuteNonQuery();
+            command.Parameters.AddWithValue("$p", parameter);
         }
 
-        Execute("DROP TRIGGER IF EXISTS ledger_entry_no_update; DROP TRIGGER IF EXISTS merkle_node_no_update; DROP TRIGGER IF EXISTS merkle_node_no_delete;");
+        return command.ExecuteScalar();
+    }
+
+    private void ForgeEntryAndRecomputeTree(long index)
+    {
+        var entry = (byte[])SqlScalar($"SELECT entry FROM ledger_entry WHERE idx = {index}")!;
+        var forged = Custody.Ledger.LedgerEntryCodec.Encode(Custody.Ledger.LedgerEntryCodec.Decode(entry) with { Reason = "forged by the administrator" });
+        Sql("DROP TRIGGER IF EXISTS ledger_entry_no_update;");
+        SqlScalar($"UPDATE ledger_entry SET entry = $p WHERE idx = {index}", forged);
+        RecomputeTree();
+    }
+
+    /// <summary>What an administrator with the schema can do: every tree node recomputed from the rows as they now are.</summary>
+    private void RecomputeTree()
+    {
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(Data, Vault.CatalogFile)};Pooling=False");
+        connection.Open();
+        using (var drop = connection.CreateCommand())
+        {
+            drop.CommandText = "DROP TRIGGER IF EXISTS merkle_node_no_update; DROP TRIGGER IF EXISTS merkle_node_no_delete; DELETE FROM merkle_node;";
+            drop.ExecuteNonQuery();
+        }
+
         var entries = new List<byte[]>();
         using (var read = connection.CreateCommand())
         {
@@ -131,16 +201,6 @@ public sealed class CustodyCommandTests : IDisposable
             }
         }
 
-        entries[(int)index] = Custody.Ledger.LedgerEntryCodec.Encode(Custody.Ledger.LedgerEntryCodec.Decode(entries[(int)index]) with { Reason = "forged by the administrator" });
-        using (var update = connection.CreateCommand())
-        {
-            update.CommandText = "UPDATE ledger_entry SET entry = $entry WHERE idx = $idx";
-            update.Parameters.AddWithValue("$entry", entries[(int)index]);
-            update.Parameters.AddWithValue("$idx", index);
-            update.ExecuteNonQuery();
-        }
-
-        Execute("DELETE FROM merkle_node");
         var range = new CompactRange();
         foreach (var entry in entries)
         {
@@ -154,6 +214,27 @@ public sealed class CustodyCommandTests : IDisposable
                 insert.ExecuteNonQuery();
             });
         }
+    }
+
+    [Fact]
+    public void Append_AfterABackdatedEntryInsertedWithItsTreeNodes_SignsNoCheckpointOverIt()
+    {
+        Run("deviceagent", "ingest", Path.Combine(_work, "camera"), "--data", Data).ExitCode.Should().Be(0);
+        var size = (long)SqlScalar("SELECT COUNT(*) FROM ledger_entry")!;
+        var checkpoints = (long)SqlScalar("SELECT COUNT(*) FROM checkpoint")!;
+        var last = Custody.Ledger.LedgerEntryCodec.Decode((byte[])SqlScalar($"SELECT entry FROM ledger_entry WHERE idx = {size - 1}")!);
+        // A well-formed grant, a day older than the entry before it, inserted with plain SQL (triggers in place: they only stop UPDATE and DELETE).
+        var forged = new Custody.Ledger.LedgerEntry(size, last.Time - NodaTime.Duration.FromDays(1), "RoleGranted", "user:admin", [], "appointed",
+            System.Text.Encoding.UTF8.GetBytes("""{"user":"mallory","role":"agency-head"}"""), new byte[16]);
+        var bytes = Custody.Ledger.LedgerEntryCodec.Encode(forged);
+        SqlScalar($"INSERT INTO ledger_entry(idx, time_ns, type, actor, entry) VALUES ({size}, {(forged.Time - NodaTime.NodaConstants.UnixEpoch).ToInt64Nanoseconds()}, 'RoleGranted', 'user:admin', $p)", bytes);
+        RecomputeTree();
+
+        var next = Run("custody", "role", "grant", "--data", Data, "--user", "clerk", "--role", "evidence-clerk", "--reason", "appointed", "--by", "admin");
+
+        next.ExitCode.Should().Be(1, next.Output);
+        next.Error.Should().Contain("Refusing to sign a checkpoint").And.Contain($"ledger entry {size}");
+        ((long)SqlScalar("SELECT COUNT(*) FROM checkpoint")!).Should().Be(checkpoints, "no checkpoint is signed over the forged entry");
     }
 
     [Fact]
