@@ -45,12 +45,42 @@ internal sealed class DirectoryPackage : Package
 {
     private readonly string _root;
 
+    /// <summary>
+    /// Reads the package's tree without following a link and without opening anything that is not a
+    /// regular file: a folder replaced by a link (to evidence elsewhere) or a FIFO in place of a file
+    /// (which would block the reader) is refused by name before a byte is read.
+    /// </summary>
     public DirectoryPackage(string root)
     {
         _root = Path.GetFullPath(root);
-        Paths = [.. Directory.EnumerateFiles(_root, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 })
-            .Select(f => Path.GetRelativePath(_root, f).Replace(Path.DirectorySeparatorChar, '/'))
-            .Order(StringComparer.Ordinal)];
+        var paths = new List<string>();
+        Walk(new DirectoryInfo(_root), paths);
+        Paths = [.. paths.Order(StringComparer.Ordinal)];
+    }
+
+    private void Walk(DirectoryInfo folder, List<string> paths)
+    {
+        foreach (var entry in folder.EnumerateFileSystemInfos("*", new EnumerationOptions { AttributesToSkip = 0, IgnoreInaccessible = false }))
+        {
+            var relative = Path.GetRelativePath(_root, entry.FullName).Replace(Path.DirectorySeparatorChar, '/');
+            if (entry.LinkTarget is not null)
+            {
+                throw new InvalidDataException($"{relative} is a symbolic link: a package holds regular files and folders only, and links are never followed.");
+            }
+
+            if (entry is DirectoryInfo subfolder)
+            {
+                Walk(subfolder, paths);
+            }
+            else if (!FileKind.IsRegularFile(entry.FullName))
+            {
+                throw new InvalidDataException($"{relative} is not a regular file (a FIFO, device or socket): a package holds regular files only; it was not opened.");
+            }
+            else
+            {
+                paths.Add(relative);
+            }
+        }
     }
 
     public override IReadOnlyList<string> Paths { get; }
@@ -94,6 +124,11 @@ internal sealed class ZipPackage : Package
         }
 
         Paths = [.. _entries.Keys.Order(StringComparer.Ordinal)];
+        // The canonical ZIP stores every file uncompressed: a compressed entry (a deflate bomb declares
+        // gigabytes in megabytes) is refused from its header, before anything is inflated.
+        CanonicalProblem ??= _entries.Values.FirstOrDefault(e => e.CompressedLength != e.Length) is { } packed
+            ? $"{packed.FullName} is compressed ({packed.CompressedLength} bytes declaring {packed.Length}); the canonical ZIP stores files uncompressed, so nothing was inflated"
+            : null;
         CanonicalProblem ??= CompareWithCanonical(path);
     }
 
@@ -244,4 +279,24 @@ internal sealed class ZipPackage : Package
             base.Dispose(disposing);
         }
     }
+}
+
+/// <summary>The type of a file as the filesystem holds it, without following a link or opening it.</summary>
+internal static partial class FileKind
+{
+    public static bool IsRegularFile(string path)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return File.Exists(path);
+        }
+
+        const int AtFdCwd = -100, AtSymlinkNoFollow = 0x100, StatxType = 0x1;
+        var buffer = new byte[256];
+        // struct statx: stx_mode (u16) at byte 28; S_IFREG is 0x8000 under the 0xF000 type mask.
+        return Statx(AtFdCwd, path, AtSymlinkNoFollow, StatxType, buffer) == 0 && (BitConverter.ToUInt16(buffer, 28) & 0xF000) == 0x8000;
+    }
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "statx", SetLastError = true, StringMarshalling = System.Runtime.InteropServices.StringMarshalling.Utf8)]
+    private static partial int Statx(int directory, string path, int flags, uint mask, byte[] buffer);
 }

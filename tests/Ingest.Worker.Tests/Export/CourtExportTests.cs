@@ -265,4 +265,55 @@ public sealed class CourtExportTests(ExportedCase exported) : IClassFixture<Expo
         report.Ok.Should().BeFalse();
         report.Checks.Last().En.Should().Be("RFC 3161 time-stamp");
     }
+
+    [Fact]
+    public void Directory_OriginalsReplacedByALinkToACopyElsewhere_IsRejectedNamingTheLink()
+    {
+        // Byte-identical originals elsewhere on the court's machine: the package must hold them itself.
+        var package = exported.CopyPackage();
+        var elsewhere = Path.Combine(exported.Scratch("elsewhere"), "originals");
+        Directory.Move(Path.Combine(package, "originals"), elsewhere);
+        Directory.CreateSymbolicLink(Path.Combine(package, "originals"), elsewhere);
+
+        var result = Tools.Dotnet("custody", ["verify-export", package, "--key", exported.VerifierKey]);
+
+        result.ExitCode.Should().Be(1, result.Output);
+        result.Output.Should().Contain("originals is a symbolic link");
+    }
+
+    [Fact]
+    public void Directory_FifoInPlaceOfTheReadme_IsRejectedWithoutBlocking()
+    {
+        var package = exported.CopyPackage();
+        File.Delete(Path.Combine(package, "README.txt"));
+        Tools.Run("mkfifo", [Path.Combine(package, "README.txt")]).ExitCode.Should().Be(0);
+
+        // Tools.Run gives up (and the test fails) if the verifier blocks on the FIFO.
+        var result = Tools.Run("dotnet", [Path.Combine(AppContext.BaseDirectory, "custody.dll"), "verify-export", package, "--key", exported.VerifierKey], timeout: TimeSpan.FromSeconds(60));
+
+        result.ExitCode.Should().Be(1, result.Output);
+        result.Output.Should().Contain("README.txt is not a regular file");
+    }
+
+    [Fact]
+    public void Zip_WithACompressedEntry_IsRefusedFromItsHeaderBeforeInflating()
+    {
+        // A deflate bomb: 1 GiB of zeros in about a megabyte, next to the package's own files.
+        var zip = Path.Combine(exported.Scratch("bomb"), "package.zip");
+        File.Copy(exported.Package + ".zip", zip);
+        using (var archive = System.IO.Compression.ZipFile.Open(zip, System.IO.Compression.ZipArchiveMode.Update))
+        {
+            using var bomb = archive.CreateEntry("originals/bomb", System.IO.Compression.CompressionLevel.SmallestSize).Open();
+            var zeros = new byte[1 << 20];
+            for (var i = 0; i < 1024; i++)
+            {
+                bomb.Write(zeros);
+            }
+        }
+
+        var report = ExportVerifier.Verify(zip, new VerifyOptions(exported.VerifierKey));
+
+        report.Ok.Should().BeFalse();
+        report.Checks.Should().ContainSingle().Which.Detail.Should().Contain("originals/bomb is compressed").And.Contain("nothing was inflated");
+    }
 }
