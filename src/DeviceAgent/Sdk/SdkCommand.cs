@@ -31,7 +31,7 @@ internal static class SdkCommand
                 Environment.GetEnvironmentVariable("EVIDENCEVAULT_DOCK_MOUNTS") is { Length: > 0 } mounts ? mounts : "/run/evidencevault/docked",
                 identity.Serial));
             var zone = (arguments.Value("profile") is { } id ? host.Profiles.FirstOrDefault(p => p.Id == id) : null)?.Zone ?? host.Profiles[0].Zone;
-            var offset = MeasureClockOffset(sdk, password, zone);
+            var offset = MeasureClockOffset(sdk, password, zone, host.Vault.Clock);
             Log.Information("Camera {Serial} of officer {OfficerId} ({OfficerName}, {UnitName}) docked; clock offset {OffsetSeconds} s",
                 identity.Serial, identity.UserNo, identity.UserName, identity.UnitName, offset);
             sdk.SyncClock(password);
@@ -56,11 +56,11 @@ internal static class SdkCommand
     }
 
     /// <summary>Camera clock minus dock clock, in seconds (1 s resolution), or null when the SDK cannot read the clock.</summary>
-    private static double? MeasureClockOffset(ZfySdk sdk, string password, DateTimeZone zone)
+    private static double? MeasureClockOffset(ZfySdk sdk, string password, DateTimeZone zone, IClock clock)
     {
-        var before = SystemClock.Instance.GetCurrentInstant();
+        var before = clock.GetCurrentInstant();
         var text = sdk.ReadClock(password);
-        var after = SystemClock.Instance.GetCurrentInstant();
+        var after = clock.GetCurrentInstant();
         if (text is null)
         {
             Log.Warning("The SDK library cannot read the camera clock: recorded times are not corrected");

@@ -93,14 +93,14 @@ public sealed class JobRunner(Vault vault, string workerId, InterruptionPolicy p
     /// <summary>The scheduled deadline monitor: findings go to the log (and custody deadlines shows them on demand).</summary>
     private void ScanDeadlines()
     {
-        var now = SystemClock.Instance.GetCurrentInstant().ToDateTimeOffset();
+        var now = vault.Clock.GetCurrentInstant().ToDateTimeOffset();
         if (now < _nextScan || vault.Policy.ActiveProfileId() is null)
         {
             return;
         }
 
         _nextScan = now + DeadlineScanInterval;
-        var report = Custody.Deadlines.DeadlineMonitor.Scan(vault, SystemClock.Instance.GetCurrentInstant(), Custody.Policy.WorkingCalendar.Default);
+        var report = Custody.Deadlines.DeadlineMonitor.Scan(vault, vault.Clock.GetCurrentInstant(), Custody.Policy.WorkingCalendar.Default);
         foreach (var finding in report.Findings)
         {
             // Past due, coming due, or not computable: each logged as what it is (never "late by null").
