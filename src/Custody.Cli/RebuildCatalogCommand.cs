@@ -2,13 +2,22 @@ using EvidenceVault.Custody.Hosting;
 
 namespace EvidenceVault.Custody.Cli;
 
-/// <summary><c>custody rebuild-catalog</c>: recreate the clip tables from the ledger alone (the ledger is the source of truth).</summary>
+/// <summary>
+/// <c>custody rebuild-catalog</c>: recreate the derived tables from the ledger alone (the ledger is the
+/// source of truth), first listing every table that differed and how (REPLACED lines).
+/// </summary>
 internal static class RebuildCatalogCommand
 {
     public static int Run(string[] args)
     {
         var arguments = Arguments.Parse(args, ["data"], []);
         using var vault = Output.OpenVault(arguments);
+        // What the rebuild is about to replace, said before it is gone: a difference is a row no entry made, or one edited.
+        foreach (var difference in Verification.DerivedState.Compare(vault, []))
+        {
+            Console.WriteLine(Output.Printable("REPLACED: " + difference));
+        }
+
         var problems = new List<string>();
         var replayed = vault.RebuildCatalog(problems);
         foreach (var problem in problems)

@@ -54,10 +54,11 @@ internal static class VerifyCommand
         }
         else
         {
-            Console.WriteLine($"CUSTODY BROKEN: {report.Problems[0]}");
+            // Problems quote rows and names that came from outside: escaped for the terminal.
+            Console.WriteLine(Output.Printable($"CUSTODY BROKEN: {report.Problems[0]}"));
             foreach (var problem in report.Problems.Skip(1))
             {
-                Console.WriteLine($"  also: {problem}");
+                Console.WriteLine(Output.Printable($"  also: {problem}"));
             }
         }
 

@@ -23,7 +23,8 @@ public sealed record VerificationReport(
 /// stored entry, the tree is rebuilt in memory and compared with the stored nodes, every
 /// checkpoint's signature and root is checked, consecutive checkpoints must be consistent, and the
 /// catalog must match what was published to the object store. With objects, every stored original
-/// is re-hashed against its key. Problems name the first broken entry, checkpoint or object.
+/// is re-hashed against its key, and every derived table must equal a replay of the ledger
+/// (<see cref="DerivedState"/>). Problems name the first broken entry, checkpoint, object or table.
 /// </summary>
 public static class VaultVerifier
 {
@@ -250,6 +251,19 @@ public static class VaultVerifier
             {
                 Problem(e.Message);
             }
+        }
+
+        // 6. Derived state: every derived table (roles, keys, timeline, reviews, clips) equals a replay of the
+        // ledger, so no decision or report can rest on a row that no entry made (issue 18).
+        var unreplayable = new List<string>();
+        foreach (var difference in DerivedState.Compare(vault, unreplayable))
+        {
+            Problem(difference.ToString());
+        }
+
+        foreach (var entry in unreplayable)
+        {
+            Problem(entry);
         }
 
         var covered = rows.Count > 0 ? rows[^1].Size : 0;

@@ -111,6 +111,37 @@ public sealed class CustodyCommandTests : IDisposable
     }
 
     [Fact]
+    public void Verify_RoleGrantRowForgedWithSql_IsNamedAndRebuildCatalogSaysWhatItReplaced()
+    {
+        Run("deviceagent", "ingest", Path.Combine(_work, "camera"), "--data", Data).ExitCode.Should().Be(0);
+        // The administrator's grant: a row, with no entry behind it.
+        Sql("INSERT INTO role_grant VALUES('mallory', 'agency-head', 2)");
+
+        var verify = Run("custody", "verify", "--data", Data);
+        var rebuild = Run("custody", "rebuild-catalog", "--data", Data);
+        var after = Run("custody", "verify", "--data", Data);
+
+        verify.ExitCode.Should().Be(1, verify.Output);
+        verify.Output.Should().Contain("derived table role_grant differs from a replay of the ledger").And.Contain("account=mallory");
+        rebuild.Output.Should().Contain("REPLACED: derived table role_grant");
+        after.ExitCode.Should().Be(0, after.Output);
+    }
+
+    [Fact]
+    public void Verify_TimelineRowEditedWithSql_IsNamed()
+    {
+        Run("deviceagent", "ingest", Path.Combine(_work, "camera"), "--data", Data).ExitCode.Should().Be(0);
+        // A shorter clip on the timeline would hide an interruption from the court's manifest and the deadlines.
+        Sql("UPDATE clip_timeline SET length_ns = 1 WHERE idx = 1");
+
+        var verify = Run("custody", "verify", "--data", Data, "--json");
+
+        verify.ExitCode.Should().Be(1);
+        JsonDocument.Parse(verify.Output).RootElement.GetProperty("problems").EnumerateArray().Select(p => p.GetString())
+            .Should().Contain(p => p!.StartsWith("derived table clip_timeline differs", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Proof_EntryEditedAndTreeRecomputed_DoesNotVerifyAgainstTheSignedRoot()
     {
         // A database administrator edits an entry and recomputes every tree node: the stored tree is
