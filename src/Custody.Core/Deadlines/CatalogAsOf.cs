@@ -44,13 +44,36 @@ internal sealed class CatalogAsOf : IDisposable
             return null;
         }
 
+        long entries = 0;
+        long? lastNs = null;
+        // The prefix ends at the first entry written after T.
+        var ledger = ReplayInMemory(vault, raw =>
+        {
+            if (raw.TimeNanoseconds > atNs)
+            {
+                return false;
+            }
+
+            entries++;
+            lastNs = raw.TimeNanoseconds;
+            return true;
+        }, []);
+        return new CatalogAsOf(ledger, entries, lastNs is { } ns ? NodaConstants.UnixEpoch + Duration.FromNanoseconds(ns) : null);
+    }
+
+    /// <summary>
+    /// A private in-memory catalog: the vault's entries in index order, up to the first that
+    /// <paramref name="take"/> refuses, replayed by the projection that builds the live tables. A row
+    /// that is not an entry at all derives nothing and is left out; an entry the projection cannot
+    /// apply is named in <paramref name="unreplayable"/>.
+    /// </summary>
+    internal static SqliteLedger ReplayInMemory(Vault vault, Func<RawEntry, bool> take, List<string> unreplayable)
+    {
         var connection = new SqliteConnection("Data Source=:memory:");
         try
         {
             connection.Open();
-            CatalogSchema.Migrate(connection, "the as-of replay");
-            long entries = 0;
-            long? lastNs = null;
+            CatalogSchema.Migrate(connection, "a replay of the ledger");
             using (var transaction = connection.BeginTransaction())
             using (var insert = connection.CreateCommand())
             {
@@ -59,9 +82,14 @@ internal sealed class CatalogAsOf : IDisposable
                 var parameters = new[] { "$i", "$t", "$y", "$a", "$e" }.Select(n => insert.Parameters.Add(new SqliteParameter { ParameterName = n })).ToArray();
                 vault.Ledger.ScanEntries(raw =>
                 {
-                    if (raw.TimeNanoseconds > atNs)
+                    if (raw.Malformed is not null)
                     {
-                        return false; // the prefix ends at the first entry written after T
+                        return true;
+                    }
+
+                    if (!take(raw))
+                    {
+                        return false;
                     }
 
                     parameters[0].Value = raw.Index;
@@ -70,16 +98,14 @@ internal sealed class CatalogAsOf : IDisposable
                     parameters[3].Value = raw.Actor;
                     parameters[4].Value = raw.Entry;
                     insert.ExecuteNonQuery();
-                    entries++;
-                    lastNs = raw.TimeNanoseconds;
                     return true;
                 });
                 transaction.Commit();
             }
 
             var ledger = new SqliteLedger(connection, new Lock(), vault.Clock, ownsConnection: true);
-            ledger.RebuildCatalog([]);
-            return new CatalogAsOf(ledger, entries, lastNs is { } ns ? NodaConstants.UnixEpoch + Duration.FromNanoseconds(ns) : null);
+            ledger.RebuildCatalog(unreplayable);
+            return ledger;
         }
         catch
         {

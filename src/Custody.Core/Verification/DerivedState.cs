@@ -1,5 +1,4 @@
 using EvidenceVault.Custody.Catalog;
-using EvidenceVault.Custody.Ledger;
 using Microsoft.Data.Sqlite;
 
 namespace EvidenceVault.Custody.Verification;
@@ -24,95 +23,34 @@ public static class DerivedState
     /// <summary>Every derived table that differs from a replay of the vault's ledger; entries the replay could not apply are named in <paramref name="unreplayable"/>.</summary>
     public static IReadOnlyList<Difference> Compare(Vault vault, List<string> unreplayable)
     {
-        using var replay = new SqliteConnection("Data Source=:memory:");
-        replay.Open();
-        CatalogSchema.Migrate(replay, "the verification replay");
-        using (var transaction = replay.BeginTransaction())
-        using (var insert = replay.CreateCommand())
+        using var replay = Deadlines.CatalogAsOf.ReplayInMemory(vault, _ => true, unreplayable);
+        return replay.Query(statements =>
         {
-            insert.Transaction = transaction;
-            insert.CommandText = "INSERT INTO ledger_entry(idx, time_ns, type, actor, entry) VALUES ($i, $t, $y, $a, $e)";
-            var parameters = new[] { "$i", "$t", "$y", "$a", "$e" }.Select(n => insert.Parameters.Add(new SqliteParameter { ParameterName = n })).ToArray();
-            vault.Ledger.ScanEntries(raw =>
-            {
-                if (raw.Malformed is not null)
-                {
-                    return true; // named by the ledger check; a row that is no entry derives nothing
-                }
-
-                parameters[0].Value = raw.Index;
-                parameters[1].Value = raw.TimeNanoseconds;
-                parameters[2].Value = raw.Type;
-                parameters[3].Value = raw.Actor;
-                parameters[4].Value = raw.Entry;
-                insert.ExecuteNonQuery();
-                return true;
-            });
-            transaction.Commit();
-        }
-
-        using (var transaction = replay.BeginTransaction())
-        {
-            var statements = new Dictionary<string, SqliteCommand>(StringComparer.Ordinal);
-            CatalogProjection.Rebuild(transaction, (sql, names) =>
-            {
-                if (!statements.TryGetValue(sql, out var command))
-                {
-                    command = replay.CreateCommand();
-                    command.CommandText = sql;
-                    foreach (var name in names)
-                    {
-                        command.Parameters.Add(new SqliteParameter { ParameterName = name });
-                    }
-
-                    statements[sql] = command;
-                }
-
-                command.Transaction = transaction;
-                return command;
-            }, unreplayable);
-            transaction.Commit();
-            foreach (var command in statements.Values)
-            {
-                command.Dispose();
-            }
-        }
-
-        using (var attach = replay.CreateCommand())
-        {
-            attach.CommandText = "ATTACH DATABASE $path AS stored";
-            attach.Parameters.AddWithValue("$path", Path.Combine(vault.DataDirectory, Vault.CatalogFile));
+            var attach = statements("ATTACH DATABASE $path AS stored", ["$path"]);
+            attach.Parameters[0].Value = Path.Combine(vault.DataDirectory, Vault.CatalogFile);
             attach.ExecuteNonQuery();
-        }
-
-        var differences = new List<Difference>();
-        foreach (var table in CatalogProjection.DerivedTables)
-        {
-            var missing = Count(replay, $"SELECT * FROM main.{table} EXCEPT SELECT * FROM stored.{table}");
-            var forged = Count(replay, $"SELECT * FROM stored.{table} EXCEPT SELECT * FROM main.{table}");
-            if (missing + forged > 0)
+            long Count(string query) => (long)statements($"SELECT COUNT(*) FROM ({query})", []).ExecuteScalar()!;
+            var differences = new List<Difference>();
+            foreach (var table in CatalogProjection.DerivedTables)
             {
-                differences.Add(new Difference(table, missing, forged,
-                    missing > 0 ? Example(replay, $"SELECT * FROM main.{table} EXCEPT SELECT * FROM stored.{table} LIMIT 1") : null,
-                    forged > 0 ? Example(replay, $"SELECT * FROM stored.{table} EXCEPT SELECT * FROM main.{table} LIMIT 1") : null));
+                var missing = $"SELECT * FROM main.{table} EXCEPT SELECT * FROM stored.{table}";
+                var forged = $"SELECT * FROM stored.{table} EXCEPT SELECT * FROM main.{table}";
+                var (missingRows, forgedRows) = (Count(missing), Count(forged));
+                if (missingRows + forgedRows > 0)
+                {
+                    differences.Add(new Difference(table, missingRows, forgedRows,
+                        missingRows > 0 ? Example(statements(missing + " LIMIT 1", [])) : null,
+                        forgedRows > 0 ? Example(statements(forged + " LIMIT 1", [])) : null));
+                }
             }
-        }
 
-        return differences;
-    }
-
-    private static long Count(SqliteConnection connection, string query)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT COUNT(*) FROM ({query})";
-        return (long)command.ExecuteScalar()!;
+            return differences;
+        });
     }
 
     /// <summary>One row as column=value pairs, values shortened: enough for the clerk to find it.</summary>
-    private static string Example(SqliteConnection connection, string query)
+    private static string Example(SqliteCommand command)
     {
-        using var command = connection.CreateCommand();
-        command.CommandText = query;
         using var reader = command.ExecuteReader();
         if (!reader.Read())
         {
