@@ -30,7 +30,7 @@ internal static class CaseCommand
             "end" => await sender.Send(new Policy.EndMatter(arguments.Required("number"), Time(arguments.Required("at"), "at"), by)),
             "archive" => await sender.Send(new Policy.ArchiveCase(arguments.Required("number"), Time(arguments.Required("at"), "at"), by)),
             "approve-action" => await sender.Send(new Policy.ApproveAction(arguments.Required("number"), arguments.Long("index") ?? throw new UsageException("--index is required."),
-                arguments.Value("opinion"), arguments.Value("at") is { } approvedAt ? Time(approvedAt, "at") : NodaTime.SystemClock.Instance.GetCurrentInstant(), by)),
+                arguments.Value("opinion"), arguments.Value("at") is { } approvedAt ? Time(approvedAt, "at") : vault.Clock.GetCurrentInstant(), by)),
             "link" or "unlink" => await sender.Send(new LinkClip(Digest(arguments.Required("clip"), "clip"), arguments.Required("number"), verb == "link", by, arguments.Value("reason") ?? string.Empty)),
             "explain" => await ExplainAsync(sender, arguments, by),
             "review-speech" => await sender.Send(new ReviewSpeech(Digest(arguments.Required("resumed"), "resumed"),

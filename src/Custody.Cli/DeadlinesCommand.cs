@@ -17,7 +17,7 @@ internal static class DeadlinesCommand
     {
         var arguments = Arguments.Parse(args, ["data", "at"], ["json"]);
         using var vault = Output.OpenVault(arguments);
-        var at = arguments.Value("at") is { } text ? Time(text) : SystemClock.Instance.GetCurrentInstant();
+        var at = arguments.Value("at") is { } text ? Time(text) : vault.Clock.GetCurrentInstant();
         // As of means as of: only the entries written up to --at count (a later dock is not yet late, nor a later explanation given).
         var report = DeadlineMonitor.AsOf(vault, at, WorkingCalendar.Default);
         var basis = new

@@ -22,6 +22,9 @@ internal static class Output
     /// <summary>Text for a terminal (<see cref="Hosting.TerminalText"/>); JSON output stays exact.</summary>
     public static string Printable(string text) => Hosting.TerminalText.Printable(text);
 
+    /// <summary>The clock every command's vault reads, chosen once by Program.cs (the composition root).</summary>
+    public static IClock Clock { get; set; } = null!;
+
     public static Vault OpenVault(Hosting.Arguments arguments) =>
-        Vault.Open(arguments.Required("data"), SystemClock.Instance, VaultOptions.FromEnvironment());
+        Vault.Open(arguments.Required("data"), Clock, VaultOptions.FromEnvironment());
 }

@@ -22,7 +22,7 @@ internal static class PolicyCommand
         using var vault = Output.OpenVault(arguments);
         using var services = new ServiceCollection().AddCustody(vault).BuildServiceProvider();
         var sender = services.GetRequiredService<ISender>();
-        var now = SystemClock.Instance.GetCurrentInstant();
+        var now = vault.Clock.GetCurrentInstant();
         switch (verb, sub)
         {
             case ("policy", "show"):

@@ -5,6 +5,7 @@ using EvidenceVault.Custody.Hosting;
 // custody: the operator's command for the vault. Exit codes: 0 all holds, 1 a check failed or the
 // vault cannot be read (one line on stderr), 2 the command line is wrong.
 Console.OutputEncoding = System.Text.Encoding.UTF8;
+Output.Clock = NodaTime.SystemClock.Instance;
 var verb = args.FirstOrDefault();
 var rest = args.Skip(1).ToArray();
 try

@@ -59,11 +59,14 @@ internal sealed class AgentHost : IDisposable
         }).ConfigureAwait(false);
     }
 
+    /// <summary>The clock the agent's vault reads, chosen once by Program.cs (the composition root).</summary>
+    public static IClock Clock { get; set; } = null!;
+
     public static AgentHost Open(Arguments arguments)
     {
         // The device profiles are read while the vault opens (a deployment's opening waits on its servers).
         var profiles = Task.Run(() => DeviceProfile.LoadAll(arguments.Value("profiles")));
-        var vault = Vault.OpenOrCreate(arguments.Required("data"), SystemClock.Instance, VaultOptions.FromEnvironment());
+        var vault = Vault.OpenOrCreate(arguments.Required("data"), Clock, VaultOptions.FromEnvironment());
         try
         {
             if (vault.CreatedNow)
