@@ -53,7 +53,7 @@ internal static class DeadlineBench
 
                 // Docked within hours of the batch's last recording: only the oldest recordings of a batch can be late.
                 dockClock.Now = clock.Values.Max() + Duration.FromMinutes(random.Next(30, 240));
-                vault.Ledger.Append(batch);
+                vault.Ledger.Append(batch, vault.Sealer);
             }
 
             Console.WriteLine($"set-up: {clips:N0} clips ({vault.Ledger.Size:N0} entries) in {stopwatch.Elapsed.TotalSeconds:F1} s");

@@ -53,7 +53,7 @@ internal static class LedgerBench
                     batch[i] = new NewEntry(EntryTypes.ClipIngested, "device:A1B2C3D", [$"clip:{b:D6}{i:D58}", "device:A1B2C3D"], "bench", payload);
                 }
 
-                vault.Ledger.Append(batch);
+                vault.Ledger.Append(batch, vault.Sealer);
             }
 
             ledger[run] = Batches * Batch / stopwatch.Elapsed.TotalSeconds;
@@ -114,7 +114,7 @@ internal static class LedgerBench
                 batch[i] = new NewEntry("BenchRecorded", "bench", [$"device:{(done + i) % 1000:D7}"], "bench", payload);
             }
 
-            vault.Ledger.Append(batch);
+            vault.Ledger.Append(batch, vault.Sealer);
             if ((done / SetupBatch) % 10 == 9)
             {
                 await vault.CheckpointAsync();

@@ -116,7 +116,7 @@ public sealed class Vault : IDisposable
             {
                 try
                 {
-                    return Ledger.Append(batch);
+                    return Ledger.Append(batch, Sealer);
                 }
                 catch (SqliteException e) when (Posix.IsDiskFull(e))
                 {
@@ -125,7 +125,7 @@ public sealed class Vault : IDisposable
                 }
             }
 
-            var entries = _central.Ledger.Append(batch);
+            var entries = _central.Ledger.Append(batch, Sealer);
             Sync();
             return entries;
         });
@@ -330,14 +330,14 @@ public sealed class Vault : IDisposable
         Hosting.FaultPoints.Reach("vault-key-written");
         var vault = new Vault(full, Connect(Path.Combine(full, CatalogFile)), clock, options) { _signingKey = key, CreatedNow = true };
         Hosting.FaultPoints.Reach("catalog-created");
-        var payload = new VaultCreatedPayload(origin, key.Verifier.ToString(), options.Station);
+        var payload = new VaultCreatedPayload(origin, key.Verifier.ToString(), options.Station, EntrySeal.Scheme);
         List<NewEntry> setUp = [new NewEntry(EntryTypes.VaultCreated, "station:" + options.Station, [Subjects.Vault], "vault set up", PayloadJson.Serialize(payload))];
         if (options.PolicyProfile is { } profile)
         {
             setUp.Add(new NewEntry(EntryTypes.PolicySelected, "station:" + options.Station, [Subjects.Vault], "policy profile chosen at set-up", PayloadJson.Serialize(new PolicySelectedPayload(profile, null))));
         }
 
-        vault.Ledger.Append(setUp);
+        vault.Ledger.Append(setUp, vault.Sealer);
         vault.CheckpointAsync().GetAwaiter().GetResult();
         return vault;
     }
@@ -402,7 +402,7 @@ public sealed class Vault : IDisposable
             {
                 var key = new NoteSigningKey(options.Origin ?? throw new VaultException("A deployment's ledger needs its origin name (EVIDENCEVAULT_ORIGIN)."), DecodeSeed(options.SigningKeySeed));
                 vault._signingKey = key;
-                var payload = new VaultCreatedPayload(key.Name, key.Verifier.ToString(), options.Station);
+                var payload = new VaultCreatedPayload(key.Name, key.Verifier.ToString(), options.Station, EntrySeal.Scheme);
                 List<NewEntry> setUp = [new NewEntry(EntryTypes.VaultCreated, "station:" + options.Station, [Subjects.Vault], "vault set up", PayloadJson.Serialize(payload))];
                 if (options.PolicyProfile is { } profile)
                 {
@@ -410,7 +410,7 @@ public sealed class Vault : IDisposable
                     setUp.Add(new NewEntry(EntryTypes.PolicySelected, "station:" + options.Station, [Subjects.Vault], "policy profile chosen at set-up", PayloadJson.Serialize(new PolicySelectedPayload(profile, null))));
                 }
 
-                if (central.Ledger.AppendIfEmpty(setUp).Count == 0)
+                if (central.Ledger.AppendIfEmpty(setUp, vault.Sealer).Count == 0)
                 {
                     size = 1; // another node set the ledger up in the meantime: join it
                 }
@@ -493,7 +493,7 @@ public sealed class Vault : IDisposable
         var local = Ledger.Size;
         if (central.Ledger.Size > local)
         {
-            Ledger.Replicate(central.Ledger.EntriesFrom(local));
+            Ledger.Replicate(central.Ledger.EntriesFrom(local), central.Ledger.SealsFrom(local));
         }
 
         var covered = Ledger.LatestCheckpointNote()?.Size ?? 0;
@@ -575,6 +575,39 @@ public sealed class Vault : IDisposable
         _connection.Dispose();
         _central?.DataSource.Dispose();
     }
+
+    /// <summary>
+    /// What this node seals its appends with (issue 18 §5): the vault's signing key, which the
+    /// database does not hold, and the node's station name. Throws when the key is missing or wrong.
+    /// </summary>
+    public EntrySealer Sealer => _sealer ??= new EntrySealer(SigningKey(), EntrySeal.NodeName(_options.Station));
+
+    private EntrySealer? _sealer;
+
+    /// <summary>
+    /// The key this node trusts checkpoints and seals under: its own signing key's (which the
+    /// database does not hold), or, where the node has no key (a read-only copy), the key the
+    /// vault's first entry names.
+    /// </summary>
+    public NoteVerifierKey TrustedKey
+    {
+        get
+        {
+            try
+            {
+                return SigningKey().Verifier;
+            }
+            catch (VaultException)
+            {
+                return VerifierKey;
+            }
+        }
+    }
+
+    /// <summary>Entries proven to be in the signed tree, for decisions that must not rest on a derived row (issue 18).</summary>
+    public Verification.ProvenEntries Proven => _proven ??= new Verification.ProvenEntries(this);
+
+    private Verification.ProvenEntries? _proven;
 
     private NoteSigningKey SigningKey()
     {

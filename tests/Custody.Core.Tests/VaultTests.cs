@@ -30,7 +30,7 @@ public sealed class VaultTests : IDisposable
 
         File.Exists(Path.Combine(_directory, "keys", "ledger-signing.key")).Should().BeFalse("the configured key stays out of the vault");
         using var reopened = Vault.Open(_directory, _clock, options);
-        reopened.Ledger.Append([new NewEntry("TestRecorded", "user:t", ["vault"], "test", "{}"u8.ToArray())]);
+        reopened.Ledger.Append([new NewEntry("TestRecorded", "user:t", ["vault"], "test", "{}"u8.ToArray())], reopened.Sealer);
         (await reopened.CheckpointAsync()).Should().NotBeNull();
     }
 
@@ -43,9 +43,8 @@ public sealed class VaultTests : IDisposable
 
         var wrong = new VaultOptions { SigningKeySeed = Convert.ToBase64String(new byte[32]) };
         using var vault = Vault.Open(_directory, _clock, wrong);
-        vault.Ledger.Append([new NewEntry("TestRecorded", "user:t", ["vault"], "test", "{}"u8.ToArray())]);
-
-        var act = () => vault.CheckpointAsync();
+        // Nothing is appended that the node could not seal and sign over.
+        var act = () => vault.RecordAsync([new NewEntry("TestRecorded", "user:t", ["vault"], "test", "{}"u8.ToArray())]);
 
         (await act.Should().ThrowAsync<VaultException>()).WithMessage("*does not belong to this vault*agency.example/vault+*");
     }

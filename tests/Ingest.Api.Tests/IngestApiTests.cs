@@ -85,6 +85,33 @@ public sealed class IngestApiTests(ApiServer server) : IClassFixture<ApiServer>
     }
 
     [Fact]
+    public async Task ClipBytes_ForAKeyThatIsOnlyARowWrittenWithSql_AreNotServed()
+    {
+        // Issue 18 §2: an administrator's api_key row for his own key, pointing at the clerk's genuine
+        // AccountIssued entry, with a role row pointing at the clerk's genuine grant; and a revoked key
+        // whose row is un-revoked. The entries decide, not the rows.
+        var (_, sha) = await UploadAsync(3_000);
+        var clerkIssued = server.Log().First(e => e.GetProperty("type").GetString() == "AccountIssued" && e.GetProperty("payload").GetProperty("account").GetString() == "clerk01").GetProperty("index").GetInt64();
+        var clerkGrant = server.Log().First(e => e.GetProperty("type").GetString() == "RoleGranted" && e.GetProperty("payload").GetProperty("user").GetString() == "clerk01");
+        var mallory = "evk_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
+        CatalogSql.Run(server.Data, $"INSERT INTO api_key VALUES('{Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(mallory)))}', 'mallory', 'person', {clerkIssued}, NULL)");
+        CatalogSql.Run(server.Data, $"INSERT INTO role_grant VALUES('mallory', '{clerkGrant.GetProperty("payload").GetProperty("role").GetString()}', {clerkGrant.GetProperty("index").GetInt64()})");
+        var revoked = JsonDocument.Parse(server.Custody("account", "issue", "--id", "leaver", "--kind", "person", "--reason", "temp", "--by", "admin", "--json").Output).RootElement.GetProperty("key").GetString()!;
+        server.Custody("role", "grant", "--user", "leaver", "--role", clerkGrant.GetProperty("payload").GetProperty("role").GetString()!, "--reason", "temp", "--by", "admin");
+        server.Custody("account", "revoke", "--id", "leaver", "--reason", "left the unit", "--by", "admin");
+        CatalogSql.Run(server.Data, "UPDATE api_key SET revoked_idx = NULL WHERE account = 'leaver'");
+        var views = server.Log().Count(e => e.GetProperty("type").GetString() == "ClipViewed");
+
+        var forged = await server.Client(mallory).GetAsync($"/clips/{sha}/content?reason=x");
+        var unrevoked = await server.Client(revoked).GetAsync($"/clips/{sha}/content?reason=x");
+
+        forged.StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+        unrevoked.StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+        server.Log().Count(e => e.GetProperty("type").GetString() == "ClipViewed").Should().Be(views, "no view is served or ledgered");
+        (await server.Client(server.ClerkKey).GetAsync($"/clips/{sha}/content?reason=x")).StatusCode.Should().Be(HttpStatusCode.OK);
+    }
+
+    [Fact]
     public async Task Queries_GiveTheClipItsTrailTheCaseAndTheInterruptions()
     {
         var (_, sha) = await UploadAsync(2_000);

@@ -87,46 +87,91 @@ internal sealed class AccountHandlers(Vault vault) : IRequestHandler<IssueAccoun
 }
 
 /// <summary>
-/// Resolves API keys to accounts through the catalog's derived <c>api_key</c> and <c>role_grant</c>
-/// tables (rebuilt from the ledger like every derived table), so a revocation or a new role takes
-/// effect on the next request.
+/// Resolves API keys to accounts (R8). The derived <c>api_key</c> and <c>role_grant</c> rows only say
+/// which ledger entries to look at: a key or a role counts only when the AccountIssued or RoleGranted
+/// entry the row names is proven to be in the signed tree (<see cref="Verification.ProvenEntries"/>)
+/// and says the same, and a key is withdrawn by any AccountRevoked entry after it, whatever the row
+/// says (issue 18 §1–2). A row no proven entry backs is ignored and logged.
 /// </summary>
 public sealed class AccountDirectory(Vault vault)
 {
     public static string Hash(string key) => Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)));
 
-    public Account? Find(string key) => vault.Ledger.Query(statements =>
+    public Account? Find(string key)
     {
-        var lookup = statements("SELECT account, kind FROM api_key WHERE key_sha256 = $k AND revoked_idx IS NULL", ["$k"]);
-        lookup.Parameters[0].Value = Hash(key);
-        string id, kind;
-        using (var reader = lookup.ExecuteReader())
+        var hash = Hash(key);
+        var row = vault.Ledger.Query(statements =>
         {
-            if (!reader.Read())
-            {
-                return null;
-            }
-
-            (id, kind) = (reader.GetString(0), reader.GetString(1));
+            var lookup = statements("SELECT account, kind, idx FROM api_key WHERE key_sha256 = $k AND revoked_idx IS NULL", ["$k"]);
+            lookup.Parameters[0].Value = hash;
+            using var reader = lookup.ExecuteReader();
+            return reader.Read() ? (Id: reader.GetString(0), Kind: reader.GetString(1), Index: reader.GetInt64(2)) : ((string Id, string Kind, long Index)?)null;
+        });
+        if (row is not { } found)
+        {
+            return null;
         }
 
-        return new Account(id, kind, RolesOf(statements, id));
-    });
-
-    /// <summary>The roles a person holds now (RoleGranted), from the derived role_grant table.</summary>
-    public static IReadOnlySet<string> RolesOf(Vault vault, string user) => vault.Ledger.Query(statements => RolesOf(statements, user));
-
-    private static HashSet<string> RolesOf(Catalog.CatalogProjection.Statements statements, string user)
-    {
-        var grants = statements("SELECT role FROM role_grant WHERE account = $a", ["$a"]);
-        grants.Parameters[0].Value = user;
-        var roles = new HashSet<string>(StringComparer.Ordinal);
-        using var reader = grants.ExecuteReader();
-        while (reader.Read())
+        var issued = Proven(found.Index, EntryTypes.AccountIssued, $"api_key row of account {found.Id}");
+        if (issued is null || PayloadJson.Deserialize<AccountIssuedPayload>(issued.Payload) is not { } payload
+            || payload.Account != found.Id || payload.Kind != found.Kind || payload.KeySha256 != hash)
         {
-            roles.Add(reader.GetString(0));
+            if (issued is not null)
+            {
+                Serilog.Log.Warning("Ignoring the api_key row of account {Account}: ledger entry {Index} issued another key", found.Id, found.Index);
+            }
+
+            return null;
+        }
+
+        // A revocation counts from its entry, not from the derived row's revoked_idx (which an administrator could clear).
+        var revoked = vault.Ledger.EntriesOfType(EntryTypes.AccountRevoked)
+            .Any(e => e.Index > found.Index && PayloadJson.Deserialize<AccountRevokedPayload>(e.Payload).Account == found.Id);
+        return revoked ? null : new Account(found.Id, found.Kind, RolesOf(vault, found.Id));
+    }
+
+    /// <summary>The roles a person holds now: RoleGranted entries, proven, that the role_grant rows point to.</summary>
+    public static IReadOnlySet<string> RolesOf(Vault vault, string user)
+    {
+        var rows = vault.Ledger.Query(statements =>
+        {
+            var grants = statements("SELECT role, idx FROM role_grant WHERE account = $a", ["$a"]);
+            grants.Parameters[0].Value = user;
+            var found = new List<(string Role, long Index)>();
+            using var reader = grants.ExecuteReader();
+            while (reader.Read())
+            {
+                found.Add((reader.GetString(0), reader.GetInt64(1)));
+            }
+
+            return found;
+        });
+        var roles = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (role, index) in rows)
+        {
+            var entry = new AccountDirectory(vault).Proven(index, EntryTypes.RoleGranted, $"role_grant row ({user}, {role})");
+            if (entry is not null && PayloadJson.Deserialize<RoleGrantedPayload>(entry.Payload) is { } granted && granted.User == user && granted.Role == role)
+            {
+                roles.Add(role);
+            }
+            else if (entry is not null)
+            {
+                Serilog.Log.Warning("Ignoring the role_grant row ({User}, {Role}): ledger entry {Index} grants something else", user, role, index);
+            }
         }
 
         return roles;
+    }
+
+    private LedgerEntry? Proven(long index, string type, string row)
+    {
+        var entry = vault.Proven.Entry(index, out var problem);
+        if (entry is null || entry.Type != type)
+        {
+            Serilog.Log.Warning("Ignoring the {Row}: {Problem}", row, problem ?? $"ledger entry {index} is {entry!.Type}, not {type}");
+            return null;
+        }
+
+        return entry;
     }
 }

@@ -158,6 +158,11 @@ internal static class CatalogSchema
         CREATE INDEX clip_timeline_by_sha_probed ON clip_timeline(sha, probed);
         DROP INDEX clip_timeline_by_sha;
         """,
+        // 7: issue 18 §5: every appended batch is sealed with the vault's key (Ledger/EntrySeal.cs);
+        // append-only like the entries it authenticates.
+        """
+        CREATE TABLE entry_seal(last_idx INTEGER PRIMARY KEY, first_idx INTEGER NOT NULL, node TEXT NOT NULL, signature BLOB NOT NULL);
+        """ + AppendOnly("entry_seal"),
     ];
 
     /// <summary>Migrations after which the derived tables must be rebuilt from the ledger.</summary>

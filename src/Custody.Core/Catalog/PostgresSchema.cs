@@ -10,9 +10,9 @@ namespace EvidenceVault.Custody.Catalog;
 /// </summary>
 public static class PostgresSchema
 {
-    public const int Version = 1;
+    public const int Version = 2;
 
-    private static readonly string[] CustodyTables = ["ledger_entry", "ledger_subject", "merkle_node", "checkpoint"];
+    private static readonly string[] CustodyTables = ["ledger_entry", "ledger_subject", "merkle_node", "checkpoint", "entry_seal"];
 
     /// <summary>Creates or upgrades the schema and grants <paramref name="applicationRole"/> what it needs, nothing more.</summary>
     public static void Migrate(NpgsqlDataSource owner, string applicationRole)
@@ -32,6 +32,7 @@ public static class PostgresSchema
             CREATE TABLE IF NOT EXISTS merkle_node(level int NOT NULL, idx bigint NOT NULL, hash bytea NOT NULL, PRIMARY KEY(level, idx));
             CREATE TABLE IF NOT EXISTS checkpoint(size bigint PRIMARY KEY, root bytea NOT NULL, note text NOT NULL, signed_ns bigint NOT NULL);
             CREATE INDEX IF NOT EXISTS ledger_entry_by_type ON ledger_entry(type, idx);
+            CREATE TABLE IF NOT EXISTS entry_seal(last_idx bigint PRIMARY KEY, first_idx bigint NOT NULL, node text NOT NULL, signature bytea NOT NULL);
             CREATE TABLE IF NOT EXISTS work_item(
                 id bigserial PRIMARY KEY, kind text NOT NULL, subject text NOT NULL, state text NOT NULL DEFAULT 'pending',
                 attempts int NOT NULL DEFAULT 0, not_before_ns bigint NOT NULL DEFAULT 0, lease_owner text, lease_until_ns bigint, last_error text,

@@ -11,10 +11,16 @@ namespace EvidenceVault.Custody.Ledger;
 /// </summary>
 public interface ILedgerStore : IMerkleNodes, IDisposable
 {
-    /// <summary>Appends facts as one transaction: consecutive indexes, each subject linked to its previous entry.</summary>
-    IReadOnlyList<LedgerEntry> Append(IReadOnlyList<NewEntry> batch);
+    /// <summary>
+    /// Appends facts as one transaction: consecutive indexes, each subject linked to its previous
+    /// entry, the batch sealed by <paramref name="sealer"/> (<see cref="EntrySeal"/>).
+    /// </summary>
+    IReadOnlyList<LedgerEntry> Append(IReadOnlyList<NewEntry> batch, EntrySealer sealer);
 
-    /// <summary>Signs a checkpoint of the current size unless the newest already covers it; null then.</summary>
+    /// <summary>
+    /// Signs a checkpoint of the current size unless the newest already covers it; null then. Refuses
+    /// (VaultException, logged as fatal) when an entry it would cover first is not one the vault wrote.
+    /// </summary>
     Checkpoint? SignCheckpoint(NoteSigningKey key);
 
     IReadOnlyList<(long Size, string Note)> CheckpointNotes();

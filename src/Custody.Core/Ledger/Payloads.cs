@@ -4,7 +4,8 @@ using System.Text.Json.Serialization;
 namespace EvidenceVault.Custody.Ledger;
 
 /// <summary>Payload of <see cref="EntryTypes.VaultCreated"/>: the vault's identity, fixed for its life.</summary>
-public sealed record VaultCreatedPayload(string Origin, string VerifierKey, string Station);
+/// <summary><paramref name="EntrySeals"/>: the entry-seal scheme every entry is sealed with (absent in vaults set up before issue 18).</summary>
+public sealed record VaultCreatedPayload(string Origin, string VerifierKey, string Station, string? EntrySeals = null);
 
 /// <summary>
 /// What the dock knows about a clip before its bytes are read: who recorded it, on which camera,

@@ -23,10 +23,10 @@ public sealed class PostgresLedger(NpgsqlDataSource dataSource, IClock clock) : 
         return SizeIn(connection, null);
     });
 
-    public IReadOnlyList<LedgerEntry> Append(IReadOnlyList<NewEntry> batch) => AppendRetrying(batch, onlyIfEmpty: false);
+    public IReadOnlyList<LedgerEntry> Append(IReadOnlyList<NewEntry> batch, EntrySealer sealer) => AppendRetrying(batch, sealer, onlyIfEmpty: false);
 
     /// <summary>The set-up entries, unless another node set the ledger up first (then nothing, and an empty list).</summary>
-    public IReadOnlyList<LedgerEntry> AppendIfEmpty(IReadOnlyList<NewEntry> batch) => AppendRetrying(batch, onlyIfEmpty: true);
+    public IReadOnlyList<LedgerEntry> AppendIfEmpty(IReadOnlyList<NewEntry> batch, EntrySealer sealer) => AppendRetrying(batch, sealer, onlyIfEmpty: true);
 
     /// <summary>Attempts at an operation the server failed transiently (restart, failover, dropped connection).</summary>
     public const int MaxAttempts = 12;
@@ -37,7 +37,7 @@ public sealed class PostgresLedger(NpgsqlDataSource dataSource, IClock clock) : 
     /// again the ledger is asked for the attempted first entry: the same bytes (its random salt makes
     /// them unique) mean the append is done, so a fact is never lost and never ledgered twice.
     /// </summary>
-    private IReadOnlyList<LedgerEntry> AppendRetrying(IReadOnlyList<NewEntry> batch, bool onlyIfEmpty)
+    private IReadOnlyList<LedgerEntry> AppendRetrying(IReadOnlyList<NewEntry> batch, EntrySealer sealer, bool onlyIfEmpty)
     {
         IReadOnlyList<LedgerEntry>? attempted = null;
         for (var attempt = 1; ; attempt++)
@@ -54,7 +54,7 @@ public sealed class PostgresLedger(NpgsqlDataSource dataSource, IClock clock) : 
                     attempted = null;
                 }
 
-                return Append(batch, onlyIfEmpty, entries => attempted = entries);
+                return Append(batch, sealer, onlyIfEmpty, entries => attempted = entries);
             }
             catch (NpgsqlException e) when (e.IsTransient && attempt < MaxAttempts)
             {
@@ -94,7 +94,7 @@ public sealed class PostgresLedger(NpgsqlDataSource dataSource, IClock clock) : 
         }
     }
 
-    private IReadOnlyList<LedgerEntry> Append(IReadOnlyList<NewEntry> batch, bool onlyIfEmpty, Action<IReadOnlyList<LedgerEntry>> committing)
+    private IReadOnlyList<LedgerEntry> Append(IReadOnlyList<NewEntry> batch, EntrySealer sealer, bool onlyIfEmpty, Action<IReadOnlyList<LedgerEntry>> committing)
     {
         using var connection = dataSource.OpenConnection();
         using var transaction = connection.BeginTransaction();
@@ -109,6 +109,11 @@ public sealed class PostgresLedger(NpgsqlDataSource dataSource, IClock clock) : 
         // The newest entry about every subject of the batch, in two queries (not two per entry).
         var heads = HeadsIn(connection, transaction, batch.SelectMany(f => f.Subjects).Distinct(StringComparer.Ordinal).ToArray());
         var appended = new List<LedgerEntry>(batch.Count);
+        var leaves = new List<Sha256Digest>(batch.Count);
+        // Entry times never go backwards, whichever node's clock is behind (docs/ledger-format.md §5).
+        var floor = Scalar(connection, transaction, "SELECT time_ns FROM ledger_entry ORDER BY idx DESC LIMIT 1") is long last
+            ? NodaConstants.UnixEpoch + Duration.FromNanoseconds(last)
+            : Instant.MinValue;
         using var entries = new NpgsqlBatch(connection, transaction);
         foreach (var fact in batch)
         {
@@ -119,9 +124,12 @@ public sealed class PostgresLedger(NpgsqlDataSource dataSource, IClock clock) : 
                 links.Add(heads.TryGetValue(subject, out var h) ? new SubjectLink(subject, h.Index, h.Leaf) : new SubjectLink(subject, null, null));
             }
 
-            var entry = new LedgerEntry(index, clock.GetCurrentInstant(), fact.Type, fact.Actor, links, fact.Reason, fact.Payload, RandomNumberGenerator.GetBytes(SqliteLedger.SaltLength));
+            var now = clock.GetCurrentInstant();
+            floor = now > floor ? now : floor;
+            var entry = new LedgerEntry(index, floor, fact.Type, fact.Actor, links, fact.Reason, fact.Payload, RandomNumberGenerator.GetBytes(SqliteLedger.SaltLength));
             var bytes = LedgerEntryCodec.Encode(entry);
             var leaf = MerkleHash.Leaf(bytes);
+            leaves.Add(leaf);
             Add(entries, "INSERT INTO ledger_entry(idx, time_ns, type, actor, entry) VALUES ($1, $2, $3, $4, $5)",
                 index, (entry.Time - NodaConstants.UnixEpoch).ToInt64Nanoseconds(), entry.Type, entry.Actor, bytes);
             foreach (var link in links)
@@ -139,8 +147,10 @@ public sealed class PostgresLedger(NpgsqlDataSource dataSource, IClock clock) : 
             appended.Add(entry);
         }
 
-        if (entries.BatchCommands.Count > 0)
+        if (appended.Count > 0)
         {
+            var seal = EntrySeal.Create(sealer.Key, sealer.Node, size, leaves);
+            Add(entries, "INSERT INTO entry_seal(last_idx, first_idx, node, signature) VALUES ($1, $2, $3, $4)", seal.Last, seal.First, seal.Node, seal.Signature);
             entries.ExecuteNonQuery();
         }
 
@@ -161,6 +171,14 @@ public sealed class PostgresLedger(NpgsqlDataSource dataSource, IClock clock) : 
         if (size == 0 || latest?.Size == size)
         {
             return null;
+        }
+
+        var from = latest?.Size ?? 0;
+        if (SignerCheck.Refusal(RawRows(connection, transaction, Math.Max(0, from - 1)), from, size, index => NodeIn(connection, transaction, 0, index), () => SealsIn(connection, transaction, from), key.Verifier) is { } refusal)
+        {
+            // Said loudly: the command fails, the log says why, and nothing is signed until an operator has looked.
+            Serilog.Log.Fatal("Refusing to sign a checkpoint: {Refusal}", refusal);
+            throw new VaultException($"Refusing to sign a checkpoint: {refusal}. Run custody verify.");
         }
 
         var checkpoint = Checkpoint.Create(key, size, MerkleProofs.Root(new Nodes(connection, transaction, size), size));
@@ -211,6 +229,48 @@ public sealed class PostgresLedger(NpgsqlDataSource dataSource, IClock clock) : 
         }
 
         return entries;
+    }
+
+    /// <summary>Seal rows ending at or after <paramref name="from"/>, by last index (a replica copies them with the entries).</summary>
+    public IReadOnlyList<EntrySeal> SealsFrom(long from) => Retrying(() =>
+    {
+        using var connection = dataSource.OpenConnection();
+        return SealsIn(connection, null, from);
+    });
+
+    private static List<EntrySeal> SealsIn(NpgsqlConnection connection, NpgsqlTransaction? transaction, long from)
+    {
+        using var command = new NpgsqlCommand("SELECT first_idx, last_idx, node, signature FROM entry_seal WHERE last_idx >= @f ORDER BY last_idx", connection, transaction);
+        command.Parameters.AddWithValue("f", from);
+        using var reader = command.ExecuteReader();
+        var seals = new List<EntrySeal>();
+        while (reader.Read())
+        {
+            seals.Add(new EntrySeal(reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), (byte[])reader[3]));
+        }
+
+        return seals;
+    }
+
+    /// <summary>Stored rows from <paramref name="from"/> as the signer checks them (their columns beside their bytes).</summary>
+    private static List<RawEntry> RawRows(NpgsqlConnection connection, NpgsqlTransaction transaction, long from)
+    {
+        using var command = new NpgsqlCommand("SELECT idx, time_ns, type, actor, entry FROM ledger_entry WHERE idx >= @f ORDER BY idx", connection, transaction);
+        command.Parameters.AddWithValue("f", from);
+        using var reader = command.ExecuteReader();
+        var rows = new List<RawEntry>();
+        while (reader.Read())
+        {
+            rows.Add(new RawEntry(reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.GetString(3), (byte[])reader[4]));
+        }
+
+        return rows;
+    }
+
+    private static object? Scalar(NpgsqlConnection connection, NpgsqlTransaction transaction, string sql)
+    {
+        using var command = new NpgsqlCommand(sql, connection, transaction);
+        return command.ExecuteScalar();
     }
 
     /// <summary>Checkpoint rows larger than <paramref name="size"/>, oldest first.</summary>

@@ -80,7 +80,7 @@ public sealed class SqliteLedger : ILedgerStore
         }
     }
 
-    public IReadOnlyList<LedgerEntry> Append(IReadOnlyList<NewEntry> batch)
+    public IReadOnlyList<LedgerEntry> Append(IReadOnlyList<NewEntry> batch, EntrySealer sealer)
     {
         lock (_gate)
         {
@@ -89,6 +89,7 @@ public sealed class SqliteLedger : ILedgerStore
             var range = CompactRange.FromNodes(new TransactionNodes(this, transaction, size), size);
             var heads = new Dictionary<string, (long Index, Sha256Digest Leaf)>(StringComparer.Ordinal);
             var appended = new List<LedgerEntry>(batch.Count);
+            var leaves = new List<Sha256Digest>(batch.Count);
             // Entry times never go backwards, even when the system clock is stepped back: an entry is
             // dated no earlier than the one before it (a checkpoint refuses to sign over one that is).
             var floor = Statement(transaction, "SELECT time_ns FROM ledger_entry ORDER BY idx DESC LIMIT 1").ExecuteScalar() is long last
@@ -112,11 +113,16 @@ public sealed class SqliteLedger : ILedgerStore
                 var now = _clock.GetCurrentInstant();
                 floor = now > floor ? now : floor;
                 var entry = new LedgerEntry(index, floor, fact.Type, fact.Actor, links, fact.Reason, fact.Payload, RandomNumberGenerator.GetBytes(SaltLength));
-                Store(transaction, entry, range, heads);
+                leaves.Add(Store(transaction, entry, range, heads));
                 // Outbox: the work an entry causes is queued in the same transaction, so it can be
                 // neither lost (entry without job) nor orphaned (job without entry).
                 WorkQueue.EnqueueFor((sql, names) => Statement(transaction, sql, names), entry);
                 appended.Add(entry);
+            }
+
+            if (appended.Count > 0)
+            {
+                StoreSeal(transaction, EntrySeal.Create(sealer.Key, sealer.Node, size, leaves));
             }
 
             transaction.Commit();
@@ -129,7 +135,7 @@ public sealed class SqliteLedger : ILedgerStore
     /// nodes and derived catalog rows (not their jobs: the queue is central). Each entry must come
     /// next and chain onto the replica's own newest entry about each of its subjects.
     /// </summary>
-    internal void Replicate(IReadOnlyList<LedgerEntry> entries)
+    internal void Replicate(IReadOnlyList<LedgerEntry> entries, IReadOnlyList<EntrySeal> seals)
     {
         lock (_gate)
         {
@@ -157,6 +163,12 @@ public sealed class SqliteLedger : ILedgerStore
                 size++;
             }
 
+            // The seals are copied as they are; the signer and custody verify check them.
+            foreach (var seal in seals.Where(s => s.Last < size))
+            {
+                StoreSeal(transaction, seal, ifNew: true);
+            }
+
             transaction.Commit();
         }
     }
@@ -165,7 +177,7 @@ public sealed class SqliteLedger : ILedgerStore
     /// Stores one entry as its canonical bytes, its subjects (the per-subject chains' next heads), the
     /// tree nodes it completes and its derived catalog rows: what an append and a replica share.
     /// </summary>
-    private void Store(SqliteTransaction transaction, LedgerEntry entry, CompactRange range, Dictionary<string, (long Index, Sha256Digest Leaf)> heads)
+    private Sha256Digest Store(SqliteTransaction transaction, LedgerEntry entry, CompactRange range, Dictionary<string, (long Index, Sha256Digest Leaf)> heads)
     {
         var bytes = LedgerEntryCodec.Encode(entry);
         var leaf = MerkleHash.Leaf(bytes);
@@ -181,6 +193,39 @@ public sealed class SqliteLedger : ILedgerStore
         var insertNode = Statement(transaction, "INSERT INTO merkle_node(level, idx, hash) VALUES ($level, $idx, $hash)", "$level", "$idx", "$hash");
         range.Append(leaf, (level, nodeIndex, hash) => Run(insertNode, level, nodeIndex, hash.ToArray()));
         CatalogProjection.Apply((sql, names) => Statement(transaction, sql, names), entry);
+        return leaf;
+    }
+
+    private void StoreSeal(SqliteTransaction transaction, EntrySeal seal, bool ifNew = false) =>
+        Run(Statement(transaction, (ifNew ? "INSERT OR IGNORE" : "INSERT") + " INTO entry_seal(last_idx, first_idx, node, signature) VALUES ($last, $first, $node, $sig)", "$last", "$first", "$node", "$sig"),
+            seal.Last, seal.First, seal.Node, seal.Signature);
+
+    /// <summary>Every seal row as stored (unverified), in index order.</summary>
+    public IReadOnlyList<EntrySeal> Seals(long from = 0)
+    {
+        lock (_gate)
+        {
+            return SealsIn(null, from);
+        }
+    }
+
+    private List<EntrySeal> SealsIn(SqliteTransaction? transaction, long from)
+    {
+        var seals = new List<EntrySeal>();
+        var command = Statement(transaction, "SELECT first_idx, last_idx, node, signature FROM entry_seal WHERE last_idx >= $from ORDER BY last_idx", "$from");
+        command.Parameters[0].Value = from;
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            // A row of the wrong storage class is a seal that does not verify, not a crash.
+            seals.Add(new EntrySeal(
+                reader.GetFieldType(0) == typeof(long) ? reader.GetInt64(0) : -1,
+                reader.GetFieldType(1) == typeof(long) ? reader.GetInt64(1) : -1,
+                reader.IsDBNull(2) ? string.Empty : Convert.ToString(reader.GetValue(2), System.Globalization.CultureInfo.InvariantCulture)!,
+                reader.GetValue(3) as byte[] ?? []));
+        }
+
+        return seals;
     }
 
     /// <summary>A checkpoint signed centrally, stored once its root matches the one this replica computes.</summary>
@@ -216,7 +261,7 @@ public sealed class SqliteLedger : ILedgerStore
                 return null;
             }
 
-            if (UnsignableEntry(transaction, latest?.Size ?? 0, size) is { } refusal)
+            if (UnsignableEntry(transaction, latest?.Size ?? 0, size, key.Verifier) is { } refusal)
             {
                 // Said loudly: the command fails, the log says why, and nothing is signed until an operator has looked.
                 Serilog.Log.Fatal("Refusing to sign a checkpoint: {Refusal}", refusal);
@@ -235,59 +280,23 @@ public sealed class SqliteLedger : ILedgerStore
     /// Why the entries a new checkpoint would cover first ([<paramref name="from"/>, <paramref name="size"/>))
     /// must not be signed over, or null: each must be stored as bytes that decode to an entry of its
     /// index, with its leaf hash as the tree's node, at a time no earlier than the entry before it.
-    /// A row written around the ledger (a plain INSERT, an edited column) fails one of these.
+    /// A row written around the ledger (a plain INSERT, an edited column) fails one of these, and an
+    /// entry well formed in every respect fails the last: it must be sealed by the vault's key (issue 18 §5).
     /// </summary>
-    private string? UnsignableEntry(SqliteTransaction transaction, long from, long size)
+    private string? UnsignableEntry(SqliteTransaction transaction, long from, long size, NoteVerifierKey key)
     {
         var command = Statement(transaction, "SELECT idx, time_ns, type, actor, entry FROM ledger_entry WHERE idx >= $from ORDER BY idx", "$from");
         command.Parameters[0].Value = Math.Max(0, from - 1);
-        long? previousTime = null;
-        var expected = Math.Max(0, from - 1);
         using var reader = command.ExecuteReader();
-        while (reader.Read())
+        return SignerCheck.Refusal(Rows(reader), from, size, index => NodeIn(transaction, 0, index), () => SealsIn(transaction, from), key);
+
+        static IEnumerable<RawEntry> Rows(SqliteDataReader reader)
         {
-            var row = Raw(reader);
-            if (row.Malformed is { } malformed)
+            while (reader.Read())
             {
-                return $"ledger entry {row.Index}: {malformed}";
+                yield return Raw(reader);
             }
-
-            if (row.Index != expected)
-            {
-                return $"ledger entry {expected} is missing (next stored is {row.Index})";
-            }
-
-            LedgerEntry entry;
-            try
-            {
-                entry = LedgerEntryCodec.Decode(row.Entry);
-            }
-            catch (FormatException e)
-            {
-                return $"ledger entry {row.Index} is not a valid entry: {e.Message}";
-            }
-
-            var time = (entry.Time - NodaConstants.UnixEpoch).ToInt64Nanoseconds();
-            if (entry.Index != row.Index || time != row.TimeNanoseconds)
-            {
-                return $"ledger entry {row.Index}: its columns do not match its bytes";
-            }
-
-            if (previousTime is { } before && time < before)
-            {
-                return $"ledger entry {row.Index} is dated before the entry preceding it";
-            }
-
-            if (row.Index >= from && NodeIn(transaction, 0, row.Index) != MerkleHash.Leaf(row.Entry))
-            {
-                return $"ledger entry {row.Index} is not the leaf the tree holds at its place";
-            }
-
-            previousTime = time;
-            expected++;
         }
-
-        return expected < size ? $"ledger entry {expected} is missing" : null;
     }
 
     /// <summary>Checkpoint rows as stored (notes unverified), oldest first.</summary>
@@ -324,6 +333,17 @@ public sealed class SqliteLedger : ILedgerStore
             return command.ExecuteScalar() is byte[] bytes
                 ? LedgerEntryCodec.Decode(bytes)
                 : throw new VaultException($"The ledger has no entry {index}.");
+        }
+    }
+
+    /// <summary>An entry's stored bytes, unchecked (null when there is no BLOB at that index).</summary>
+    public byte[]? EntryBytes(long index)
+    {
+        lock (_gate)
+        {
+            var command = Statement(null, "SELECT entry FROM ledger_entry WHERE idx = $idx", "$idx");
+            command.Parameters[0].Value = index;
+            return command.ExecuteScalar() as byte[];
         }
     }
 

@@ -50,6 +50,7 @@ public static class VaultVerifier
         var subjects = new Dictionary<string, SubjectState>(StringComparer.Ordinal);
         var clips = new Dictionary<Sha256Digest, long>();
         NoteVerifierKey? key = null;
+        string? sealScheme = null;
 
         // 1. Every entry: contiguous, canonical, its columns true to its bytes, its subject links exact.
         vault.Ledger.ScanEntries(row =>
@@ -105,6 +106,7 @@ public static class VaultVerifier
             if (index == 0)
             {
                 key = ReadIdentity(entry, pinnedKey, Problem);
+                sealScheme = SealScheme(entry);
             }
             else if (entry.Type == EntryTypes.ClipIngested)
             {
@@ -221,6 +223,21 @@ public static class VaultVerifier
             Problem("the catalog holds no checkpoint");
         }
 
+        // 4a. Entry seals (issue 18 §5): every entry authenticated by the node that wrote it, with the
+        // vault's key, which the database does not hold. A vault set up before seals existed vouches for
+        // its older entries by the checkpoints that cover them; from its first seal on, every entry is sealed.
+        if (key is not null)
+        {
+            var seals = vault.Ledger.Seals();
+            var sealedFromTheStart = sealScheme == EntrySeal.Scheme;
+            var checkpointed = rows.Count > 0 ? Math.Min(rows[^1].Size, tree.Size) : 0;
+            var from = sealedFromTheStart ? 0 : Math.Min(seals.Count > 0 ? Math.Max(0, seals[0].First) : tree.Size, checkpointed);
+            foreach (var unsealed in EntrySeal.Unsealed(key, from, tree.Size, [.. seals.Where(s => s.Last >= from)], index => tree.PerfectNode(0, index), parallel: true))
+            {
+                Problem(unsealed);
+            }
+        }
+
         // 5. Originals: every clip in custody is stored with its size; with objects, every stored file re-hashed.
         long objectsChecked = 0;
         foreach (var (digest, size) in clips)
@@ -316,6 +333,18 @@ public static class VaultVerifier
         {
             problem($"ledger entry 0 does not carry a readable verifier key: {e.Message}");
             return null;
+        }
+    }
+
+    private static string? SealScheme(LedgerEntry first)
+    {
+        try
+        {
+            return first.Type == EntryTypes.VaultCreated ? PayloadJson.Deserialize<VaultCreatedPayload>(first.Payload).EntrySeals : null;
+        }
+        catch (Exception e) when (e is FormatException or System.Text.Json.JsonException)
+        {
+            return null; // named by ReadIdentity
         }
     }
 

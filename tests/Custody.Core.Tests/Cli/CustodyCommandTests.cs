@@ -269,6 +269,58 @@ public sealed class CustodyCommandTests : IDisposable
     }
 
     [Fact]
+    public void Verify_WellFormedEntryInsertedWithSqlAndItsTreeNodes_IsNamedAndNoCheckpointCoversIt()
+    {
+        // Issue 18 §5: a grant dated after the entry before it, well formed in every respect, its
+        // tree nodes recomputed: only entry authentication with a key outside the database tells it
+        // from an entry the vault wrote.
+        Run("deviceagent", "ingest", Path.Combine(_work, "camera"), "--data", Data).ExitCode.Should().Be(0);
+        var key = Run("custody", "key", "--data", Data).Output.Split('\n')[0].Trim();
+        var size = ForgeGrantEntry();
+
+        var verify = Run("custody", "verify", "--data", Data, "--key", key, "--json");
+        var grant = Run("custody", "role", "grant", "--data", Data, "--user", "clerk", "--role", "evidence-clerk", "--reason", "appointed", "--by", "admin");
+        var problems = JsonDocument.Parse(verify.Output).RootElement.GetProperty("problems").EnumerateArray().Select(p => p.GetString()!).ToList();
+
+        verify.ExitCode.Should().Be(1, verify.Output);
+        problems.Should().Contain(p => p.Contains($"ledger entry {size}", StringComparison.Ordinal) && p.Contains("not sealed", StringComparison.Ordinal));
+        grant.ExitCode.Should().Be(1, grant.Output);
+        grant.Error.Should().Contain("Refusing to sign a checkpoint").And.Contain($"ledger entry {size}").And.Contain("not sealed");
+        ((long)SqlScalar($"SELECT MAX(size) FROM checkpoint")!).Should().BeLessThanOrEqualTo(size, "no checkpoint covers the forged entry");
+    }
+
+    [Fact]
+    public void Verify_ForgedEntryWithASealRowOfItsOwn_IsNamed()
+    {
+        // The administrator adds a seal row too, signed with a key of his own: the seal must verify under the vault's key.
+        Run("deviceagent", "ingest", Path.Combine(_work, "camera"), "--data", Data).ExitCode.Should().Be(0);
+        var size = ForgeGrantEntry();
+        var leaf = MerkleHash.Leaf((byte[])SqlScalar($"SELECT entry FROM ledger_entry WHERE idx = {size}")!);
+        var origin = Run("custody", "key", "--data", Data).Output.Split('\n')[0].Trim().Split('+')[0];
+        var mallory = new NoteSigningKey(origin, System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        var seal = Custody.Ledger.EntrySeal.Create(mallory, "dock-01", size, [leaf]);
+        SqlScalar($"INSERT INTO entry_seal(last_idx, first_idx, node, signature) VALUES ({size}, {size}, 'dock-01', $p)", seal.Signature);
+
+        var verify = Run("custody", "verify", "--data", Data);
+
+        verify.ExitCode.Should().Be(1, verify.Output);
+        verify.Output.Should().Contain($"ledger entry {size}").And.Contain("seal").And.Contain("does not verify");
+    }
+
+    /// <summary>Inserts a well-formed RoleGranted entry after the last one, dated after it, with its tree nodes; returns its index.</summary>
+    private long ForgeGrantEntry()
+    {
+        var size = (long)SqlScalar("SELECT COUNT(*) FROM ledger_entry")!;
+        var last = Custody.Ledger.LedgerEntryCodec.Decode((byte[])SqlScalar($"SELECT entry FROM ledger_entry WHERE idx = {size - 1}")!);
+        var forged = new Custody.Ledger.LedgerEntry(size, last.Time + NodaTime.Duration.FromSeconds(1), "RoleGranted", "user:admin", [], "appointed",
+            System.Text.Encoding.UTF8.GetBytes("""{"user":"mallory","role":"agency-head"}"""), new byte[16]);
+        SqlScalar($"INSERT INTO ledger_entry(idx, time_ns, type, actor, entry) VALUES ({size}, {(forged.Time - NodaTime.NodaConstants.UnixEpoch).ToInt64Nanoseconds()}, 'RoleGranted', 'user:admin', $p)",
+            Custody.Ledger.LedgerEntryCodec.Encode(forged));
+        RecomputeTree();
+        return size;
+    }
+
+    [Fact]
     public void Log_SubjectOfOneClip_ListsOnlyItsEntries()
     {
         var ingest = Run("deviceagent", "ingest", Path.Combine(_work, "camera"), "--data", Data, "--json");

@@ -31,7 +31,7 @@ public sealed class GroupCommitTests : IDisposable
                 release.Wait(TimeSpan.FromSeconds(30)); // the first append is slow (a cold connection)
             }
 
-            return _vault.Vault.Ledger.Append(facts);
+            return _vault.Vault.Ledger.Append(facts, _vault.Vault.Sealer);
         });
         var size = _vault.Vault.Ledger.Size;
 
@@ -66,7 +66,7 @@ public sealed class GroupCommitTests : IDisposable
                 release.Wait(TimeSpan.FromSeconds(30));
             }
 
-            return facts.Any(f => f.Actor == "user:bad") ? throw new VaultException("refused") : _vault.Vault.Ledger.Append(facts);
+            return facts.Any(f => f.Actor == "user:bad") ? throw new VaultException("refused") : _vault.Vault.Ledger.Append(facts, _vault.Vault.Sealer);
         });
 
         var first = Task.Run(() => commit.AppendAsync([Fact("first", 0)]));

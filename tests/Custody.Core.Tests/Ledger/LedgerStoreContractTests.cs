@@ -17,6 +17,8 @@ public abstract class LedgerStoreContractTests
 {
     protected static readonly NoteSigningKey Key = new("evidencevault.test/contract", new byte[32]);
 
+    protected static readonly EntrySealer Sealer = new(Key, "contract-node");
+
     protected FakeClock Clock { get; } = new(Instant.FromUtc(2026, 11, 23, 1, 0), Duration.FromMilliseconds(1));
 
     /// <summary>The store under test and its work queue.</summary>
@@ -33,8 +35,8 @@ public abstract class LedgerStoreContractTests
     {
         var ledger = Store.Ledger;
         var b = ledger.Size;
-        var first = ledger.Append([Fact("clip:a", "device:d"), Fact("clip:b", "device:d")]);
-        var second = ledger.Append([Fact("clip:a", "case:1")]);
+        var first = ledger.Append([Fact("clip:a", "device:d"), Fact("clip:b", "device:d")], Sealer);
+        var second = ledger.Append([Fact("clip:a", "case:1")], Sealer);
         first.Select(e => e.Index).Concat(second.Select(e => e.Index)).Should().Equal(b, b + 1, b + 2);
         var aboutA = ledger.Entries("clip:a");
         aboutA.Select(e => e.Index).Should().Equal(b, b + 2);
@@ -61,7 +63,7 @@ public abstract class LedgerStoreContractTests
 
         for (var batch = 0; batch < 7; batch++)
         {
-            foreach (var entry in ledger.Append([.. Enumerable.Range(0, batch + 1).Select(i => Fact($"clip:{batch}-{i}"))]))
+            foreach (var entry in ledger.Append([.. Enumerable.Range(0, batch + 1).Select(i => Fact($"clip:{batch}-{i}"))], Sealer))
             {
                 tree.Append(MerkleHash.Leaf(LedgerEntryCodec.Encode(entry)));
             }
@@ -94,13 +96,13 @@ public abstract class LedgerStoreContractTests
     public void ConcurrentAppends_FromSeveralHandles_LeaveNoGapAndNoBrokenChain()
     {
         var b = Store.Ledger.Size;
-        Store.Ledger.Append([Fact("device:shared")]);
+        Store.Ledger.Append([Fact("device:shared")], Sealer);
         var handles = Enumerable.Range(0, 4).Select(_ => OpenAnother()).ToList();
         Parallel.For(0, 4, h =>
         {
             for (var i = 0; i < 25; i++)
             {
-                handles[h].Append([Fact("device:shared", $"clip:{h}-{i}")]);
+                handles[h].Append([Fact("device:shared", $"clip:{h}-{i}")], Sealer);
             }
         });
         handles.ForEach(h => h.Dispose());
@@ -134,7 +136,7 @@ public abstract class LedgerStoreContractTests
     [InlineData("DELETE FROM checkpoint")]
     public void CustodyRows_CannotBeChangedOrRemoved_EvenBehindTheVaultsBack(string sql)
     {
-        var entry = Store.Ledger.Append([Fact("clip:x")])[0];
+        var entry = Store.Ledger.Append([Fact("clip:x")], Sealer)[0];
         Store.Ledger.SignCheckpoint(Key);
         var notes = Store.Ledger.CheckpointNotes();
         var refused = Tamper(sql);
@@ -150,10 +152,10 @@ public abstract class LedgerStoreContractTests
         var (ledger, queue) = Store;
         for (var i = 0; i < 40; i++)
         {
-            ledger.Append([Ingested($"{i:x64}")]);
+            ledger.Append([Ingested($"{i:x64}")], Sealer);
         }
 
-        ledger.Append([Ingested($"{0:x64}")]); // the same bytes again: one probe job, not two
+        ledger.Append([Ingested($"{0:x64}")], Sealer); // the same bytes again: one probe job, not two
         var claimed = new System.Collections.Concurrent.ConcurrentBag<WorkItem>();
         Parallel.For(0, 4, worker =>
         {
@@ -175,7 +177,7 @@ public abstract class LedgerStoreContractTests
     public void FailedJob_IsRetriedAfterItsBackoff_AndParkedAfterTheLastAttempt()
     {
         var (ledger, queue) = Store;
-        ledger.Append([Ingested(new string('e', 64))]);
+        ledger.Append([Ingested(new string('e', 64))], Sealer);
         for (var attempt = 1; attempt <= WorkQueue.MaxAttempts; attempt++)
         {
             var item = queue.Claim("w", Duration.FromMinutes(5));

@@ -47,6 +47,29 @@ public sealed class ExportApprovalTests : IDisposable
     }
 
     [Fact]
+    public void Approve_ByAUserWhoseRoleIsOnlyARowWrittenWithSql_IsRefused()
+    {
+        // Issue 18 §1: the role rests on the RoleGranted entry the row names, proven in the signed tree,
+        // never on the row. Two forgeries: a row pointing at another user's genuine grant, and one at no grant at all.
+        SetUpCase("changzhi-police");
+        var request = Request();
+        ExportedCase.Must(_scenario.Custody("role", "grant", "--user", "deputy", "--role", "county-level-head", "--reason", "appointed", "--by", "admin"));
+        var genuine = _scenario.Entries("RoleGranted").Single().GetProperty("index").GetInt64();
+        CatalogSql.Run(_scenario.Data, $"INSERT INTO role_grant VALUES('mallory', 'county-level-head', {genuine})");
+        CatalogSql.Run(_scenario.Data, $"INSERT INTO role_grant VALUES('eve', 'county-level-head', {long.Parse(request, System.Globalization.CultureInfo.InvariantCulture)})");
+
+        var mallory = _scenario.Custody("export", "approve", "--request", request, "--by", "mallory");
+        var eve = _scenario.Custody("export", "approve", "--request", request, "--by", "eve");
+
+        mallory.ExitCode.Should().Be(1, mallory.Output);
+        mallory.Error.Should().Contain("does not hold the role 'county-level-head'");
+        eve.ExitCode.Should().Be(1, eve.Output);
+        eve.Error.Should().Contain("does not hold the role 'county-level-head'");
+        _scenario.Entries("ExportApproved").Should().BeEmpty();
+        ExportedCase.Must(_scenario.Custody("export", "approve", "--request", request, "--by", "deputy")); // the genuine holder still approves
+    }
+
+    [Fact]
     public void TwoExportsOfTheSameCase_DifferOnlyInWhatMustDiffer()
     {
         SetUpCase("jiaozuo-emergency");
