@@ -38,6 +38,16 @@ public static class CourtExport
 {
     public static async Task<ExportResult> WriteAsync(Vault vault, ExportOptions options, CancellationToken cancellationToken = default)
     {
+        // What the manifest states is read from derived tables: they must first be proven equal to a
+        // replay of the ledger (issue 18 §3), or the court would read what an administrator wrote.
+        var unreplayable = new List<string>();
+        var differences = Custody.Verification.DerivedState.Compare(vault, unreplayable);
+        if (differences.Count > 0 || unreplayable.Count > 0)
+        {
+            throw new VaultException("Nothing was exported: the catalog does not match the ledger, so the manifest could state what no entry says:\n  " +
+                string.Join("\n  ", differences.Select(d => d.ToString()).Concat(unreplayable)) + "\nRun custody verify, then custody rebuild-catalog.");
+        }
+
         var role = vault.Policy.ActiveProfile().ExternalReleaseApprover;
         var (request, approval) = ExportApprovals.Approved(vault, options.CaseNumber, options.Clips)
             ?? throw new VaultException($"No approved, unused export request for case {options.CaseNumber}{(options.Clips.Count > 0 ? " and these clips" : string.Empty)}: " +
@@ -131,8 +141,9 @@ public static class CourtExport
         }
 
         // Every entry about the case and its clips up to the export, entry 0 (the key), the stamp's
-        // entry if any, each with its proof.
-        var entries = Trail(vault, subjects, exported.Index).Prepend(vault.Ledger.Read(0)).Concat(stampEntry is null ? [] : [stampEntry])
+        // entry if any, and the approver's trail up to the approval (the grant of the role, R8), each with its proof.
+        var approverTrail = approved.ApproverTrail is { } head ? Trail(vault, [Subjects.User(approval.Actor[5..])], head.Index) : [];
+        var entries = Trail(vault, subjects, exported.Index).Prepend(vault.Ledger.Read(0)).Concat(stampEntry is null ? [] : [stampEntry]).Concat(approverTrail)
             .DistinctBy(e => e.Index).OrderBy(e => e.Index).ToList();
         var lines = new StringBuilder();
         foreach (var entry in entries)

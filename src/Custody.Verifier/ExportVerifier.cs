@@ -159,6 +159,16 @@ public static class ExportVerifier
         }
 
         reachable.UnionWith(stampEntries.Select(e => e.Entry.Index));
+
+        // The approver's trail (their account and role facts), from the head the approval names back to its first entry.
+        var approverSubject = "user:" + manifest.ApprovedBy;
+        var approverTrail = entries.TryGetValue(payload.ApprovalIndex, out var approvalEntry) ? ApproverTrail(approvalEntry.Entry) : null;
+        if (approverTrail is { } trailHead && !FollowChain(new EntryLink(approverSubject, trailHead.Index, trailHead.LeafHash), entries, reachable, out var trailProblem))
+        {
+            report.Fail("记录完整性", "completeness", trailProblem);
+            return;
+        }
+
         var strays = entries.Keys.Where(i => !reachable.Contains(i)).ToList();
         if (!report.Expect(strays.Count == 0, "记录完整性（每个案件与文件的全部记录，按前后链接）", "completeness (every entry about the case and each clip, chained)",
                 $"{reachable.Count} entries, chains for {export.Subjects.Count} subjects", $"entries {string.Join(", ", strays)} are not about the exported case or clips"))
@@ -166,8 +176,8 @@ public static class ExportVerifier
             return;
         }
 
-        // 8. The request and its approval by another person (R8).
-        if (!CheckApproval(entries, payload, manifest, report))
+        // 8. The request and its approval by another person (R8), who held the approver role when approving.
+        if (!CheckApproval(entries, payload, manifest, report) || !CheckApproverRole(entries, approverSubject, approverTrail, payload, manifest, report))
         {
             return;
         }
@@ -360,6 +370,59 @@ public static class ExportVerifier
         return report.Expect(ok, "经请求人以外的审批人批准（R8）", "approved by someone other than the requester (R8)",
             $"requested by {manifest.RequestedBy} (#{payload.RequestIndex}), approved by {manifest.ApprovedBy} as {manifest.ApproverRole} (#{payload.ApprovalIndex})",
             "the request or approval entry is missing, or the requester approved it");
+    }
+
+    /// <summary>
+    /// R8, checked by the court itself (issue 18 §7): among the approver's trail up to the head the
+    /// approval names, a RoleGranted of the role the approval states, and no RoleRevoked of it after.
+    /// </summary>
+    private static bool CheckApproverRole(Dictionary<long, ProvenEntry> entries, string subject, (long Index, byte[] LeafHash)? head, EvidenceExportedPayload payload, ExportManifest manifest, VerificationReport report)
+    {
+        const string Zh = "批准人批准时持有批准角色（R8）";
+        const string En = "the approver held the approving role when approving (R8)";
+        if (head is not { } trail)
+        {
+            report.Fail(Zh, En, "the approval names no trail of its approver, so the approver's role cannot be checked");
+            return false;
+        }
+
+        var approval = entries[payload.ApprovalIndex].Entry;
+        var role = Property(approval, "role");
+        var facts = entries.Values.Where(e => e.Entry.Index <= trail.Index && e.Entry.LinkFor(subject) is not null).OrderBy(e => e.Entry.Index).ToList();
+        long? grantedAt = null;
+        foreach (var fact in facts)
+        {
+            var sameRole = Property(fact.Entry, "user") == manifest.ApprovedBy && Property(fact.Entry, "role") == role;
+            if (fact.Entry.Type == "RoleGranted" && sameRole)
+            {
+                grantedAt = fact.Entry.Index;
+            }
+            else if (fact.Entry.Type == "RoleRevoked" && sameRole)
+            {
+                grantedAt = null;
+            }
+        }
+
+        return report.Expect(trail.Index < approval.Index && role == manifest.ApproverRole && grantedAt is not null, Zh, En,
+            $"{manifest.ApprovedBy} was granted '{role}' by entry #{grantedAt}, not withdrawn before approving (#{approval.Index}); {facts.Count} entries about {subject}",
+            $"no entry of {manifest.ApprovedBy}'s trail (up to #{trail.Index}) grants the role '{role}' the approval states, or it was withdrawn");
+    }
+
+    private static (long Index, byte[] LeafHash)? ApproverTrail(ExportedEntry approval)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(approval.Payload);
+            return document.RootElement.TryGetProperty("approverTrail", out var head) && head.ValueKind == JsonValueKind.Object &&
+                head.TryGetProperty("index", out var index) && index.TryGetInt64(out var at) &&
+                head.TryGetProperty("leafHash", out var leaf) && leaf.GetString() is { Length: 2 * Rfc9162.HashLength } hex && VerifierKey.IsLowerHex(hex)
+                ? (at, Convert.FromHexString(hex))
+                : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 
     private static List<byte[]>? ReadHashes(ReadOnlySpan<string> fields)

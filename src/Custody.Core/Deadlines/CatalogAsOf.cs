@@ -34,12 +34,15 @@ internal sealed class CatalogAsOf : IDisposable
 
     public Instant? LastEntryTime { get; }
 
-    /// <summary>The replay up to <paramref name="at"/>, or null when no entry is later than it (the live tables are that state).</summary>
+    /// <summary>
+    /// The replay up to <paramref name="at"/>, or null when the ledger is empty. Replayed even when no
+    /// entry is later than <paramref name="at"/>: a finding rests on the entries, never on derived rows
+    /// an administrator could have edited (issue 18 §3).
+    /// </summary>
     public static CatalogAsOf? Replay(Vault vault, Instant at)
     {
         var atNs = (at - NodaConstants.UnixEpoch).ToInt64Nanoseconds();
-        var latest = vault.Ledger.Query(statements => statements("SELECT MAX(time_ns) FROM ledger_entry", []).ExecuteScalar()) as long?;
-        if (latest is null || latest <= atNs)
+        if (vault.Ledger.Size == 0)
         {
             return null;
         }

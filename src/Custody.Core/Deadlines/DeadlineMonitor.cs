@@ -67,6 +67,7 @@ public static class DeadlineMonitor
     /// The report as it could have been made at <paramref name="at"/>: only from the ledger's entries
     /// written up to then (replayed, see <see cref="CatalogAsOf"/>), so a clip docked, an explanation
     /// attached or a calendar imported later does not count, and nothing is late that was not late yet.
+    /// Always from the replay, also for "now": the findings rest on entries, not on derived rows.
     /// </summary>
     public static DeadlineReport AsOf(Vault vault, Instant at, WorkingCalendar calendar)
     {

@@ -1,6 +1,7 @@
 using EvidenceVault.Custody.Cases;
 using EvidenceVault.Custody.Commands;
 using EvidenceVault.Custody.Ledger;
+using EvidenceVault.Custody.Merkle;
 using FluentValidation;
 
 namespace EvidenceVault.Custody.Export;
@@ -96,9 +97,13 @@ internal sealed class ExportCommandHandlers(Vault vault) :
             throw new VaultException($"Export request {request.RequestIndex} is already approved.");
         }
 
+        // The approver's trail (their account and role facts) as it stands, so a court holding the package
+        // follows it back to the grant of the role and sees nothing withdrew it (issue 18 §7).
+        var head = vault.Ledger.Entries(Subjects.User(request.By))[^1];
+        var trail = new TrailHead(head.Index, MerkleHash.Leaf(LedgerEntryCodec.Encode(head)).ToHex());
         return vault.RecordActAsync(EntryTypes.ExportApproved, request.By,
             [Subjects.Case(asked.CaseNumber), .. asked.Clips.Select(c => "clip:" + c)], $"R8: external release approved ({role.Cite})",
-            new ExportApprovedPayload(request.RequestIndex, role.Role, request.Opinion), cancellationToken);
+            new ExportApprovedPayload(request.RequestIndex, role.Role, request.Opinion, trail), cancellationToken);
     }
 
     internal static LedgerEntry ReadRequest(Vault vault, long index)

@@ -239,8 +239,15 @@ public sealed record RoleGrantedPayload(string User, string Role);
 /// <summary>R8/R9: what is to leave the agency and why; Clips are SHA-256 hex, in the order they will be exported.</summary>
 public sealed record ExportRequestedPayload(string CaseNumber, IReadOnlyList<string> Clips, string Reason);
 
-/// <summary>R8: the approval of one request, by a holder of the profile's approver role.</summary>
-public sealed record ExportApprovedPayload(long RequestIndex, string Role, string? Opinion);
+/// <summary>
+/// R8: the approval of one request, by a holder of the profile's approver role.
+/// <paramref name="ApproverTrail"/>: the newest entry about the approver (<c>user:&lt;id&gt;</c>: their account and role
+/// facts) when approving, so a court can follow that trail back to the grant of the role (issue 18 §7).
+/// </summary>
+public sealed record ExportApprovedPayload(long RequestIndex, string Role, string? Opinion, TrailHead? ApproverTrail = null);
+
+/// <summary>An entry a trail is followed back from: its index and leaf hash (hex).</summary>
+public sealed record TrailHead(long Index, string LeafHash);
 
 /// <summary>The one JSON shape of payloads: camelCase, compact, nulls omitted.</summary>
 public static class PayloadJson

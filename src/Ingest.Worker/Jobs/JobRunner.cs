@@ -100,7 +100,8 @@ public sealed class JobRunner(Vault vault, string workerId, InterruptionPolicy p
         }
 
         _nextScan = now + DeadlineScanInterval;
-        var report = Custody.Deadlines.DeadlineMonitor.Scan(vault, vault.Clock.GetCurrentInstant(), Custody.Policy.WorkingCalendar.Default);
+        // From a replay of the entries, not the derived tables (issue 18 §3).
+        var report = Custody.Deadlines.DeadlineMonitor.AsOf(vault, vault.Clock.GetCurrentInstant(), Custody.Policy.WorkingCalendar.Default);
         foreach (var finding in report.Findings)
         {
             // Past due, coming due, or not computable: each logged as what it is (never "late by null").

@@ -39,6 +39,19 @@ public sealed class DeadlinesCommandTests : IDisposable
     }
 
     [Fact]
+    public void Deadlines_TimelineRowEditedWithSql_StillReportTheLateUploadFromTheEntries()
+    {
+        // Issue 18 §3: an administrator makes the recording look as if it began when it was docked.
+        var data = DockOneLateClip();
+        var at = RunDates.Iso(RunDates.FirstEntryTime(data, "ClipIngested") + NodaTime.Duration.FromHours(1));
+        CatalogSql.Run(data, "UPDATE clip_timeline SET start_ns = ingested_ns");
+
+        var report = System.Text.Json.JsonDocument.Parse(Custody(data, "deadlines", "--at", at, "--json")).RootElement;
+
+        report.GetProperty("findings").EnumerateArray().Should().Contain(f => f.GetProperty("rule").GetString() == "R1" && f.GetProperty("lateBy").GetString()!.Length > 0);
+    }
+
+    [Fact]
     public void Deadlines_NoProfileChosen_IsAClearOneLineError()
     {
         var camera = Path.Combine(_work, "camera");

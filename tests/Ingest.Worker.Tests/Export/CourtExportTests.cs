@@ -194,6 +194,26 @@ public sealed class CourtExportTests(ExportedCase exported) : IClassFixture<Expo
     }
 
     [Fact]
+    public void ApproverRole_IsProvenByTheGrantInThePackage_AndAPackageWithoutTheGrantIsRejected()
+    {
+        // Issue 18 §7: the court checks the R8 approver role itself, from the entry that granted it.
+        var genuine = ExportVerifier.Verify(exported.Package, new VerifyOptions(exported.VerifierKey));
+        var package = exported.CopyPackage();
+        var entriesFile = Path.Combine(package, "custody", "entries.txt");
+        var lines = File.ReadAllLines(entriesFile);
+        var grant = lines.Single(l => l.Contains(Convert.ToHexStringLower("RoleGranted"u8), StringComparison.Ordinal) && l.Contains(Convert.ToHexStringLower("user:boss"u8), StringComparison.Ordinal));
+        File.WriteAllLines(entriesFile, lines.Where(l => l != grant));
+
+        var withoutGrant = ExportVerifier.Verify(package, new VerifyOptions(exported.VerifierKey));
+
+        genuine.Ok.Should().BeTrue(genuine.ToText());
+        genuine.Checks.Should().Contain(c => c.En == "the approver held the approving role when approving (R8)" && c.Detail.Contains("boss was granted 'agency-head' by entry #", StringComparison.Ordinal));
+        withoutGrant.Ok.Should().BeFalse();
+        withoutGrant.Checks.Last().En.Should().Be("completeness");
+        withoutGrant.Checks.Last().Detail.Should().Contain("about user:boss is left out");
+    }
+
+    [Fact]
     public void ProofForTheWrongIndex_IsRejected()
     {
         var package = exported.CopyPackage();

@@ -70,6 +70,24 @@ public sealed class ExportApprovalTests : IDisposable
     }
 
     [Fact]
+    public void Export_WhenATimelineRowWasEditedWithSql_IsRefusedAndNothingIsWritten()
+    {
+        // Issue 18 §3: the manifest is built from derived rows; a shortened clip would hide an interruption from the court.
+        SetUpCase("changzhi-police");
+        ExportedCase.Must(_scenario.Custody("role", "grant", "--user", "deputy", "--role", "county-level-head", "--reason", "appointed", "--by", "admin"));
+        ExportedCase.Must(_scenario.Custody("export", "approve", "--request", Request(), "--by", "deputy"));
+        CatalogSql.Run(_scenario.Data, "UPDATE clip_timeline SET length_ns = 1");
+        var package = Path.Combine(_scenario.Work, "forged");
+
+        var export = _scenario.Custody("export", "--case", Case, "--out", package);
+
+        export.ExitCode.Should().Be(1, export.Output);
+        export.Error.Should().Contain("derived table clip_timeline differs").And.Contain("rebuild-catalog");
+        Directory.Exists(package).Should().BeFalse();
+        _scenario.Entries("EvidenceExported").Should().BeEmpty();
+    }
+
+    [Fact]
     public void TwoExportsOfTheSameCase_DifferOnlyInWhatMustDiffer()
     {
         SetUpCase("jiaozuo-emergency");
