@@ -132,8 +132,8 @@ run_tests() {
   ensure_packages ffmpeg espeak-ng gcc libc6-dev radosgw ceph-mon ceph-osd curl fonts-noto-cjk poppler-utils xorriso openssl postgresql faketime
   local results="$ROOT/.test-results${shift:+-$shift}"
   rm -rf "$results"
-  # The deployment tests run the dock agent as ./build.sh publish installs it (the rest of out/ they do not use).
-  if ! build || ! publish_agent; then
+  # The deployment tests run the dock agent and the API as ./build.sh publish installs them (the rest of out/ they do not use).
+  if ! build || ! publish_agent || ! publish_api; then
     echo "build.sh: the build failed" >&2
     echo "0 passed, 1 failed"
     return 1
@@ -178,6 +178,13 @@ publish_agent() {
   need_dotnet
   rm -rf "$ROOT/out/deviceagent"
   dotnet publish src/DeviceAgent -c Release -r linux-x64 --self-contained false -nologo -v quiet -clp:ErrorsOnly -o "$ROOT/out/deviceagent"
+}
+
+# The API as a deployment node runs it (the deployment tests start it against PostgreSQL and RGW).
+publish_api() {
+  need_dotnet
+  rm -rf "$ROOT/out/Ingest.Api"
+  dotnet publish src/Ingest.Api -c Release -nologo -v quiet -clp:ErrorsOnly -o "$ROOT/out/Ingest.Api"
 }
 
 publish() {

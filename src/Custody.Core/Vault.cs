@@ -490,20 +490,46 @@ public sealed class Vault : IDisposable
             return;
         }
 
-        var local = Ledger.Size;
-        if (central.Ledger.Size > local)
+        string? problem = null;
+        try
         {
-            Ledger.Replicate(central.Ledger.EntriesFrom(local), central.Ledger.SealsFrom(local));
+            var local = Ledger.Size;
+            if (central.Ledger.Size > local)
+            {
+                var entries = central.Ledger.EntriesFrom(local, out problem);
+                Ledger.Replicate(entries, central.Ledger.SealsFrom(local));
+            }
+
+            var covered = Ledger.LatestCheckpointNote()?.Size ?? 0;
+            foreach (var checkpoint in central.Ledger.CheckpointsAfter(covered).Where(c => c.Size <= Ledger.Size))
+            {
+                Ledger.ReplicateCheckpoint(checkpoint.Size, checkpoint.Root, checkpoint.Note, checkpoint.SignedNanoseconds);
+            }
+        }
+        catch (VaultException e)
+        {
+            problem = e.Message;
         }
 
-        var covered = Ledger.LatestCheckpointNote()?.Size ?? 0;
-        foreach (var checkpoint in central.Ledger.CheckpointsAfter(covered).Where(c => c.Size <= Ledger.Size))
+        // A central row this node cannot take stops the replica there, not the node: it serves what it
+        // holds, and says what is wrong (/health, custody verify, the log) until an operator has looked (docs/deploy.md §9).
+        if (problem is not null && problem != _syncProblem)
         {
-            Ledger.ReplicateCheckpoint(checkpoint.Size, checkpoint.Root, checkpoint.Note, checkpoint.SignedNanoseconds);
+            Serilog.Log.Fatal("The replica stops at entry {Size}: {Problem}", Ledger.Size, problem);
         }
 
+        _syncProblem = problem;
         _lastSync = Clock.GetCurrentInstant();
     }
+
+    private volatile string? _syncProblem;
+    private volatile string? _signingRefusal;
+
+    /// <summary>
+    /// What keeps this node from vouching for the ledger, or null: a central row its replica cannot
+    /// take, or the signer's refusal to cover an entry it cannot authenticate (issue 18 §5, §11).
+    /// </summary>
+    public string? LedgerProblem => _syncProblem is { } sync ? sync : _signingRefusal;
 
     /// <summary>Appends facts, then signs a checkpoint once <see cref="VaultOptions.CheckpointEvery"/> entries are uncovered.</summary>
     public async Task<IReadOnlyList<LedgerEntry>> RecordAsync(IReadOnlyList<NewEntry> facts, CancellationToken cancellationToken = default)
@@ -545,7 +571,18 @@ public sealed class Vault : IDisposable
             await Objects.PublishCheckpointAsync(previous.Size, previous.Note, cancellationToken).ConfigureAwait(false);
         }
 
-        var checkpoint = _central is null ? Ledger.SignCheckpoint(SigningKey()) : _central.Ledger.SignCheckpoint(SigningKey());
+        Checkpoint? checkpoint;
+        try
+        {
+            checkpoint = _central is null ? Ledger.SignCheckpoint(SigningKey()) : _central.Ledger.SignCheckpoint(SigningKey());
+            _signingRefusal = null;
+        }
+        catch (VaultException e) when (e.Message.StartsWith(SignerCheck.RefusalPrefix, StringComparison.Ordinal))
+        {
+            _signingRefusal = e.Message;
+            throw;
+        }
+
         Sync();
         if (checkpoint is not null)
         {

@@ -32,7 +32,12 @@ internal static class HealthEndpoints
                 healthy = false;
             }
 
-            return Results.Json(new { status = healthy ? "ok" : "failing", database, objectStore = objects }, statusCode: healthy ? 200 : 503);
+            // A ledger this node cannot vouch for (a central row it cannot replicate, an entry the signer
+            // refuses to cover) leaves it serving what it holds: "degraded", with what is wrong (docs/deploy.md §9).
+            var problem = vault.LedgerProblem;
+            var ledger = new { ok = problem is null, problem };
+            var status = !healthy ? "failing" : problem is null ? "ok" : "degraded";
+            return Results.Json(new { status, database, objectStore = objects, ledger }, statusCode: healthy ? 200 : 503);
         }).AllowAnonymous().WithName("Health");
 
         app.MapGet("/checkpoints/latest", (Vault vault) =>

@@ -10,10 +10,11 @@ public sealed class ApiProcess : IDisposable
 {
     private readonly Process _process;
 
-    public ApiProcess(string data, Uri address, IDictionary<string, string>? environment = null)
+    /// <param name="dll">The API to run: the test's own build by default, or one as <c>./build.sh publish</c> installs it.</param>
+    public ApiProcess(string data, Uri address, IDictionary<string, string>? environment = null, string? dll = null)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "Ingest.Api.dll"), "--data", data, "--urls", address.ToString().TrimEnd('/') })
+        foreach (var arg in new[] { dll ?? Path.Combine(AppContext.BaseDirectory, "Ingest.Api.dll"), "--data", data, "--urls", address.ToString().TrimEnd('/') })
         {
             start.ArgumentList.Add(arg);
         }

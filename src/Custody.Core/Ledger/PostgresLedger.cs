@@ -176,9 +176,7 @@ public sealed class PostgresLedger(NpgsqlDataSource dataSource, IClock clock) : 
         var from = latest?.Size ?? 0;
         if (SignerCheck.Refusal(RawRows(connection, transaction, Math.Max(0, from - 1)), from, size, index => NodeIn(connection, transaction, 0, index), () => SealsIn(connection, transaction, from), key.Verifier) is { } refusal)
         {
-            // Said loudly: the command fails, the log says why, and nothing is signed until an operator has looked.
-            Serilog.Log.Fatal("Refusing to sign a checkpoint: {Refusal}", refusal);
-            throw new VaultException($"Refusing to sign a checkpoint: {refusal}. Run custody verify.");
+            throw SignerCheck.Refuse(refusal);
         }
 
         var checkpoint = Checkpoint.Create(key, size, MerkleProofs.Root(new Nodes(connection, transaction, size), size));
@@ -209,15 +207,54 @@ public sealed class PostgresLedger(NpgsqlDataSource dataSource, IClock clock) : 
     }
 
     /// <summary>Entries from <paramref name="from"/> on, in index order (a node's replica catching up).</summary>
-    public IReadOnlyList<LedgerEntry> EntriesFrom(long from) => Retrying(() => EntriesFromOnce(from));
+    public IReadOnlyList<LedgerEntry> EntriesFrom(long from) => Retrying(() => EntriesFromOnce(from, out _));
 
-    private List<LedgerEntry> EntriesFromOnce(long from)
+    /// <summary>
+    /// The entries from <paramref name="from"/> up to the first row that is not the entry of its index
+    /// (a row written around the ledger); that row is named in <paramref name="problem"/>, so a replica
+    /// takes what holds and its node keeps serving (issue 18 §11).
+    /// </summary>
+    public IReadOnlyList<LedgerEntry> EntriesFrom(long from, out string? problem)
+    {
+        string? found = null;
+        var entries = Retrying(() => EntriesFromOnce(from, out found));
+        problem = found;
+        return entries;
+    }
+
+    private static List<LedgerEntry> EntriesFromOnce(NpgsqlDataSource dataSource, long from, out string? problem)
     {
         using var connection = dataSource.OpenConnection();
-        using var command = new NpgsqlCommand("SELECT entry FROM ledger_entry WHERE idx >= @f ORDER BY idx", connection);
+        using var command = new NpgsqlCommand("SELECT idx, entry FROM ledger_entry WHERE idx >= @f ORDER BY idx", connection);
         command.Parameters.AddWithValue("f", from);
-        return ReadEntries(command);
+        using var reader = command.ExecuteReader();
+        var entries = new List<LedgerEntry>();
+        problem = null;
+        while (reader.Read())
+        {
+            var index = reader.GetInt64(0);
+            try
+            {
+                var entry = LedgerEntryCodec.Decode((byte[])reader[1]);
+                if (entry.Index != index || index != from + entries.Count)
+                {
+                    problem = $"central ledger entry {index} holds the bytes of entry {entry.Index} (or an entry before it is missing)";
+                    break;
+                }
+
+                entries.Add(entry);
+            }
+            catch (FormatException e)
+            {
+                problem = $"central ledger entry {index} is not a valid entry: {e.Message}";
+                break;
+            }
+        }
+
+        return entries;
     }
+
+    private List<LedgerEntry> EntriesFromOnce(long from, out string? problem) => EntriesFromOnce(dataSource, from, out problem);
 
     private static List<LedgerEntry> ReadEntries(NpgsqlCommand command)
     {

@@ -10,6 +10,16 @@ namespace EvidenceVault.Custody.Ledger;
 /// </summary>
 internal static class SignerCheck
 {
+    /// <summary>How a refusal's message begins (the node's /health shows it until a checkpoint is signed again).</summary>
+    public const string RefusalPrefix = "Refusing to sign a checkpoint: ";
+
+    /// <summary>Said loudly: logged as fatal, and the command that asked fails; nothing is signed until an operator has looked.</summary>
+    public static VaultException Refuse(string refusal)
+    {
+        Serilog.Log.Fatal("Refusing to sign a checkpoint: {Refusal}", refusal);
+        return new VaultException($"{RefusalPrefix}{refusal}. Run custody verify.");
+    }
+
     /// <summary>
     /// Why [<paramref name="from"/>, <paramref name="size"/>) must not be signed over, or null. Each
     /// entry must be stored as bytes that decode to an entry of its index, with its columns equal to

@@ -263,9 +263,7 @@ public sealed class SqliteLedger : ILedgerStore
 
             if (UnsignableEntry(transaction, latest?.Size ?? 0, size, key.Verifier) is { } refusal)
             {
-                // Said loudly: the command fails, the log says why, and nothing is signed until an operator has looked.
-                Serilog.Log.Fatal("Refusing to sign a checkpoint: {Refusal}", refusal);
-                throw new VaultException($"Refusing to sign a checkpoint: {refusal}. Run custody verify.");
+                throw SignerCheck.Refuse(refusal);
             }
 
             var checkpoint = Checkpoint.Create(key, size, MerkleProofs.Root(new TransactionNodes(this, transaction, size), size));

@@ -52,6 +52,13 @@ public static class VaultVerifier
         NoteVerifierKey? key = null;
         string? sealScheme = null;
 
+        // 0. On a deployment node: the central ledger as far as this replica could take it.
+        vault.Sync();
+        if (vault.LedgerProblem is { } central)
+        {
+            Problem(central);
+        }
+
         // 1. Every entry: contiguous, canonical, its columns true to its bytes, its subject links exact.
         vault.Ledger.ScanEntries(row =>
         {

@@ -173,6 +173,52 @@ public sealed class DeploymentTests(PostgresServer postgres, RadosGateway gatewa
         AssertEveryClipOnceAndVerified(environment, volume, 16);
     }
 
+    [Fact]
+    public async Task GarbageRowInsertedWithTheApplicationsRole_NodesKeepServing_HealthAndVerifyNameIt_AndNothingIsSignedOverIt()
+    {
+        // Issue 18 §11: one row the application's own database role may insert stopped every node (422 "Unknown ledger entry version 0.").
+        var environment = DeploymentSettings.New(postgres, gateway, "evidence.test/garbage");
+        var camera = Path.Combine(_work, "cam-garbage", "DCIM");
+        Directory.CreateDirectory(camera);
+        File.WriteAllBytes(Path.Combine(camera, "A1B2C3D_123456_20261201083000_0001.MP4"), System.Security.Cryptography.RandomNumberGenerator.GetBytes(5000));
+        var dock = Tools.Published("deviceagent", "deviceagent", ["ingest", Path.Combine(_work, "cam-garbage"), "--data", Node("dock")], environment);
+        dock.ExitCode.Should().Be(0, dock.Error);
+        var issued = Tools.Dotnet("custody", ["account", "issue", "--data", Node("admin"), "--id", "auditor01", "--kind", "person", "--reason", "audit", "--by", "admin", "--json"], environment);
+        issued.ExitCode.Should().Be(0, issued.Error);
+        var key = System.Text.Json.JsonDocument.Parse(issued.Output).RootElement.GetProperty("key").GetString()!;
+        Tools.Dotnet("custody", ["role", "grant", "--data", Node("admin"), "--user", "auditor01", "--role", "auditor", "--reason", "audit", "--by", "admin"], environment).ExitCode.Should().Be(0);
+        long garbage;
+        await using (var database = Npgsql.NpgsqlDataSource.Create(environment["EVIDENCEVAULT_POSTGRES"]))
+        {
+            await using var size = database.CreateCommand("SELECT MAX(idx) + 1 FROM ledger_entry");
+            garbage = (long)(await size.ExecuteScalarAsync())!;
+            await using var insert = database.CreateCommand($"INSERT INTO ledger_entry VALUES ({garbage}, 0, 'RoleGranted', 'user:admin', '\\x00ff')");
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        var address = new Uri($"http://127.0.0.1:{Tools.FreePort()}");
+        using (new ApiProcess(Path.Combine(_work, "api"), address, environment, Path.Combine(Tools.RepoRoot, "out", "Ingest.Api", "Ingest.Api.dll")))
+        {
+            using var client = new HttpClient { BaseAddress = address };
+            var health = System.Text.Json.JsonDocument.Parse(await client.GetStringAsync("/health")).RootElement;
+            client.DefaultRequestHeaders.Authorization = new("Bearer", key);
+            var clips = await client.GetAsync("/clips");
+
+            health.GetProperty("status").GetString().Should().Be("degraded");
+            health.GetProperty("ledger").GetProperty("problem").GetString().Should().Contain($"central ledger entry {garbage}");
+            clips.StatusCode.Should().Be(System.Net.HttpStatusCode.OK, "the node serves what its replica holds");
+        }
+
+        var verify = Tools.Dotnet("custody", ["verify", "--data", Node("clerk")], environment);
+        var grant = Tools.Dotnet("custody", ["role", "grant", "--data", Node("admin"), "--user", "x", "--role", "auditor", "--reason", "r", "--by", "admin"], environment);
+
+        verify.ExitCode.Should().Be(1, verify.Output + verify.Error);
+        verify.Output.Should().Contain($"central ledger entry {garbage}");
+        grant.ExitCode.Should().Be(1, grant.Output);
+        grant.Error.Should().ContainEquivalentOf("run custody verify", "nothing is appended or signed over the row");
+        Tools.Dotnet("custody", ["log", "--data", Node("clerk"), "--json"], environment).Output.Should().NotContain("\"user\":\"x\"");
+    }
+
     private void AssertEveryClipOnceAndVerified(Dictionary<string, string> environment, string volume, int clips)
     {
         var ingested = Tools.Dotnet("custody", ["log", "--data", Node("clerk"), "--json"], environment).JsonLines()
