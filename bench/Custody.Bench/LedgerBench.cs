@@ -62,7 +62,7 @@ internal static class LedgerBench
         var (rawMedian, ledgerMedian) = (Median(raw), Median(ledger));
         Console.WriteLine($"durable append, batches of {Batch}, fsync per batch ({Batches * Batch} entries, median of {raw.Length}):");
         Console.WriteLine($"  raw SQLite rows (baseline): {rawMedian,10:N0} rows/s");
-        Console.WriteLine($"  ledger append:              {ledgerMedian,10:N0} entries/s  ({ledgerMedian / rawMedian:F2}x baseline; goal >= 10,000/s)");
+        Console.WriteLine($"  ledger append (sealed):     {ledgerMedian,10:N0} entries/s  ({ledgerMedian / rawMedian:F2}x baseline; goal >= 20,000/s)");
     }
 
     private static double RawSqliteAppend(string path, int rowBytes, int batches)
@@ -104,7 +104,8 @@ internal static class LedgerBench
         var payload = PayloadJson.Serialize(new { note = "bench entry", device = "A1B2C3D" });
         var stopwatch = Stopwatch.StartNew();
         using var vault = Vault.Create(Path.Combine(root, "verify"), SystemClock.Instance, new VaultOptions { CheckpointEvery = int.MaxValue });
-        const int SetupBatch = 10_000;
+        // Batches of 100, as a dock appends: 10,000 seals for verify to check beside the entries.
+        const int SetupBatch = 100;
         for (long done = 1; done < entries; done += SetupBatch)
         {
             var count = (int)Math.Min(SetupBatch, entries - done);
@@ -115,7 +116,7 @@ internal static class LedgerBench
             }
 
             vault.Ledger.Append(batch, vault.Sealer);
-            if ((done / SetupBatch) % 10 == 9)
+            if ((done / SetupBatch) % 1000 == 999)
             {
                 await vault.CheckpointAsync();
             }
@@ -150,7 +151,7 @@ internal static class LedgerBench
 
         Console.WriteLine($"full verify of {entries:N0} entries (median of 3):");
         Console.WriteLine($"  leaf + node hashing in memory (baseline): {Median(hashing),6:F2} s");
-        Console.WriteLine($"  custody verify:                           {Median(verify),6:F2} s  ({Median(verify) / Median(hashing):F2}x baseline; goal <= 5 s)");
+        Console.WriteLine($"  custody verify (seals, derived replay):   {Median(verify),6:F2} s  ({Median(verify) / Median(hashing):F2}x baseline; goal <= 5 s)");
 
         // Inclusion proofs against the stored tree; baseline: the same number of single-row lookups.
         var size = vault.Ledger.Size;

@@ -70,13 +70,22 @@ internal sealed class CatalogAsOf : IDisposable
     /// that is not an entry at all derives nothing and is left out; an entry the projection cannot
     /// apply is named in <paramref name="unreplayable"/>.
     /// </summary>
-    internal static SqliteLedger ReplayInMemory(Vault vault, Func<RawEntry, bool> take, List<string> unreplayable)
+    internal static SqliteLedger ReplayInMemory(Vault vault, Func<RawEntry, bool> take, List<string> unreplayable, bool keepEntries = true)
     {
         var connection = new SqliteConnection("Data Source=:memory:");
         try
         {
             connection.Open();
             CatalogSchema.Migrate(connection, "a replay of the ledger");
+            if (!keepEntries)
+            {
+                // Derived tables only (what DerivedState compares): applied straight from the scan.
+                var derived = new SqliteLedger(connection, new Lock(), vault.Clock, ownsConnection: true);
+                using var source = vault.OpenSecondReader();
+                derived.ReplayDerived(source, take, unreplayable);
+                return derived;
+            }
+
             using (var transaction = connection.BeginTransaction())
             using (var insert = connection.CreateCommand())
             {

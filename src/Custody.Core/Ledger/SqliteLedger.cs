@@ -535,6 +535,37 @@ public sealed class SqliteLedger : ILedgerStore
         }
     }
 
+    /// <summary>
+    /// Replays <paramref name="source"/>'s entries (up to the first <paramref name="take"/> refuses)
+    /// into this ledger's derived tables, without copying the entries: a private replay to compare with.
+    /// </summary>
+    internal long ReplayDerived(SqliteLedger source, Func<RawEntry, bool> take, List<string> problems)
+    {
+        lock (_gate)
+        {
+            using var transaction = _connection.BeginTransaction();
+            var replay = new CatalogProjection.Replay(transaction, (sql, names) => Statement(transaction, sql, names), problems);
+            source.ScanEntries(raw =>
+            {
+                if (raw.Malformed is not null)
+                {
+                    return true; // not an entry at all: derives nothing (custody verify names it)
+                }
+
+                if (!take(raw))
+                {
+                    return false;
+                }
+
+                replay.Add(raw.Index, raw.Entry);
+                return true;
+            });
+            var replayed = replay.Finish();
+            transaction.Commit();
+            return replayed;
+        }
+    }
+
     internal long RebuildCatalog(List<string> problems)
     {
         lock (_gate)

@@ -23,7 +23,7 @@ public static class DerivedState
     /// <summary>Every derived table that differs from a replay of the vault's ledger; entries the replay could not apply are named in <paramref name="unreplayable"/>.</summary>
     public static IReadOnlyList<Difference> Compare(Vault vault, List<string> unreplayable)
     {
-        using var replay = Deadlines.CatalogAsOf.ReplayInMemory(vault, _ => true, unreplayable);
+        using var replay = Deadlines.CatalogAsOf.ReplayInMemory(vault, _ => true, unreplayable, keepEntries: false);
         return replay.Query(statements =>
         {
             var attach = statements("ATTACH DATABASE $path AS stored", ["$path"]);
