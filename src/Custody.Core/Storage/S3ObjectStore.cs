@@ -279,20 +279,97 @@ public sealed class S3ObjectStore : IObjectStore
         }
     }
 
-    /// <summary>Downloads to a temporary file that is deleted when the stream closes (originals can be gigabytes).</summary>
+    /// <summary>
+    /// Downloads to a temporary file that is deleted when the stream closes (originals can be
+    /// gigabytes), and hands it out only if its bytes hash to the key. Object lock keeps the locked
+    /// version but lets anyone with the application's credentials put a newer one over it (or a delete
+    /// marker): then the versions of the key are searched for the one that is the original, and only
+    /// that is served; the newer version is an attempt on it, named in the log (issue 18 §10).
+    /// </summary>
     public async Task<Stream> OpenReadAsync(Sha256Digest key, CancellationToken cancellationToken = default)
     {
+        var name = ObjectPrefix + key.ToHex();
         var local = Path.Combine(_spool, $"{Environment.ProcessId}-{Guid.NewGuid():N}.read");
+        string? latestProblem;
         try
         {
-            await _retry.ExecuteAsync(async token => await _client.GetObjectAsync(new GetObjectArgs().WithBucket(_options.Bucket).WithObject(ObjectPrefix + key.ToHex()).WithFile(local), token).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+            await DownloadAsync(name, null, local, cancellationToken).ConfigureAwait(false);
+            var actual = HashOf(local);
+            if (actual == key)
+            {
+                return new FileStream(local, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.DeleteOnClose | FileOptions.SequentialScan);
+            }
+
+            latestProblem = $"its newest version holds other bytes (SHA-256 {actual}, {new FileInfo(local).Length} bytes)";
         }
-        catch (ObjectNotFoundException e)
+        catch (ObjectNotFoundException)
         {
-            throw new FileNotFoundException($"Object {key} is not in the store.", e);
+            latestProblem = "its newest version is a delete marker";
         }
 
-        return new FileStream(local, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.DeleteOnClose | FileOptions.SequentialScan);
+        File.Delete(local);
+        foreach (var version in await VersionsAsync(name, cancellationToken).ConfigureAwait(false))
+        {
+            await DownloadAsync(name, version, local, cancellationToken).ConfigureAwait(false);
+            if (HashOf(local) == key)
+            {
+                Serilog.Log.Error("Object {Key}: {Problem}, put over the original by someone holding the store's credentials; serving the original version {Version}", key, latestProblem, version);
+                return new FileStream(local, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.DeleteOnClose | FileOptions.SequentialScan);
+            }
+
+            File.Delete(local);
+        }
+
+        throw new FileNotFoundException($"Object {key} is not in the store as the original: {latestProblem}, and no version of it hashes to its key.");
+    }
+
+    /// <summary>Whether anything other than the original sits over the key (a newer version or a delete marker), and what: custody verify names it.</summary>
+    public async Task<string?> AttemptOnAsync(Sha256Digest key, CancellationToken cancellationToken = default)
+    {
+        var name = ObjectPrefix + key.ToHex();
+        var local = Path.Combine(_spool, $"{Environment.ProcessId}-{Guid.NewGuid():N}.check");
+        try
+        {
+            await DownloadAsync(name, null, local, cancellationToken).ConfigureAwait(false);
+            var actual = HashOf(local);
+            return actual == key ? null : $"object {key}: a newer version with other bytes (SHA-256 {actual}) was put over the original: an attempt on it (the original version is still locked and is what is served)";
+        }
+        catch (ObjectNotFoundException)
+        {
+            return $"object {key}: a delete marker was put over the original: an attempt on it";
+        }
+        finally
+        {
+            File.Delete(local);
+        }
+    }
+
+    private Task DownloadAsync(string name, string? version, string local, CancellationToken cancellationToken) =>
+        _retry.ExecuteAsync(async token =>
+        {
+            var args = new GetObjectArgs().WithBucket(_options.Bucket).WithObject(name).WithFile(local);
+            await _client.GetObjectAsync(version is null ? args : args.WithVersionId(version), token).ConfigureAwait(false);
+        }, cancellationToken).AsTask();
+
+    /// <summary>Every version of the key (not delete markers), oldest first: the original is the first one written.</summary>
+    private async Task<List<string>> VersionsAsync(string name, CancellationToken cancellationToken)
+    {
+        var versions = new List<(DateTime Modified, string Id)>();
+        await foreach (var item in _client.ListObjectsEnumAsync(new ListObjectsArgs().WithBucket(_options.Bucket).WithPrefix(name).WithVersions(true), cancellationToken).ConfigureAwait(false))
+        {
+            if (item.Key == name && !string.IsNullOrEmpty(item.VersionId))
+            {
+                versions.Add((item.LastModifiedDateTime ?? DateTime.MinValue, item.VersionId));
+            }
+        }
+
+        return [.. versions.OrderBy(v => v.Modified).Select(v => v.Id)];
+    }
+
+    private static Sha256Digest HashOf(string path)
+    {
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan);
+        return new Sha256Digest(System.Security.Cryptography.SHA256.HashData(file));
     }
 
     public async IAsyncEnumerable<Sha256Digest> ListAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
@@ -371,28 +448,51 @@ public sealed class S3ObjectStore : IObjectStore
     {
         var name = ObjectPrefix + key.ToHex();
         var target = Instant.FromUnixTimeSeconds((until > LatestLock ? LatestLock : until).ToUnixTimeSeconds());
-        return await _retry.ExecuteAsync(async token =>
+        // Every version of the key, not "the latest": a version put over the original must not take its
+        // extension while the original's lock runs out (issue 18 §10). The oldest version is the original.
+        var versions = await VersionsAsync(name, cancellationToken).ConfigureAwait(false);
+        Instant? original = null;
+        foreach (var version in versions.Count > 0 ? versions.Cast<string?>() : [null])
         {
-            var currentUntil = await LockedUntilAsync(name, token).ConfigureAwait(false);
-            if (currentUntil >= target)
+            var locked = await _retry.ExecuteAsync(async token =>
             {
-                return currentUntil;
-            }
+                var currentUntil = await LockedUntilAsync(name, version, token).ConfigureAwait(false);
+                if (currentUntil >= target)
+                {
+                    return currentUntil;
+                }
 
-            await _client.SetObjectRetentionAsync(new SetObjectRetentionArgs().WithBucket(_options.Bucket).WithObject(name)
-                .WithRetentionMode(ObjectRetentionMode.COMPLIANCE).WithRetentionUntilDate(target.ToDateTimeUtc()), token).ConfigureAwait(false);
+                var args = new SetObjectRetentionArgs().WithBucket(_options.Bucket).WithObject(name)
+                    .WithRetentionMode(ObjectRetentionMode.COMPLIANCE).WithRetentionUntilDate(target.ToDateTimeUtc());
+                await _client.SetObjectRetentionAsync(version is null ? args : args.WithVersionId(version), token).ConfigureAwait(false);
 
-            // Read back: a server that stored another date has not locked what the ledger would claim.
-            var stored = await LockedUntilAsync(name, token).ConfigureAwait(false);
-            return stored == target
-                ? target
-                : throw new VaultException($"The S3 server stored retention until {stored?.ToString() ?? "(none)"} for {key}, not {target}: the object is not locked as R6 requires.");
-        }, cancellationToken).ConfigureAwait(false);
+                // Read back: a server that stored another date has not locked what the ledger would claim.
+                var stored = await LockedUntilAsync(name, version, token).ConfigureAwait(false);
+                return stored == target
+                    ? target
+                    : throw new VaultException($"The S3 server stored retention until {stored?.ToString() ?? "(none)"} for {key}, not {target}: the object is not locked as R6 requires.");
+            }, cancellationToken).ConfigureAwait(false);
+            original ??= locked;
+        }
+
+        return original;
     }
 
-    private async Task<Instant?> LockedUntilAsync(string name, CancellationToken cancellationToken)
+    private async Task<Instant?> LockedUntilAsync(string name, string? version, CancellationToken cancellationToken)
     {
-        var current = await _client.GetObjectRetentionAsync(new GetObjectRetentionArgs().WithBucket(_options.Bucket).WithObject(name), cancellationToken).ConfigureAwait(false);
+        var args = new GetObjectRetentionArgs().WithBucket(_options.Bucket).WithObject(name);
+        ObjectRetentionConfiguration? current;
+        try
+        {
+            current = await _client.GetObjectRetentionAsync(version is null ? args : args.WithVersionId(version), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is ArgumentNullException or MissingObjectLockConfigurationException)
+        {
+            // A version put without retention (one put over an original): RGW answers 404, which Minio
+            // 7.0.0 fails to turn into an exception of its own (a null message), as in HasObjectLockAsync.
+            return null;
+        }
+
         return current?.RetainUntilDate is { Length: > 0 } text
             ? Instant.FromUnixTimeSeconds(DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal).ToUnixTimeSeconds())
             : null;

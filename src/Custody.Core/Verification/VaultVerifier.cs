@@ -271,11 +271,30 @@ public static class VaultVerifier
                 await foreach (var digest in vault.Objects.ListAsync(cancellationToken).ConfigureAwait(false))
                 {
                     objectsChecked++;
-                    await using var stream = await vault.Objects.OpenReadAsync(digest, cancellationToken).ConfigureAwait(false);
-                    var actual = new Sha256Digest(await SHA256.HashDataAsync(stream, cancellationToken).ConfigureAwait(false));
-                    if (actual != digest)
+                    // On S3 a newer version or a delete marker over an original is an attempt on it (issue 18 §10):
+                    // named, and the original version must still be there.
+                    if (vault.Objects is Storage.S3ObjectStore s3)
                     {
-                        Problem($"object {digest} is damaged: its bytes now hash to {actual}");
+                        if (await s3.AttemptOnAsync(digest, cancellationToken).ConfigureAwait(false) is not { } attempt)
+                        {
+                            continue; // the newest version hashed to its key
+                        }
+
+                        Problem(attempt);
+                    }
+
+                    try
+                    {
+                        await using var stream = await vault.Objects.OpenReadAsync(digest, cancellationToken).ConfigureAwait(false);
+                        var actual = new Sha256Digest(await SHA256.HashDataAsync(stream, cancellationToken).ConfigureAwait(false));
+                        if (actual != digest)
+                        {
+                            Problem($"object {digest} is damaged: its bytes now hash to {actual}");
+                        }
+                    }
+                    catch (FileNotFoundException e)
+                    {
+                        Problem(e.Message);
                     }
                 }
             }

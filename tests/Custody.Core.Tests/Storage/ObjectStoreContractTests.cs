@@ -154,6 +154,47 @@ public sealed class S3ObjectStoreContractTests(RadosGateway gateway) : ObjectSto
     }
 
     [Fact]
+    public async Task NewerVersionOrDeleteMarkerOverAnOriginal_OnlyTheOriginalIsServed()
+    {
+        // Issue 18 §10: object lock keeps the locked version but the application's own credentials may
+        // put a newer one over it (9 bytes), or a delete marker. Only the original's bytes are ever served.
+        var store = (S3ObjectStore)await CreateAsync();
+        var original = RandomNumberGenerator.GetBytes(7000);
+        var replaced = await store.PutAsync(new MemoryStream(original));
+        var deleted = await store.PutAsync(new MemoryStream(RandomNumberGenerator.GetBytes(6000)));
+        var untouched = await store.PutAsync(new MemoryStream(RandomNumberGenerator.GetBytes(5000)));
+        using var client = new MinioClient().WithEndpoint(new Uri(gateway.Endpoint).Host, new Uri(gateway.Endpoint).Port)
+            .WithCredentials(gateway.AccessKey, gateway.SecretKey).Build();
+        var originalVersion = (await client.StatObjectAsync(new StatObjectArgs().WithBucket(_bucket).WithObject("sha256/" + replaced.Key.ToHex()))).VersionId;
+        await client.PutObjectAsync(new PutObjectArgs().WithBucket(_bucket).WithObject("sha256/" + replaced.Key.ToHex())
+            .WithStreamData(new MemoryStream("forgeries"u8.ToArray())).WithObjectSize(9));
+        await client.RemoveObjectAsync(new RemoveObjectArgs().WithBucket(_bucket).WithObject("sha256/" + deleted.Key.ToHex()));
+
+        await using (var served = await store.OpenReadAsync(replaced.Key))
+        {
+            using var copy = new MemoryStream();
+            await served.CopyToAsync(copy);
+            copy.ToArray().Should().Equal(original, "the newer version is not the original");
+        }
+
+        await using (var served = await store.OpenReadAsync(deleted.Key))
+        {
+            served.Length.Should().Be(6000, "a delete marker does not hide the locked original");
+        }
+
+        (await store.AttemptOnAsync(replaced.Key)).Should().Contain("newer version").And.Contain("attempt");
+        (await store.AttemptOnAsync(deleted.Key)).Should().Contain("delete marker");
+        (await store.AttemptOnAsync(untouched.Key)).Should().BeNull();
+
+        // R6: an extension reaches the original version, not only the one put over it.
+        var now = SystemClock.Instance.GetCurrentInstant();
+        var later = Instant.FromUnixTimeSeconds((now + Duration.FromDays(400)).ToUnixTimeSeconds());
+        (await store.ExtendRetentionAsync(replaced.Key, later)).Should().Be(later);
+        var retention = await client.GetObjectRetentionAsync(new GetObjectRetentionArgs().WithBucket(_bucket).WithObject("sha256/" + replaced.Key.ToHex()).WithVersionId(originalVersion));
+        DateTimeOffset.Parse(retention.RetainUntilDate, System.Globalization.CultureInfo.InvariantCulture).ToUnixTimeSeconds().Should().Be(later.ToUnixTimeSeconds());
+    }
+
+    [Fact]
     public async Task ExtendRetention_LengthensTheComplianceLock_AndNeverShortensIt()
     {
         var store = await CreateAsync();
