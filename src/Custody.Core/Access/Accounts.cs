@@ -112,7 +112,7 @@ public sealed class AccountDirectory(Vault vault)
             return null;
         }
 
-        var issued = Proven(found.Index, EntryTypes.AccountIssued, $"api_key row of account {found.Id}");
+        var issued = Proven(vault, found.Index, EntryTypes.AccountIssued, $"api_key row of account {found.Id}");
         if (issued is null || PayloadJson.Deserialize<AccountIssuedPayload>(issued.Payload) is not { } payload
             || payload.Account != found.Id || payload.Kind != found.Kind || payload.KeySha256 != hash)
         {
@@ -149,7 +149,7 @@ public sealed class AccountDirectory(Vault vault)
         var roles = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (role, index) in rows)
         {
-            var entry = new AccountDirectory(vault).Proven(index, EntryTypes.RoleGranted, $"role_grant row ({user}, {role})");
+            var entry = Proven(vault, index, EntryTypes.RoleGranted, $"role_grant row ({user}, {role})");
             if (entry is not null && PayloadJson.Deserialize<RoleGrantedPayload>(entry.Payload) is { } granted && granted.User == user && granted.Role == role)
             {
                 roles.Add(role);
@@ -163,7 +163,7 @@ public sealed class AccountDirectory(Vault vault)
         return roles;
     }
 
-    private LedgerEntry? Proven(long index, string type, string row)
+    private static LedgerEntry? Proven(Vault vault, long index, string type, string row)
     {
         var entry = vault.Proven.Entry(index, out var problem);
         if (entry is null || entry.Type != type)

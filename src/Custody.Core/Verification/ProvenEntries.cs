@@ -15,7 +15,9 @@ namespace EvidenceVault.Custody.Verification;
 public sealed class ProvenEntries(Vault vault)
 {
     private readonly ConcurrentDictionary<long, LedgerEntry> _proven = new();
-    private (long Size, Sha256Digest Root)? _checkpoint;
+    private SignedRoot? _checkpoint; // a reference: requests on other threads see all of it or none
+
+    private sealed record SignedRoot(long Size, Sha256Digest Root);
 
     /// <summary>The entry at <paramref name="index"/> if it is proven; otherwise null and why not.</summary>
     public LedgerEntry? Entry(long index, out string? problem)
@@ -71,7 +73,7 @@ public sealed class ProvenEntries(Vault vault)
     }
 
     /// <summary>The newest stored checkpoint whose signature verifies under the node's key (null if none does).</summary>
-    private (long Size, Sha256Digest Root)? LatestCheckpoint(NoteVerifierKey key)
+    private SignedRoot? LatestCheckpoint(NoteVerifierKey key)
     {
         if (vault.Ledger.LatestCheckpointNote() is not { } latest)
         {
@@ -89,7 +91,7 @@ public sealed class ProvenEntries(Vault vault)
             return null; // an entry is then proven by its seal alone; custody verify names the bad checkpoint
         }
 
-        return _checkpoint = (checkpoint.Size, checkpoint.Root);
+        return _checkpoint = new SignedRoot(checkpoint.Size, checkpoint.Root);
     }
 
     private string? Unsealed(NoteVerifierKey key, long index, Sha256Digest leaf)
