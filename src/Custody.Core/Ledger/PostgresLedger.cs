@@ -222,7 +222,7 @@ public sealed class PostgresLedger(NpgsqlDataSource dataSource, IClock clock) : 
         return entries;
     }
 
-    private static List<LedgerEntry> EntriesFromOnce(NpgsqlDataSource dataSource, long from, out string? problem)
+    private List<LedgerEntry> EntriesFromOnce(long from, out string? problem)
     {
         using var connection = dataSource.OpenConnection();
         using var command = new NpgsqlCommand("SELECT idx, entry FROM ledger_entry WHERE idx >= @f ORDER BY idx", connection);
@@ -253,8 +253,6 @@ public sealed class PostgresLedger(NpgsqlDataSource dataSource, IClock clock) : 
 
         return entries;
     }
-
-    private List<LedgerEntry> EntriesFromOnce(long from, out string? problem) => EntriesFromOnce(dataSource, from, out problem);
 
     private static List<LedgerEntry> ReadEntries(NpgsqlCommand command)
     {

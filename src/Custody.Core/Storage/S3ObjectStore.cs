@@ -82,6 +82,7 @@ public sealed class S3ObjectStore : IObjectStore
          e.Message.Contains("Connection", StringComparison.OrdinalIgnoreCase));
 
     /// <summary>Connects, checks the credentials at once (a clear error, not a failure on the first clip) and creates the locked bucket if needed.</summary>
+    /// <param name="clock">The wall clock (the program's, from its composition): requests are signed with its time and locks dated from it.</param>
     public static async Task<S3ObjectStore> ConnectAsync(S3Options options, string spoolDirectory, IClock clock, CancellationToken cancellationToken = default)
     {
         var endpoint = new Uri(options.Endpoint);
@@ -132,7 +133,7 @@ public sealed class S3ObjectStore : IObjectStore
     private const string PayloadCheckKey = "probe/payload-check";
 
     private Task<bool> RefusesMismatchedPayloadAsync(CancellationToken cancellationToken) =>
-        _put.RefusesMismatchedPayloadAsync(PayloadCheckKey, _spool, SystemClock.Instance.GetCurrentInstant().ToDateTimeUtc(), cancellationToken);
+        _put.RefusesMismatchedPayloadAsync(PayloadCheckKey, _spool, _clock.GetCurrentInstant().ToDateTimeUtc(), cancellationToken);
 
     private static async Task<bool> HasObjectLockAsync(IMinioClient client, string bucket, CancellationToken cancellationToken)
     {
@@ -228,14 +229,14 @@ public sealed class S3ObjectStore : IObjectStore
             // behind the gateway's writes, cost as much as the upload under load; docs/benchmarks.md).
             await _retry.ExecuteAsync(async token =>
             {
-                // The signature carries the wire's real time (a dock whose clock is off by more than
-                // 15 minutes is refused by the server with RequestTimeTooSkewed, named in the error).
+                // The signature carries the injected wall clock's time (a dock whose clock is off by more
+                // than 15 minutes is refused by the server with RequestTimeTooSkewed, named in the error).
                 var retainUntil = (_clock.GetCurrentInstant() + RetentionPeriod()).ToDateTimeUtc();
                 using var attempt = CancellationTokenSource.CreateLinkedTokenSource(token);
                 attempt.CancelAfter(_options.UploadTimeout(size));
                 // A time-out is not retried (PutAsync turns it into a clear error): a cluster that
                 // stops answering is full or stalled, and waiting again only hides it.
-                await _put.PutAsync(ObjectPrefix + key.ToHex(), spooled, size, key, retainUntil, SystemClock.Instance.GetCurrentInstant().ToDateTimeUtc(), attempt.Token).ConfigureAwait(false);
+                await _put.PutAsync(ObjectPrefix + key.ToHex(), spooled, size, key, retainUntil, _clock.GetCurrentInstant().ToDateTimeUtc(), attempt.Token).ConfigureAwait(false);
             }, cancellationToken).ConfigureAwait(false);
             return new StoredObject(key, size, AlreadyStored: false);
         }
