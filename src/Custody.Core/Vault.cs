@@ -641,6 +641,50 @@ public sealed class Vault : IDisposable
         }
     }
 
+    /// <summary>
+    /// The store versions of an original that the server verified at ingest, as its custody entries
+    /// recorded them (issue 18 §10); empty on the folder store and for entries written before versions
+    /// were recorded. The catalog only says where to look: each entry is used once it is proven
+    /// (<see cref="Proven"/>), is a <c>ClipIngested</c> and names these bytes. Only a pointer all the
+    /// same: the bytes read through it are hashed against the key.
+    /// </summary>
+    public IReadOnlyList<string> StoreVersionsOf(Sha256Digest sha256) =>
+        [.. Clips.CustodyEntries(sha256)
+            .Select(index => Proven.Entry(index, out _))
+            .Where(entry => entry is { Type: EntryTypes.ClipIngested })
+            .Select(entry => PayloadJson.Deserialize<ClipIngestedPayload>(entry!.Payload))
+            .Where(payload => payload.Sha256 == sha256.ToHex())
+            .Select(payload => payload.StoreVersion)
+            .OfType<string>().Distinct(StringComparer.Ordinal)];
+
+    /// <summary>
+    /// An original's bytes from exactly a version verified at ingest, never "the latest" (issue 18 §10);
+    /// hash-checked by the store. Without a recorded version, what the store holds under the key.
+    /// </summary>
+    public async Task<Stream> OpenOriginalAsync(Sha256Digest sha256, CancellationToken cancellationToken = default)
+    {
+        var versions = StoreVersionsOf(sha256);
+        if (versions.Count == 0)
+        {
+            return await Objects.OpenReadAsync(sha256, null, cancellationToken).ConfigureAwait(false);
+        }
+
+        Exception? first = null;
+        foreach (var version in versions)
+        {
+            try
+            {
+                return await Objects.OpenReadAsync(sha256, version, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is FileNotFoundException or InvalidDataException)
+            {
+                first ??= e;
+            }
+        }
+
+        throw first!;
+    }
+
     /// <summary>Entries proven to be in the signed tree, for decisions that must not rest on a derived row (issue 18).</summary>
     public Verification.ProvenEntries Proven => _proven ??= new Verification.ProvenEntries(this);
 

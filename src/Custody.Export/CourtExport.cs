@@ -225,7 +225,7 @@ public static class CourtExport
 
     private static async Task<long> CopyObjectAsync(Vault vault, Sha256Digest key, string path, CancellationToken cancellationToken)
     {
-        await using var source = await vault.Objects.OpenReadAsync(key, cancellationToken).ConfigureAwait(false);
+        await using var source = await vault.OpenOriginalAsync(key, cancellationToken).ConfigureAwait(false);
         await using var target = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20);
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var buffer = new byte[1 << 20];

@@ -20,7 +20,7 @@ internal static class ViewEndpoints
             var digest = DockEndpoints.Digest(sha256);
             var index = await sender.Send(new ViewClip(digest, user.Principal(), reason ?? string.Empty), cancellationToken);
             response.Headers[ViewEntryHeader] = index.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            var content = await vault.Objects.OpenReadAsync(digest, cancellationToken);
+            var content = await vault.OpenOriginalAsync(digest, cancellationToken);
             return Results.Stream(content, "application/octet-stream", fileDownloadName: digest.ToHex());
         }).RequireAuthorization(Policies.Viewer).WithName("ViewClipContent");
     }

@@ -146,6 +146,21 @@ public sealed class ClipCatalog
         return rows;
     });
 
+    /// <summary>The ledger entries that took these bytes into custody (ClipIngested), oldest first.</summary>
+    public IReadOnlyList<long> CustodyEntries(Sha256Digest sha256) => _ledger.Query(statements =>
+    {
+        var command = statements("SELECT idx FROM clip_custody WHERE sha256 = $sha ORDER BY idx", ["$sha"]);
+        command.Parameters[0].Value = sha256.ToHex();
+        var rows = new List<long>();
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            rows.Add(reader.GetInt64(0));
+        }
+
+        return rows;
+    });
+
     /// <summary>True when at least one custody fact holds these bytes.</summary>
     public bool Holds(Sha256Digest sha256) => _ledger.Query(statements =>
     {

@@ -86,7 +86,7 @@ internal sealed class IngestClipHandler(Vault vault) :
         return await RecordAsync(stored, request.Facts, vault.Station, cancellationToken).ConfigureAwait(false);
     }
 
-    // The store verified the object as it went in (size, digest, the server's MD5): nothing to ask again.
+    // The store verified the object as it went in (size, digest checked by the server): nothing to ask again.
     public Task<ClipIngestResult> Handle(RecordStoredOriginal request, CancellationToken cancellationToken) =>
         RecordAsync(request.Stored, request.Facts, vault.Station, cancellationToken);
 
@@ -98,14 +98,15 @@ internal sealed class IngestClipHandler(Vault vault) :
             return new ClipIngestResult(request.Sha256, request.Size, true, earlier, request.Facts.Flags, AlreadyInCustody: true);
         }
 
-        // A dock uploaded it on its own: the stored copy is checked before the ledger calls it in custody.
-        var size = await vault.Objects.SizeAsync(request.Sha256, cancellationToken).ConfigureAwait(false);
-        if (size != request.Size)
+        // A dock uploaded it on its own: the stored copy is checked before the ledger calls it in custody,
+        // by its bytes and not its size (issue 18 §10), and the version verified is the one recorded.
+        if (await vault.Objects.FindVerifiedAsync(request.Sha256, request.Size, cancellationToken).ConfigureAwait(false) is not { } verified)
         {
-            throw new VaultException($"{request.Facts.FileName}: the stored object {request.Sha256} holds {size?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "nothing"}, expected {request.Size} bytes; not in custody.");
+            var size = await vault.Objects.SizeAsync(request.Sha256, cancellationToken).ConfigureAwait(false);
+            throw new VaultException($"{request.Facts.FileName}: the store holds no object {request.Sha256} of {request.Size} bytes whose bytes hash to it (under that key: {(size is { } held ? held.ToString(System.Globalization.CultureInfo.InvariantCulture) + " bytes" : "nothing")}); not in custody.");
         }
 
-        return await RecordAsync(new StoredObject(request.Sha256, request.Size, vault.Clips.Holds(request.Sha256)), request.Facts, request.Station, cancellationToken).ConfigureAwait(false);
+        return await RecordAsync(verified with { AlreadyStored = vault.Clips.Holds(request.Sha256) }, request.Facts, request.Station, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<ClipIngestResult> RecordAsync(StoredObject stored, ClipFacts facts, string station, CancellationToken cancellationToken)
@@ -129,7 +130,7 @@ internal sealed class IngestClipHandler(Vault vault) :
         }
 
         FaultPoints.Reach("object-stored");
-        var payload = new ClipIngestedPayload { Sha256 = stored.Key.ToHex(), Size = stored.Size, Station = station, Clip = facts };
+        var payload = new ClipIngestedPayload { Sha256 = stored.Key.ToHex(), Size = stored.Size, Station = station, Clip = facts, StoreVersion = stored.Version };
         List<string> subjects = [Subjects.Clip(stored.Key)];
         if (facts.DeviceSerial is { } serial)
         {

@@ -65,6 +65,13 @@ public sealed record ClipIngestedPayload
     public string? Station { get; init; }
 
     public required ClipFacts Clip { get; init; }
+
+    /// <summary>
+    /// The S3 version id of the original as the server verified it at ingest (issue 18 §10): reads,
+    /// locks and extensions address exactly this version, never "the latest", which anyone holding the
+    /// store's credentials can put over it. Absent on the folder store and in entries written before.
+    /// </summary>
+    public string? StoreVersion { get; init; }
 }
 
 /// <summary>Payload of ClipProbed and ProbeFailed: what ffprobe said about an original (never re-encoded).</summary>

@@ -143,7 +143,7 @@ internal sealed class PolicyCommandHandlers(Vault vault) :
         foreach (var (sha, now) in after.Where(a => before.TryGetValue(a.Key, out var old) && Retention.Rank(a.Value.Class) > Retention.Rank(old.Class)))
         {
             var lockedUntil = now.Class == Retention.LongTerm
-                ? await vault.Objects.ExtendRetentionAsync(Sha256Digest.ParseHex(sha), vault.Clock.GetCurrentInstant() + Retention.LongTermLock, cancellationToken).ConfigureAwait(false)
+                ? await vault.Objects.ExtendRetentionAsync(Sha256Digest.ParseHex(sha), vault.Clock.GetCurrentInstant() + Retention.LongTermLock, vault.StoreVersionsOf(Sha256Digest.ParseHex(sha)), cancellationToken).ConfigureAwait(false)
                 : null;
             extensions.Add(new NewEntry(EntryTypes.RetentionExtended, "system:retention", [Subjects.Clip(Sha256Digest.ParseHex(sha))], now.Because,
                 PayloadJson.Serialize(new RetentionExtendedPayload(sha, before[sha].Class, now.Class, now.Because, lockedUntil is { } until ? Iso(until) : null))));

@@ -222,7 +222,14 @@ public sealed class FileSystemObjectStore : IObjectStore
         return Task.FromResult(file.Exists ? file.Length : (long?)null);
     }
 
-    public Task<Stream> OpenReadAsync(Sha256Digest key, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// The folder store has one file per key and no versions: what it holds is the original unless
+    /// someone changed it on disk, which the ledger's hashes and <c>custody verify --objects</c> catch.
+    /// </summary>
+    public async Task<StoredObject?> FindVerifiedAsync(Sha256Digest key, long size, CancellationToken cancellationToken = default) =>
+        await SizeAsync(key, cancellationToken).ConfigureAwait(false) == size ? new StoredObject(key, size, AlreadyStored: true) : null;
+
+    public Task<Stream> OpenReadAsync(Sha256Digest key, string? version, CancellationToken cancellationToken = default)
     {
         var path = PathOf(key);
         if (!File.Exists(path))
@@ -313,6 +320,6 @@ public sealed class FileSystemObjectStore : IObjectStore
     private string CheckpointPath(long size) => Path.Combine(_checkpoints, size.ToString("D20", CultureInfo.InvariantCulture));
 
     /// <summary>A folder has no object lock: nothing to extend (the ledger records the retention class).</summary>
-    public Task<NodaTime.Instant?> ExtendRetentionAsync(Sha256Digest key, NodaTime.Instant until, CancellationToken cancellationToken = default) =>
+    public Task<NodaTime.Instant?> ExtendRetentionAsync(Sha256Digest key, NodaTime.Instant until, IReadOnlyCollection<string> versions, CancellationToken cancellationToken = default) =>
         Task.FromResult<NodaTime.Instant?>(null);
 }

@@ -34,7 +34,19 @@ public interface IObjectStore
     /// <summary>Size of a stored object, or null when there is none.</summary>
     Task<long?> SizeAsync(Sha256Digest key, CancellationToken cancellationToken = default);
 
-    Task<Stream> OpenReadAsync(Sha256Digest key, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// The original's bytes, handed out only when they hash to <paramref name="key"/>. With a
+    /// <paramref name="version"/> (recorded at ingest) exactly that version is read; without one
+    /// (the folder store, entries written before versions were recorded) whatever the store holds under the key.
+    /// </summary>
+    Task<Stream> OpenReadAsync(Sha256Digest key, string? version, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The stored object under <paramref name="key"/> whose bytes are verified to be the original's with
+    /// <paramref name="size"/> bytes (the version to record at ingest), or null when the store holds no such bytes.
+    /// For an upload made on its own before the ledger is asked (a dock over the network).
+    /// </summary>
+    Task<StoredObject?> FindVerifiedAsync(Sha256Digest key, long size, CancellationToken cancellationToken = default);
 
     IAsyncEnumerable<Sha256Digest> ListAsync(CancellationToken cancellationToken = default);
 
@@ -50,13 +62,15 @@ public interface IObjectStore
     /// Returns the lock now in force, or null where the store has no locks (the embedded folder,
     /// whose protection is the append-only ledger and <c>custody verify</c>).
     /// </summary>
-    Task<NodaTime.Instant?> ExtendRetentionAsync(Sha256Digest key, NodaTime.Instant until, CancellationToken cancellationToken = default);
+    /// <param name="versions">The versions recorded at ingest: only those are locked; none recorded (older entries) locks every version of the key.</param>
+    Task<NodaTime.Instant?> ExtendRetentionAsync(Sha256Digest key, NodaTime.Instant until, IReadOnlyCollection<string> versions, CancellationToken cancellationToken = default);
 }
 
 /// <param name="Key">SHA-256 of the bytes.</param>
 /// <param name="Size">Bytes stored.</param>
 /// <param name="AlreadyStored">True when identical bytes were already in the store (one object, several custody facts).</param>
-public sealed record StoredObject(Sha256Digest Key, long Size, bool AlreadyStored);
+/// <param name="Version">The store's version id of exactly these verified bytes (S3), recorded in the custody entry; null on the folder store.</param>
+public sealed record StoredObject(Sha256Digest Key, long Size, bool AlreadyStored, string? Version = null);
 
 /// <summary>Bytes read into a store's spool and hashed, not yet stored; disposing it removes the spooled copy.</summary>
 /// <param name="Key">SHA-256 of the bytes.</param>

@@ -211,15 +211,21 @@ public sealed class S3ObjectStore : IObjectStore
         }
     }
 
-    /// <summary>The spooled original under its key, unless it is there already; verified before it returns.</summary>
+    /// <summary>
+    /// The spooled original under its key, verified before it returns, with the version id of exactly
+    /// those bytes. An object already under the key is not taken for the original (issue 18 §10): anyone
+    /// holding the store's credentials can put other bytes of the same size there before a dock comes,
+    /// and a size is no proof. Unless this process itself stored or verified them, the original is
+    /// uploaded again, checked by the server, and becomes a version of its own.
+    /// </summary>
     private async Task<StoredObject> UploadAsync(string spooled, Sha256Digest key, long size, CancellationToken cancellationToken)
     {
-        if (await SizeAsync(key, cancellationToken).ConfigureAwait(false) is { } existing)
+        if (_verified.TryGetValue(key, out var known) && known.Size == size)
         {
-            return existing == size
-                ? new StoredObject(key, size, AlreadyStored: true)
-                : throw new VaultException($"Object {key} is stored with {existing} bytes, not {size}: the store is damaged.");
+            return known with { AlreadyStored = true };
         }
+
+        var existed = await SizeAsync(key, cancellationToken).ConfigureAwait(false) is not null;
 
         // The spooled copy is uploaded again from its start on each retry.
         if (size <= S3SignedPut.MaxSize)
@@ -227,7 +233,7 @@ public sealed class S3ObjectStore : IObjectStore
             // Verified before custody is claimed: the server checked every byte against the signed
             // SHA-256 (the key) before answering, so no second request is made (one per clip, queued
             // behind the gateway's writes, cost as much as the upload under load; docs/benchmarks.md).
-            await _retry.ExecuteAsync(async token =>
+            var version = await _retry.ExecuteAsync(async token =>
             {
                 // The signature carries the injected wall clock's time (a dock whose clock is off by more
                 // than 15 minutes is refused by the server with RequestTimeTooSkewed, named in the error).
@@ -236,9 +242,9 @@ public sealed class S3ObjectStore : IObjectStore
                 attempt.CancelAfter(_options.UploadTimeout(size));
                 // A time-out is not retried (PutAsync turns it into a clear error): a cluster that
                 // stops answering is full or stalled, and waiting again only hides it.
-                await _put.PutAsync(ObjectPrefix + key.ToHex(), spooled, size, key, retainUntil, _clock.GetCurrentInstant().ToDateTimeUtc(), attempt.Token).ConfigureAwait(false);
+                return await _put.PutAsync(ObjectPrefix + key.ToHex(), spooled, size, key, retainUntil, _clock.GetCurrentInstant().ToDateTimeUtc(), attempt.Token).ConfigureAwait(false);
             }, cancellationToken).ConfigureAwait(false);
-            return new StoredObject(key, size, AlreadyStored: false);
+            return Remember(new StoredObject(key, size, existed, version));
         }
 
         await _retry.ExecuteAsync(async token =>
@@ -255,14 +261,79 @@ public sealed class S3ObjectStore : IObjectStore
                 .WithRetentionConfiguration(Retention()), token).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
 
-        // The client's multipart answer carries no usable ETag on RGW: the object is stat'ed.
+        // The client's multipart answer carries neither a usable ETag on RGW nor the version id (Minio 7.0.0):
+        // the newest version, the one just completed unless another was put in the same instant, is stat'ed.
         var stat = await _retry.ExecuteAsync(async token => await _client.StatObjectAsync(new StatObjectArgs().WithBucket(_options.Bucket).WithObject(ObjectPrefix + key.ToHex()), token).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
         if (stat.Size != size)
         {
             throw new VaultException($"Object {key} did not arrive whole on S3 (size {stat.Size} of {size}).");
         }
 
-        return new StoredObject(key, size, AlreadyStored: false);
+        return Remember(new StoredObject(key, size, existed, string.IsNullOrEmpty(stat.VersionId) ? null : stat.VersionId));
+    }
+
+    /// <summary>
+    /// Versions this process stored, the server having checked their bytes, or read and hashed itself:
+    /// a dock's registration right after its upload needs no second read. Bounded; a miss costs one read.
+    /// </summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Sha256Digest, StoredObject> _verified = new();
+
+    private StoredObject Remember(StoredObject stored)
+    {
+        if (_verified.Count >= 100_000)
+        {
+            _verified.Clear();
+        }
+
+        _verified[stored.Key] = stored with { AlreadyStored = false };
+        return stored;
+    }
+
+    /// <summary>
+    /// A version under the key whose bytes this process verified: the one it stored itself, or else the
+    /// newest version that reads back whole and hashes to the key (one read of the object, made once).
+    /// </summary>
+    public async Task<StoredObject?> FindVerifiedAsync(Sha256Digest key, long size, CancellationToken cancellationToken = default)
+    {
+        if (_verified.TryGetValue(key, out var known))
+        {
+            return known.Size == size ? known with { AlreadyStored = true } : null;
+        }
+
+        var name = ObjectPrefix + key.ToHex();
+        var local = Path.Combine(_spool, $"{Environment.ProcessId}-{Guid.NewGuid():N}.find");
+        try
+        {
+            var versions = await VersionsAsync(name, cancellationToken).ConfigureAwait(false);
+            for (var i = versions.Count - 1; i >= 0; i--)
+            {
+                File.Delete(local);
+                await DownloadAsync(name, versions[i], local, cancellationToken).ConfigureAwait(false);
+                if (new FileInfo(local).Length == size && HashOf(local) == key)
+                {
+                    return Remember(new StoredObject(key, size, AlreadyStored: true, versions[i]));
+                }
+            }
+
+            return null;
+        }
+        finally
+        {
+            File.Delete(local);
+        }
+    }
+
+    /// <summary>Size of exactly the <paramref name="version"/> recorded at ingest, or null when that version is not there.</summary>
+    public async Task<long?> SizeAsync(Sha256Digest key, string version, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return await _retry.ExecuteAsync(async token => (await _client.StatObjectAsync(new StatObjectArgs().WithBucket(_options.Bucket).WithObject(ObjectPrefix + key.ToHex()).WithVersionId(version), token).ConfigureAwait(false)).Size, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ObjectNotFoundException)
+        {
+            return null;
+        }
     }
 
     public async Task<bool> ExistsAsync(Sha256Digest key, CancellationToken cancellationToken = default) =>
@@ -287,10 +358,34 @@ public sealed class S3ObjectStore : IObjectStore
     /// marker): then the versions of the key are searched for the one that is the original, and only
     /// that is served; the newer version is an attempt on it, named in the log (issue 18 §10).
     /// </summary>
-    public async Task<Stream> OpenReadAsync(Sha256Digest key, CancellationToken cancellationToken = default)
+    public async Task<Stream> OpenReadAsync(Sha256Digest key, string? version, CancellationToken cancellationToken = default)
     {
         var name = ObjectPrefix + key.ToHex();
         var local = Path.Combine(_spool, $"{Environment.ProcessId}-{Guid.NewGuid():N}.read");
+        if (version is not null)
+        {
+            // Exactly the version verified at ingest: whatever else sits over the key is never read.
+            try
+            {
+                await DownloadAsync(name, version, local, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ObjectNotFoundException)
+            {
+                File.Delete(local);
+                throw new FileNotFoundException($"Object {key}: the version {version} verified at ingest is not in the store.");
+            }
+
+            var actual = HashOf(local);
+            if (actual == key)
+            {
+                return new FileStream(local, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.DeleteOnClose | FileOptions.SequentialScan);
+            }
+
+            var length = new FileInfo(local).Length;
+            File.Delete(local);
+            throw new InvalidDataException($"Object {key} is damaged: the version {version} verified at ingest now holds other bytes (SHA-256 {actual}, {length} bytes).");
+        }
+
         string? latestProblem;
         try
         {
@@ -309,12 +404,12 @@ public sealed class S3ObjectStore : IObjectStore
         }
 
         File.Delete(local);
-        foreach (var version in await VersionsAsync(name, cancellationToken).ConfigureAwait(false))
+        foreach (var candidate in await VersionsAsync(name, cancellationToken).ConfigureAwait(false))
         {
-            await DownloadAsync(name, version, local, cancellationToken).ConfigureAwait(false);
+            await DownloadAsync(name, candidate, local, cancellationToken).ConfigureAwait(false);
             if (HashOf(local) == key)
             {
-                Serilog.Log.Error("Object {Key}: {Problem}, put over the original by someone holding the store's credentials; serving the original version {Version}", key, latestProblem, version);
+                Serilog.Log.Error("Object {Key}: {Problem}, put over the original by someone holding the store's credentials; serving the original version {Version}", key, latestProblem, candidate);
                 return new FileStream(local, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.DeleteOnClose | FileOptions.SequentialScan);
             }
 
@@ -324,13 +419,23 @@ public sealed class S3ObjectStore : IObjectStore
         throw new FileNotFoundException($"Object {key} is not in the store as the original: {latestProblem}, and no version of it hashes to its key.");
     }
 
-    /// <summary>Whether anything other than the original sits over the key (a newer version or a delete marker), and what: custody verify names it.</summary>
-    public async Task<string?> AttemptOnAsync(Sha256Digest key, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Whether anything other than the original sits over the key (a newer version or a delete marker),
+    /// and what: custody verify names it. With the <paramref name="recorded"/> versions (those verified at
+    /// ingest), a newest version among them costs one HEAD; a version no entry recorded is read and is an
+    /// attempt unless its bytes are the original's (the same clip uploaded again).
+    /// </summary>
+    public async Task<string?> AttemptOnAsync(Sha256Digest key, IReadOnlyCollection<string> recorded, CancellationToken cancellationToken = default)
     {
         var name = ObjectPrefix + key.ToHex();
         var local = Path.Combine(_spool, $"{Environment.ProcessId}-{Guid.NewGuid():N}.check");
         try
         {
+            if (recorded.Count > 0)
+            {
+                return await UnrecordedVersionsAsync(key, name, recorded, local, cancellationToken).ConfigureAwait(false);
+            }
+
             await DownloadAsync(name, null, local, cancellationToken).ConfigureAwait(false);
             var actual = HashOf(local);
             return actual == key ? null : $"object {key}: a newer version with other bytes (SHA-256 {actual}) was put over the original: an attempt on it (the original version is still locked and is what is served)";
@@ -343,6 +448,40 @@ public sealed class S3ObjectStore : IObjectStore
         {
             File.Delete(local);
         }
+    }
+
+    /// <summary>
+    /// Every version under the key that no entry recorded, read: other bytes there are an attempt (put
+    /// over the original, or under its key before the dock came), the same bytes a duplicate upload.
+    /// A delete marker over the original is an attempt too. Null when there is none.
+    /// </summary>
+    private async Task<string?> UnrecordedVersionsAsync(Sha256Digest key, string name, IReadOnlyCollection<string> recorded, string local, CancellationToken cancellationToken)
+    {
+        var attempts = new List<string>();
+        string? newest = null;
+        try
+        {
+            newest = (await _retry.ExecuteAsync(async token => await _client.StatObjectAsync(new StatObjectArgs().WithBucket(_options.Bucket).WithObject(name), token).ConfigureAwait(false), cancellationToken).ConfigureAwait(false)).VersionId;
+        }
+        catch (ObjectNotFoundException)
+        {
+            attempts.Add($"object {key}: a delete marker was put over the original: an attempt on it");
+        }
+
+        foreach (var version in (await VersionsAsync(name, cancellationToken).ConfigureAwait(false)).Where(v => !recorded.Contains(v)))
+        {
+            File.Delete(local);
+            await DownloadAsync(name, version, local, cancellationToken).ConfigureAwait(false);
+            var actual = HashOf(local);
+            if (actual != key)
+            {
+                attempts.Add(version == newest
+                    ? $"object {key}: a newer version {version} with other bytes (SHA-256 {actual}) was put over the original: an attempt on it (the version verified at ingest is what is served)"
+                    : $"object {key}: a version {version} with other bytes (SHA-256 {actual}) was put under the original's key: an attempt on it (the version verified at ingest is what is served)");
+            }
+        }
+
+        return attempts.Count == 0 ? null : string.Join("; ", attempts);
     }
 
     private Task DownloadAsync(string name, string? version, string local, CancellationToken cancellationToken) =>
@@ -445,13 +584,14 @@ public sealed class S3ObjectStore : IObjectStore
     /// </summary>
     public static readonly Instant LatestLock = Instant.FromUtc(2100, 1, 1, 0, 0);
 
-    public async Task<Instant?> ExtendRetentionAsync(Sha256Digest key, Instant until, CancellationToken cancellationToken = default)
+    public async Task<Instant?> ExtendRetentionAsync(Sha256Digest key, Instant until, IReadOnlyCollection<string> recorded, CancellationToken cancellationToken = default)
     {
         var name = ObjectPrefix + key.ToHex();
         var target = Instant.FromUnixTimeSeconds((until > LatestLock ? LatestLock : until).ToUnixTimeSeconds());
-        // Every version of the key, not "the latest": a version put over the original must not take its
-        // extension while the original's lock runs out (issue 18 §10). The oldest version is the original.
-        var versions = await VersionsAsync(name, cancellationToken).ConfigureAwait(false);
+        // Exactly the versions verified at ingest, never "the latest": a version put over the original must
+        // not take its extension while the original's lock runs out (issue 18 §10). Entries written before
+        // versions were recorded extend every version of the key (the oldest one is the original).
+        var versions = recorded.Count > 0 ? [.. recorded] : await VersionsAsync(name, cancellationToken).ConfigureAwait(false);
         Instant? original = null;
         foreach (var version in versions.Count > 0 ? versions.Cast<string?>() : [null])
         {

@@ -22,13 +22,16 @@ internal sealed class S3SignedPut(HttpClient http, S3Options options, string reg
     /// <summary>S3's largest single PUT; larger objects go through the client's multipart upload.</summary>
     public const long MaxSize = 5L << 30;
 
-    /// <summary>Uploads the spooled file; returns once the server has checked every byte against <paramref name="sha256"/> and stored them.</summary>
-    public async Task PutAsync(string objectKey, string spooledFile, long size, Sha256Digest sha256, DateTime retainUntilUtc, DateTime nowUtc, CancellationToken cancellationToken)
+    /// <summary>
+    /// Uploads the spooled file; returns once the server has checked every byte against <paramref name="sha256"/>
+    /// and stored them, with the version id the server gave exactly those bytes (x-amz-version-id).
+    /// </summary>
+    public async Task<string?> PutAsync(string objectKey, string spooledFile, long size, Sha256Digest sha256, DateTime retainUntilUtc, DateTime nowUtc, CancellationToken cancellationToken)
     {
-        var (status, detail) = await SendAsync(objectKey, spooledFile, size, sha256, retainUntilUtc, nowUtc, cancellationToken).ConfigureAwait(false);
+        var (status, detail, version) = await SendAsync(objectKey, spooledFile, size, sha256, retainUntilUtc, nowUtc, cancellationToken).ConfigureAwait(false);
         if (status is >= 200 and < 300)
         {
-            return;
+            return version;
         }
 
         var message = Explain(objectKey, status, detail);
@@ -49,7 +52,7 @@ internal sealed class S3SignedPut(HttpClient http, S3Options options, string reg
         await File.WriteAllBytesAsync(probe, "payload check: these bytes are not the signed ones"u8.ToArray(), cancellationToken).ConfigureAwait(false);
         try
         {
-            var (status, detail) = await SendAsync(objectKey, probe, new FileInfo(probe).Length, Sha256Digest.Of("other bytes"u8.ToArray()), null, nowUtc, cancellationToken).ConfigureAwait(false);
+            var (status, detail, _) = await SendAsync(objectKey, probe, new FileInfo(probe).Length, Sha256Digest.Of("other bytes"u8.ToArray()), null, nowUtc, cancellationToken).ConfigureAwait(false);
             if (status is >= 200 and < 300)
             {
                 return false; // stored what it was told was something else
@@ -65,7 +68,7 @@ internal sealed class S3SignedPut(HttpClient http, S3Options options, string reg
         }
     }
 
-    private async Task<(int Status, string Body)> SendAsync(string objectKey, string spooledFile, long size, Sha256Digest sha256, DateTime? retainUntilUtc, DateTime nowUtc, CancellationToken cancellationToken)
+    private async Task<(int Status, string Body, string? Version)> SendAsync(string objectKey, string spooledFile, long size, Sha256Digest sha256, DateTime? retainUntilUtc, DateTime nowUtc, CancellationToken cancellationToken)
     {
         var endpoint = new Uri(options.Endpoint);
         var host = endpoint.IsDefaultPort ? endpoint.Host : $"{endpoint.Host}:{endpoint.Port.ToString(CultureInfo.InvariantCulture)}";
@@ -106,8 +109,8 @@ internal sealed class S3SignedPut(HttpClient http, S3Options options, string reg
         request.Headers.TryAddWithoutValidation("Authorization", $"AWS4-HMAC-SHA256 Credential={options.AccessKey}/{scope}, SignedHeaders={signedHeaders}, Signature={signature}");
         using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
         return response.IsSuccessStatusCode
-            ? ((int)response.StatusCode, string.Empty)
-            : ((int)response.StatusCode, await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false));
+            ? ((int)response.StatusCode, string.Empty, response.Headers.TryGetValues("x-amz-version-id", out var version) ? version.FirstOrDefault() : null)
+            : ((int)response.StatusCode, await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false), null);
     }
 
     /// <summary>One line naming what the server objected to, from its S3 error document.</summary>

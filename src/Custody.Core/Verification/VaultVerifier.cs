@@ -64,6 +64,8 @@ public static class VaultVerifier
         var tree = new MerkleTree();
         var subjects = new Dictionary<string, SubjectState>(StringComparer.Ordinal);
         var clips = new Dictionary<Sha256Digest, long>();
+        // The S3 versions the server verified at ingest, from the entries (issue 18 §10).
+        var versions = new Dictionary<Sha256Digest, HashSet<string>>();
         NoteVerifierKey? key = null;
         string? sealScheme = null;
 
@@ -128,7 +130,12 @@ public static class VaultVerifier
                 try
                 {
                     var clip = PayloadJson.Deserialize<ClipIngestedPayload>(entry.Payload);
-                    clips[Sha256Digest.ParseHex(clip.Sha256)] = clip.Size;
+                    var digest = Sha256Digest.ParseHex(clip.Sha256);
+                    clips[digest] = clip.Size;
+                    if (clip.StoreVersion is { } version)
+                    {
+                        (versions.TryGetValue(digest, out var recorded) ? recorded : versions[digest] = new HashSet<string>(StringComparer.Ordinal)).Add(version);
+                    }
                 }
                 catch (Exception e) when (e is FormatException or System.Text.Json.JsonException)
                 {
@@ -255,8 +262,24 @@ public static class VaultVerifier
 
         // 5. Originals: every clip in custody is stored with its size; with objects, every stored file re-hashed.
         long objectsChecked = 0;
+        IReadOnlyCollection<string> RecordedVersions(Sha256Digest digest) => versions.TryGetValue(digest, out var recorded) ? recorded : [];
         foreach (var (digest, size) in clips)
         {
+            if (vault.Objects is Storage.S3ObjectStore versioned && versions.TryGetValue(digest, out var recorded))
+            {
+                // Exactly the versions verified at ingest, whatever was put over them since.
+                foreach (var version in recorded)
+                {
+                    var held = await versioned.SizeAsync(digest, version, cancellationToken).ConfigureAwait(false);
+                    if (held != size)
+                    {
+                        Problem(held is null ? $"object {digest}: the version {version} verified at ingest is missing from the store" : $"object {digest}: the version {version} verified at ingest holds {held} bytes; custody recorded {size}");
+                    }
+                }
+
+                continue;
+            }
+
             var stored = await vault.Objects.SizeAsync(digest, cancellationToken).ConfigureAwait(false);
             if (stored != size)
             {
@@ -273,28 +296,34 @@ public static class VaultVerifier
                     objectsChecked++;
                     // On S3 a newer version or a delete marker over an original is an attempt on it (issue 18 §10):
                     // named, and the original version must still be there.
+                    var recorded = RecordedVersions(digest);
                     if (vault.Objects is Storage.S3ObjectStore s3)
                     {
-                        if (await s3.AttemptOnAsync(digest, cancellationToken).ConfigureAwait(false) is not { } attempt)
+                        if (await s3.AttemptOnAsync(digest, recorded, cancellationToken).ConfigureAwait(false) is { } attempt)
                         {
-                            continue; // the newest version hashed to its key
+                            Problem(attempt);
                         }
-
-                        Problem(attempt);
-                    }
-
-                    try
-                    {
-                        await using var stream = await vault.Objects.OpenReadAsync(digest, cancellationToken).ConfigureAwait(false);
-                        var actual = new Sha256Digest(await SHA256.HashDataAsync(stream, cancellationToken).ConfigureAwait(false));
-                        if (actual != digest)
+                        else if (recorded.Count == 0)
                         {
-                            Problem($"object {digest} is damaged: its bytes now hash to {actual}");
+                            continue; // no version recorded (an older entry): the newest version hashed to its key
                         }
                     }
-                    catch (FileNotFoundException e)
+
+                    foreach (var version in recorded.Count > 0 ? recorded.Cast<string?>() : [null])
                     {
-                        Problem(e.Message);
+                        try
+                        {
+                            await using var stream = await vault.Objects.OpenReadAsync(digest, version, cancellationToken).ConfigureAwait(false);
+                            var actual = new Sha256Digest(await SHA256.HashDataAsync(stream, cancellationToken).ConfigureAwait(false));
+                            if (actual != digest)
+                            {
+                                Problem($"object {digest} is damaged: its bytes now hash to {actual}");
+                            }
+                        }
+                        catch (Exception e) when (e is FileNotFoundException or InvalidDataException)
+                        {
+                            Problem(e.Message);
+                        }
                     }
                 }
             }

@@ -99,7 +99,7 @@ internal sealed class Forwarder(Vault spool, HttpClient api, TimeSpan firstRetry
             sessions.Add(device);
         }
 
-        await using (var original = await spool.Objects.OpenReadAsync(Sha256Digest.ParseHex(clip.Sha256), cancellationToken).ConfigureAwait(false))
+        await using (var original = await spool.Objects.OpenReadAsync(Sha256Digest.ParseHex(clip.Sha256), null, cancellationToken).ConfigureAwait(false))
         {
             using var content = new StreamContent(original, 1 << 20);
             content.Headers.ContentLength = clip.Size;

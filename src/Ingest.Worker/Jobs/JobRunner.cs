@@ -202,7 +202,7 @@ public sealed class JobRunner(Vault vault, string workerId, InterruptionPolicy p
         var copy = Path.Combine(spool, $"work-{sha256.ToHex()}-{Guid.NewGuid():N}");
         try
         {
-            await using (var source = await vault.Objects.OpenReadAsync(sha256, cancellationToken).ConfigureAwait(false))
+            await using (var source = await vault.OpenOriginalAsync(sha256, cancellationToken).ConfigureAwait(false))
             await using (var target = new FileStream(copy, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
             {
                 using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);

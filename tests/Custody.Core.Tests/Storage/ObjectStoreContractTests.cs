@@ -19,9 +19,9 @@ public abstract class ObjectStoreContractTests
 
         var stored = await store.PutAsync(new MemoryStream(bytes));
 
-        stored.Should().Be(new StoredObject(Sha256Digest.Of(bytes), bytes.Length, AlreadyStored: false));
+        stored.Should().BeEquivalentTo(new { Key = Sha256Digest.Of(bytes), Size = (long)bytes.Length, AlreadyStored = false });
         (await store.SizeAsync(stored.Key)).Should().Be(bytes.Length);
-        await using var read = await store.OpenReadAsync(stored.Key);
+        await using var read = await store.OpenReadAsync(stored.Key, stored.Version);
         var copy = new MemoryStream();
         await read.CopyToAsync(copy);
         copy.ToArray().Should().Equal(bytes);
@@ -63,7 +63,7 @@ public abstract class ObjectStoreContractTests
         (await store.ExistsAsync(spooled.Key)).Should().BeFalse("spooling stores nothing yet");
         var stored = await store.StoreAsync(spooled);
 
-        stored.Should().Be(new StoredObject(Sha256Digest.Of(bytes), bytes.Length, AlreadyStored: false));
+        stored.Should().BeEquivalentTo(new { Key = Sha256Digest.Of(bytes), Size = (long)bytes.Length, AlreadyStored = false });
         (await store.SizeAsync(stored.Key)).Should().Be(bytes.Length);
         File.Exists(spooled.File).Should().BeFalse();
     }
@@ -154,10 +154,11 @@ public sealed class S3ObjectStoreContractTests(RadosGateway gateway) : ObjectSto
     }
 
     [Fact]
-    public async Task NewerVersionOrDeleteMarkerOverAnOriginal_OnlyTheOriginalIsServed()
+    public async Task NewerVersionOrDeleteMarkerOverAnOriginal_OnlyTheVersionVerifiedAtIngestIsServedAndLocked()
     {
         // Issue 18 §10: object lock keeps the locked version but the application's own credentials may
-        // put a newer one over it (9 bytes), or a delete marker. Only the original's bytes are ever served.
+        // put a newer one over it (9 bytes), or a delete marker. Only the version verified at ingest is
+        // read, locked and extended; the rest is named as an attempt.
         var store = (S3ObjectStore)await CreateAsync();
         var original = RandomNumberGenerator.GetBytes(7000);
         var replaced = await store.PutAsync(new MemoryStream(original));
@@ -165,33 +166,66 @@ public sealed class S3ObjectStoreContractTests(RadosGateway gateway) : ObjectSto
         var untouched = await store.PutAsync(new MemoryStream(RandomNumberGenerator.GetBytes(5000)));
         using var client = new MinioClient().WithEndpoint(new Uri(gateway.Endpoint).Host, new Uri(gateway.Endpoint).Port)
             .WithCredentials(gateway.AccessKey, gateway.SecretKey).Build();
-        var originalVersion = (await client.StatObjectAsync(new StatObjectArgs().WithBucket(_bucket).WithObject("sha256/" + replaced.Key.ToHex()))).VersionId;
-        await client.PutObjectAsync(new PutObjectArgs().WithBucket(_bucket).WithObject("sha256/" + replaced.Key.ToHex())
+        var name = "sha256/" + replaced.Key.ToHex();
+        replaced.Version.Should().Be((await client.StatObjectAsync(new StatObjectArgs().WithBucket(_bucket).WithObject(name))).VersionId,
+            "the version recorded is the one the server made of the verified bytes");
+        await client.PutObjectAsync(new PutObjectArgs().WithBucket(_bucket).WithObject(name)
             .WithStreamData(new MemoryStream("forgeries"u8.ToArray())).WithObjectSize(9));
+        var forgedVersion = (await client.StatObjectAsync(new StatObjectArgs().WithBucket(_bucket).WithObject(name))).VersionId;
         await client.RemoveObjectAsync(new RemoveObjectArgs().WithBucket(_bucket).WithObject("sha256/" + deleted.Key.ToHex()));
 
-        await using (var served = await store.OpenReadAsync(replaced.Key))
+        foreach (var version in new[] { replaced.Version, null })
         {
+            // With the recorded version, and (entries written before versions were recorded) without.
+            await using var served = await store.OpenReadAsync(replaced.Key, version);
             using var copy = new MemoryStream();
             await served.CopyToAsync(copy);
             copy.ToArray().Should().Equal(original, "the newer version is not the original");
         }
 
-        await using (var served = await store.OpenReadAsync(deleted.Key))
+        await using (var served = await store.OpenReadAsync(deleted.Key, deleted.Version))
         {
             served.Length.Should().Be(6000, "a delete marker does not hide the locked original");
         }
 
-        (await store.AttemptOnAsync(replaced.Key)).Should().Contain("newer version").And.Contain("attempt");
-        (await store.AttemptOnAsync(deleted.Key)).Should().Contain("delete marker");
-        (await store.AttemptOnAsync(untouched.Key)).Should().BeNull();
+        await store.Invoking(s => s.OpenReadAsync(replaced.Key, forgedVersion)).Should().ThrowAsync<InvalidDataException>().WithMessage("*other bytes*");
+        (await store.AttemptOnAsync(replaced.Key, [replaced.Version!])).Should().Contain("newer version").And.Contain("attempt");
+        (await store.AttemptOnAsync(deleted.Key, [deleted.Version!])).Should().Contain("delete marker");
+        (await store.AttemptOnAsync(untouched.Key, [untouched.Version!])).Should().BeNull();
+        (await store.SizeAsync(replaced.Key, replaced.Version!)).Should().Be(7000);
 
-        // R6: an extension reaches the original version, not only the one put over it.
+        // R6: the extension locks the original's version, and nothing put over it.
         var now = SystemClock.Instance.GetCurrentInstant();
         var later = Instant.FromUnixTimeSeconds((now + Duration.FromDays(400)).ToUnixTimeSeconds());
-        (await store.ExtendRetentionAsync(replaced.Key, later)).Should().Be(later);
-        var retention = await client.GetObjectRetentionAsync(new GetObjectRetentionArgs().WithBucket(_bucket).WithObject("sha256/" + replaced.Key.ToHex()).WithVersionId(originalVersion));
+        (await store.ExtendRetentionAsync(replaced.Key, later, [replaced.Version!])).Should().Be(later);
+        var retention = await client.GetObjectRetentionAsync(new GetObjectRetentionArgs().WithBucket(_bucket).WithObject(name).WithVersionId(replaced.Version));
         DateTimeOffset.Parse(retention.RetainUntilDate, System.Globalization.CultureInfo.InvariantCulture).ToUnixTimeSeconds().Should().Be(later.ToUnixTimeSeconds());
+        var forgedLock = async () => await client.GetObjectRetentionAsync(new GetObjectRetentionArgs().WithBucket(_bucket).WithObject(name).WithVersionId(forgedVersion));
+        await forgedLock.Should().ThrowAsync<Exception>("the forged version was put without a lock and was given none");
+    }
+
+    [Fact]
+    public async Task AKeyPreSeededWithOtherBytesOfTheSameSize_TheOriginalIsStillStoredAndServed()
+    {
+        // Issue 18 §10: whoever holds the store's credentials can put bytes under the key a clip will
+        // have before it is docked. A same-sized object there must not pass for the original: the
+        // original is stored, verified by the server, and that version is what is served.
+        var store = await CreateAsync();
+        var original = RandomNumberGenerator.GetBytes(8000);
+        var key = Sha256Digest.Of(original);
+        using var client = new MinioClient().WithEndpoint(new Uri(gateway.Endpoint).Host, new Uri(gateway.Endpoint).Port)
+            .WithCredentials(gateway.AccessKey, gateway.SecretKey).Build();
+        await client.PutObjectAsync(new PutObjectArgs().WithBucket(_bucket).WithObject("sha256/" + key.ToHex())
+            .WithStreamData(new MemoryStream(new byte[8000])).WithObjectSize(8000));
+
+        var stored = await store.PutAsync(new MemoryStream(original));
+
+        stored.Key.Should().Be(key);
+        await using var served = await store.OpenReadAsync(key, stored.Version);
+        using var copy = new MemoryStream();
+        await served.CopyToAsync(copy);
+        copy.ToArray().Should().Equal(original, "the pre-seeded zeros are not the original");
+        (await store.FindVerifiedAsync(key, 8000))!.Version.Should().Be(stored.Version);
     }
 
     [Fact]
@@ -203,10 +237,10 @@ public sealed class S3ObjectStoreContractTests(RadosGateway gateway) : ObjectSto
         // Half-way to the latest lock the store holds: decades ahead on any date the suite runs on.
         var decades = Instant.FromUnixTimeSeconds((now + (S3ObjectStore.LatestLock - now) / 2).ToUnixTimeSeconds());
 
-        (await store.ExtendRetentionAsync(stored.Key, decades)).Should().Be(decades);
-        (await store.ExtendRetentionAsync(stored.Key, now + Duration.FromDays(2))).Should().Be(decades, "a lock is never shortened");
+        (await store.ExtendRetentionAsync(stored.Key, decades, [stored.Version!])).Should().Be(decades);
+        (await store.ExtendRetentionAsync(stored.Key, now + Duration.FromDays(2), [stored.Version!])).Should().Be(decades, "a lock is never shortened");
         // Past 2106 RGW's 32-bit date would wrap into the past and unlock the original: locks stop at 2100.
-        (await store.ExtendRetentionAsync(stored.Key, now + Duration.FromDays(36525))).Should().Be(S3ObjectStore.LatestLock);
+        (await store.ExtendRetentionAsync(stored.Key, now + Duration.FromDays(36525), [stored.Version!])).Should().Be(S3ObjectStore.LatestLock);
 
         using var client = new MinioClient().WithEndpoint(new Uri(gateway.Endpoint).Host, new Uri(gateway.Endpoint).Port)
             .WithCredentials(gateway.AccessKey, gateway.SecretKey).Build();
