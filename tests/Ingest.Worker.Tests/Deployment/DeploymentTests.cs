@@ -219,6 +219,74 @@ public sealed class DeploymentTests(PostgresServer postgres, RadosGateway gatewa
         Tools.Dotnet("custody", ["log", "--data", Node("clerk"), "--json"], environment).Output.Should().NotContain("\"user\":\"x\"");
     }
 
+    [Fact]
+    public async Task OriginalsPreSeededOrOverwrittenInTheBucket_OnlyTheVersionVerifiedAtIngestIsRecordedServedAndTheOthersAreNamed()
+    {
+        // Issue 18 §10: whoever holds the application's S3 credentials may put bytes under a key: before
+        // the dock (same-size zeros, so a size check passes) or over an original after it.
+        var environment = Environment();
+        var volume = Tools.MakeCamera(Path.Combine(_work, "cam-versions"), "clip:1", "clip:1");
+        var files = Directory.EnumerateFiles(Path.Combine(volume, "DCIM"), "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal)
+            .Select(File.ReadAllBytes).ToArray();
+        var shas = files.Select(b => Convert.ToHexStringLower(SHA256.HashData(b))).ToArray();
+        var endpoint = new Uri(gateway.Endpoint);
+        using var s3 = new MinioClient().WithEndpoint(endpoint.Host, endpoint.Port).WithCredentials(gateway.AccessKey, gateway.SecretKey).Build();
+        var bucket = environment["EVIDENCEVAULT_S3_BUCKET"];
+        async Task PutAsync(string sha, byte[] bytes)
+        {
+            using var stream = new MemoryStream(bytes);
+            await s3.PutObjectAsync(new Minio.DataModel.Args.PutObjectArgs().WithBucket(bucket).WithObject("sha256/" + sha)
+                .WithStreamData(stream).WithObjectSize(bytes.Length).WithContentType("application/octet-stream"));
+        }
+
+        // The bucket as an operator makes it (docs/deploy.md): with object lock, before the first dock.
+        await s3.MakeBucketAsync(new Minio.DataModel.Args.MakeBucketArgs().WithBucket(bucket).WithObjectLock());
+        await PutAsync(shas[0], new byte[files[0].Length]);
+        var dock = Tools.Published("deviceagent", "deviceagent", ["ingest", volume, "--data", Node("dock"), "--json"], environment);
+        dock.ExitCode.Should().Be(0, dock.Error);
+        await PutAsync(shas[1], "forgery"u8.ToArray());
+
+        // The ingest entry names the version the dock verified; it holds the camera's bytes.
+        var recorded = Tools.Dotnet("custody", ["log", "--data", Node("clerk"), "--json"], environment).JsonLines()
+            .Where(e => e.GetProperty("type").GetString() == "ClipIngested")
+            .ToDictionary(e => e.GetProperty("payload").GetProperty("sha256").GetString()!, e => e.GetProperty("payload").GetProperty("storeVersion").GetString()!);
+        recorded.Keys.Should().BeEquivalentTo(shas);
+        for (var i = 0; i < files.Length; i++)
+        {
+            using var held = new MemoryStream();
+            await s3.GetObjectAsync(new Minio.DataModel.Args.GetObjectArgs().WithBucket(bucket).WithObject("sha256/" + shas[i]).WithVersionId(recorded[shas[i]])
+                .WithCallbackStream(stream => stream.CopyTo(held)));
+            held.ToArray().Should().Equal(files[i], "the recorded version is the original");
+        }
+
+        // The clerk is served the originals, not the zeros put before nor the bytes put after.
+        var issued = Tools.Dotnet("custody", ["account", "issue", "--data", Node("admin"), "--id", "clerk01", "--kind", "person", "--reason", "duty", "--by", "admin", "--json"], environment);
+        issued.ExitCode.Should().Be(0, issued.Error);
+        Tools.Dotnet("custody", ["role", "grant", "--data", Node("admin"), "--user", "clerk01", "--role", "clerk", "--reason", "duty", "--by", "admin"], environment).ExitCode.Should().Be(0);
+        var address = new Uri($"http://127.0.0.1:{Tools.FreePort()}");
+        using (new ApiProcess(Path.Combine(_work, "api"), address, environment, Path.Combine(Tools.RepoRoot, "out", "Ingest.Api", "Ingest.Api.dll")))
+        {
+            using var client = new HttpClient { BaseAddress = address };
+            client.DefaultRequestHeaders.Authorization = new("Bearer", JsonDocument.Parse(issued.Output).RootElement.GetProperty("key").GetString());
+            for (var i = 0; i < files.Length; i++)
+            {
+                (await client.GetByteArrayAsync($"/clips/{shas[i]}/content?reason=review")).Should().Equal(files[i]);
+            }
+
+            // A Range header never reaches another version: the whole verified version is served.
+            using var ranged = new HttpRequestMessage(HttpMethod.Get, $"/clips/{shas[1]}/content?reason=review");
+            ranged.Headers.Range = new System.Net.Http.Headers.RangeHeaderValue(0, 6);
+            using var answer = await client.SendAsync(ranged);
+            (await answer.Content.ReadAsByteArrayAsync()).Should().Equal(files[1]);
+        }
+
+        // Verify names both as attempts on the originals.
+        var verify = Tools.Dotnet("custody", ["verify", "--data", Node("clerk"), "--objects"], environment);
+        verify.ExitCode.Should().Be(1, verify.Output + verify.Error);
+        verify.Output.Should().MatchRegex($"object {shas[0]}: a version \\S+ with other bytes .*put under the original's key: an attempt on it");
+        verify.Output.Should().MatchRegex($"object {shas[1]}: a newer version \\S+ with other bytes .*put over the original: an attempt on it");
+    }
+
     private void AssertEveryClipOnceAndVerified(Dictionary<string, string> environment, string volume, int clips)
     {
         var ingested = Tools.Dotnet("custody", ["log", "--data", Node("clerk"), "--json"], environment).JsonLines()
