@@ -222,6 +222,8 @@ public sealed class FileSystemObjectStore : IObjectStore
         return Task.FromResult(file.Exists ? file.Length : (long?)null);
     }
 
+    public Task<long?> SizeAsync(Sha256Digest key, string? version, CancellationToken cancellationToken = default) => SizeAsync(key, cancellationToken);
+
     /// <summary>
     /// The folder store has one file per key and no versions: what it holds is the original unless
     /// someone changed it on disk, which the ledger's hashes and <c>custody verify --objects</c> catch.

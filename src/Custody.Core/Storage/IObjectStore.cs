@@ -35,6 +35,13 @@ public interface IObjectStore
     Task<long?> SizeAsync(Sha256Digest key, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Size of exactly the <paramref name="version"/> recorded at ingest, or null when that version is not
+    /// there; a null version (an entry written before versions were recorded) and the folder store, which
+    /// has no versions, answer for whatever the key holds.
+    /// </summary>
+    Task<long?> SizeAsync(Sha256Digest key, string? version, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// The original's bytes, handed out only when they hash to <paramref name="key"/>. With a
     /// <paramref name="version"/> (recorded at ingest) exactly that version is read; without one
     /// (the folder store, entries written before versions were recorded) whatever the store holds under the key.

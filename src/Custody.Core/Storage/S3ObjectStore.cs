@@ -46,6 +46,12 @@ public sealed class S3ObjectStore : IObjectStore
     private readonly ResiliencePipeline _retry;
     private readonly S3SignedPut _put;
 
+    /// <summary>
+    /// Versions this process stored, the server having checked their bytes, or read and hashed itself:
+    /// a dock's registration right after its upload needs no second read. Bounded; a miss costs one read.
+    /// </summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Sha256Digest, StoredObject> _verified = new();
+
     private S3ObjectStore(IMinioClient client, S3Options options, string spool, IClock clock)
     {
         _put = new S3SignedPut(Http, options);
@@ -213,7 +219,7 @@ public sealed class S3ObjectStore : IObjectStore
 
     /// <summary>
     /// The spooled original under its key, verified before it returns, with the version id of exactly
-    /// those bytes. An object already under the key is not taken for the original (issue 18 §10): anyone
+    /// those bytes (R5, 001 §27: what custody names must be the unaltered original). An object already under the key is not taken for the original (issue 18 §10): anyone
     /// holding the store's credentials can put other bytes of the same size there before a dock comes,
     /// and a size is no proof. Unless this process itself stored or verified them, the original is
     /// uploaded again, checked by the server, and becomes a version of its own.
@@ -272,12 +278,6 @@ public sealed class S3ObjectStore : IObjectStore
         return Remember(new StoredObject(key, size, existed, string.IsNullOrEmpty(stat.VersionId) ? null : stat.VersionId));
     }
 
-    /// <summary>
-    /// Versions this process stored, the server having checked their bytes, or read and hashed itself:
-    /// a dock's registration right after its upload needs no second read. Bounded; a miss costs one read.
-    /// </summary>
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<Sha256Digest, StoredObject> _verified = new();
-
     private StoredObject Remember(StoredObject stored)
     {
         if (_verified.Count >= 100_000)
@@ -323,9 +323,13 @@ public sealed class S3ObjectStore : IObjectStore
         }
     }
 
-    /// <summary>Size of exactly the <paramref name="version"/> recorded at ingest, or null when that version is not there.</summary>
-    public async Task<long?> SizeAsync(Sha256Digest key, string version, CancellationToken cancellationToken = default)
+    public async Task<long?> SizeAsync(Sha256Digest key, string? version, CancellationToken cancellationToken = default)
     {
+        if (version is null)
+        {
+            return await SizeAsync(key, cancellationToken).ConfigureAwait(false);
+        }
+
         try
         {
             return await _retry.ExecuteAsync(async token => (await _client.StatObjectAsync(new StatObjectArgs().WithBucket(_options.Bucket).WithObject(ObjectPrefix + key.ToHex()).WithVersionId(version), token).ConfigureAwait(false)).Size, cancellationToken).ConfigureAwait(false);

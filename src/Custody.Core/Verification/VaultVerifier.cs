@@ -134,7 +134,12 @@ public static class VaultVerifier
                     clips[digest] = clip.Size;
                     if (clip.StoreVersion is { } version)
                     {
-                        (versions.TryGetValue(digest, out var recorded) ? recorded : versions[digest] = new HashSet<string>(StringComparer.Ordinal)).Add(version);
+                        if (!versions.TryGetValue(digest, out var recorded))
+                        {
+                            versions[digest] = recorded = new HashSet<string>(StringComparer.Ordinal);
+                        }
+
+                        recorded.Add(version);
                     }
                 }
                 catch (Exception e) when (e is FormatException or System.Text.Json.JsonException)
@@ -263,27 +268,23 @@ public static class VaultVerifier
         // 5. Originals: every clip in custody is stored with its size; with objects, every stored file re-hashed.
         long objectsChecked = 0;
         IReadOnlyCollection<string> RecordedVersions(Sha256Digest digest) => versions.TryGetValue(digest, out var recorded) ? recorded : [];
+        // Exactly the versions verified at ingest, whatever was put over them since (R5); what the key holds
+        // for entries written before versions were recorded.
+        IEnumerable<string?> Checked(Sha256Digest digest)
+        {
+            var recorded = RecordedVersions(digest);
+            return recorded.Count > 0 ? recorded.Cast<string?>() : [null];
+        }
         foreach (var (digest, size) in clips)
         {
-            if (vault.Objects is Storage.S3ObjectStore versioned && versions.TryGetValue(digest, out var recorded))
+            foreach (var version in Checked(digest))
             {
-                // Exactly the versions verified at ingest, whatever was put over them since.
-                foreach (var version in recorded)
+                var held = await vault.Objects.SizeAsync(digest, version, cancellationToken).ConfigureAwait(false);
+                if (held != size)
                 {
-                    var held = await versioned.SizeAsync(digest, version, cancellationToken).ConfigureAwait(false);
-                    if (held != size)
-                    {
-                        Problem(held is null ? $"object {digest}: the version {version} verified at ingest is missing from the store" : $"object {digest}: the version {version} verified at ingest holds {held} bytes; custody recorded {size}");
-                    }
+                    var what = version is null ? $"object {digest}" : $"object {digest}: the version {version} verified at ingest";
+                    Problem(held is null ? $"{what} is in custody but missing from the store" : $"{what} holds {held} bytes; custody recorded {size}");
                 }
-
-                continue;
-            }
-
-            var stored = await vault.Objects.SizeAsync(digest, cancellationToken).ConfigureAwait(false);
-            if (stored != size)
-            {
-                Problem(stored is null ? $"object {digest} is in custody but missing from the store" : $"object {digest} holds {stored} bytes; custody recorded {size}");
             }
         }
 
@@ -309,7 +310,7 @@ public static class VaultVerifier
                         }
                     }
 
-                    foreach (var version in recorded.Count > 0 ? recorded.Cast<string?>() : [null])
+                    foreach (var version in Checked(digest))
                     {
                         try
                         {
