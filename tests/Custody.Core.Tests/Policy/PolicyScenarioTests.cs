@@ -68,6 +68,20 @@ public sealed class PolicyScenarioTests : IDisposable
     }
 
     [Fact]
+    public async Task CivilAirDefence_OriginalDockedAgainAfterItsProbe_KeepsItsLengthInTheUploadDeadline()
+    {
+        var vault = Vault("changzhi-civil-air-defence");
+        // Four hours recorded from 09:00, so due 24 h after 13:00; probed at the first dock.
+        var sha = await Clip(vault, Beijing(11, 20, 9), 4 * 3600, Beijing(11, 20, 18));
+        // The same original comes in again from the spare dock at 12:00 the next day: within 24 h of its end.
+        vault.Clock.Reset(Beijing(11, 21, 12));
+        var facts = new ClipFacts { FileName = "A1B2C3D_123456_copy.MP4", DeviceSerial = "A1B2C3D", OfficerId = "123456", UnitId = "unit-1", RecordedStart = InstantPattern.ExtendedIso.Format(Beijing(11, 20, 9)) };
+        await vault.Vault.RecordAsync([new NewEntry(EntryTypes.ClipIngested, "device:A1B2C3D", [Subjects.Clip(sha)], "test", PayloadJson.Serialize(new ClipIngestedPayload { Sha256 = sha.ToHex(), Size = 1, Station = "dock-02", Clip = facts }))]);
+
+        Scan(vault, Beijing(11, 21, 14)).Where(f => f.Rule == "R1").Should().BeEmpty("the second custody fact takes the probed length: the recording ended at 13:00");
+    }
+
+    [Fact]
     public async Task HebeiStreetOffice_DeclaredReturn_MovesTheUploadDeadlineTo24HoursAfterReturn()
     {
         var vault = Vault("hebei-street-office");
