@@ -117,45 +117,27 @@ public sealed class ClipCatalog
     });
 
     /// <summary>Cases a clip is linked to.</summary>
-    public IReadOnlyList<string> CasesOf(Sha256Digest sha256) => _ledger.Query(statements =>
-    {
-        var command = statements("SELECT case_number FROM clip_link WHERE sha256 = $sha ORDER BY case_number", ["$sha"]);
-        command.Parameters[0].Value = sha256.ToHex();
-        var rows = new List<string>();
-        using var reader = command.ExecuteReader();
-        while (reader.Read())
-        {
-            rows.Add(reader.GetString(0));
-        }
-
-        return rows;
-    });
+    public IReadOnlyList<string> CasesOf(Sha256Digest sha256) =>
+        RowsOf(sha256, "SELECT case_number FROM clip_link WHERE sha256 = $sha ORDER BY case_number", reader => reader.GetString(0));
 
     /// <summary>The devices and camera file names a clip came from (the same bytes may have come under several names).</summary>
-    public IReadOnlyList<(string? Device, string FileName)> SourcesOf(Sha256Digest sha256) => _ledger.Query(statements =>
-    {
-        var command = statements("SELECT device_serial, file_name FROM clip_custody WHERE sha256 = $sha ORDER BY idx", ["$sha"]);
-        command.Parameters[0].Value = sha256.ToHex();
-        var rows = new List<(string?, string)>();
-        using var reader = command.ExecuteReader();
-        while (reader.Read())
-        {
-            rows.Add((reader.IsDBNull(0) ? null : reader.GetString(0), reader.GetString(1)));
-        }
-
-        return rows;
-    });
+    public IReadOnlyList<(string? Device, string FileName)> SourcesOf(Sha256Digest sha256) =>
+        RowsOf(sha256, "SELECT device_serial, file_name FROM clip_custody WHERE sha256 = $sha ORDER BY idx", reader => (reader.IsDBNull(0) ? null : reader.GetString(0), reader.GetString(1)));
 
     /// <summary>The ledger entries that took these bytes into custody (ClipIngested), oldest first.</summary>
-    public IReadOnlyList<long> CustodyEntries(Sha256Digest sha256) => _ledger.Query(statements =>
+    public IReadOnlyList<long> CustodyEntries(Sha256Digest sha256) =>
+        RowsOf(sha256, "SELECT idx FROM clip_custody WHERE sha256 = $sha ORDER BY idx", reader => reader.GetInt64(0));
+
+    /// <summary>Every row a query about one original (its hex digest as <c>$sha</c>) returns, read by <paramref name="read"/>.</summary>
+    private List<T> RowsOf<T>(Sha256Digest sha256, string sql, Func<Microsoft.Data.Sqlite.SqliteDataReader, T> read) => _ledger.Query(statements =>
     {
-        var command = statements("SELECT idx FROM clip_custody WHERE sha256 = $sha ORDER BY idx", ["$sha"]);
+        var command = statements(sql, ["$sha"]);
         command.Parameters[0].Value = sha256.ToHex();
-        var rows = new List<long>();
+        var rows = new List<T>();
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {
-            rows.Add(reader.GetInt64(0));
+            rows.Add(read(reader));
         }
 
         return rows;
