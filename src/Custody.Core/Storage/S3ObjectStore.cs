@@ -307,9 +307,7 @@ public sealed class S3ObjectStore : IObjectStore
             var versions = await VersionsAsync(name, cancellationToken).ConfigureAwait(false);
             for (var i = versions.Count - 1; i >= 0; i--)
             {
-                File.Delete(local);
-                await DownloadAsync(name, versions[i], local, cancellationToken).ConfigureAwait(false);
-                if (new FileInfo(local).Length == size && HashOf(local) == key)
+                if (await DownloadAndHashAsync(name, versions[i], local, cancellationToken).ConfigureAwait(false) == key && new FileInfo(local).Length == size)
                 {
                     return Remember(new StoredObject(key, size, AlreadyStored: true, versions[i]));
                 }
@@ -325,14 +323,13 @@ public sealed class S3ObjectStore : IObjectStore
 
     public async Task<long?> SizeAsync(Sha256Digest key, string? version, CancellationToken cancellationToken = default)
     {
-        if (version is null)
-        {
-            return await SizeAsync(key, cancellationToken).ConfigureAwait(false);
-        }
-
         try
         {
-            return await _retry.ExecuteAsync(async token => (await _client.StatObjectAsync(new StatObjectArgs().WithBucket(_options.Bucket).WithObject(ObjectPrefix + key.ToHex()).WithVersionId(version), token).ConfigureAwait(false)).Size, cancellationToken).ConfigureAwait(false);
+            return await _retry.ExecuteAsync(async token =>
+            {
+                var args = new StatObjectArgs().WithBucket(_options.Bucket).WithObject(ObjectPrefix + key.ToHex());
+                return (await _client.StatObjectAsync(version is null ? args : args.WithVersionId(version), token).ConfigureAwait(false)).Size;
+            }, cancellationToken).ConfigureAwait(false);
         }
         catch (ObjectNotFoundException)
         {
@@ -343,17 +340,7 @@ public sealed class S3ObjectStore : IObjectStore
     public async Task<bool> ExistsAsync(Sha256Digest key, CancellationToken cancellationToken = default) =>
         await SizeAsync(key, cancellationToken).ConfigureAwait(false) is not null;
 
-    public async Task<long?> SizeAsync(Sha256Digest key, CancellationToken cancellationToken = default)
-    {
-        try
-        {
-            return await _retry.ExecuteAsync(async token => (await _client.StatObjectAsync(new StatObjectArgs().WithBucket(_options.Bucket).WithObject(ObjectPrefix + key.ToHex()), token).ConfigureAwait(false)).Size, cancellationToken).ConfigureAwait(false);
-        }
-        catch (ObjectNotFoundException)
-        {
-            return null;
-        }
-    }
+    public Task<long?> SizeAsync(Sha256Digest key, CancellationToken cancellationToken = default) => SizeAsync(key, null, cancellationToken);
 
     /// <summary>
     /// Downloads to a temporary file that is deleted when the stream closes (originals can be
@@ -369,9 +356,10 @@ public sealed class S3ObjectStore : IObjectStore
         if (version is not null)
         {
             // Exactly the version verified at ingest: whatever else sits over the key is never read.
+            Sha256Digest actual;
             try
             {
-                await DownloadAsync(name, version, local, cancellationToken).ConfigureAwait(false);
+                actual = await DownloadAndHashAsync(name, version, local, cancellationToken).ConfigureAwait(false);
             }
             catch (ObjectNotFoundException)
             {
@@ -379,10 +367,9 @@ public sealed class S3ObjectStore : IObjectStore
                 throw new FileNotFoundException($"Object {key}: the version {version} verified at ingest is not in the store.");
             }
 
-            var actual = HashOf(local);
             if (actual == key)
             {
-                return new FileStream(local, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.DeleteOnClose | FileOptions.SequentialScan);
+                return Served(local);
             }
 
             var length = new FileInfo(local).Length;
@@ -393,11 +380,10 @@ public sealed class S3ObjectStore : IObjectStore
         string? latestProblem;
         try
         {
-            await DownloadAsync(name, null, local, cancellationToken).ConfigureAwait(false);
-            var actual = HashOf(local);
+            var actual = await DownloadAndHashAsync(name, null, local, cancellationToken).ConfigureAwait(false);
             if (actual == key)
             {
-                return new FileStream(local, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.DeleteOnClose | FileOptions.SequentialScan);
+                return Served(local);
             }
 
             latestProblem = $"its newest version holds other bytes (SHA-256 {actual}, {new FileInfo(local).Length} bytes)";
@@ -410,15 +396,14 @@ public sealed class S3ObjectStore : IObjectStore
         File.Delete(local);
         foreach (var candidate in await VersionsAsync(name, cancellationToken).ConfigureAwait(false))
         {
-            await DownloadAsync(name, candidate, local, cancellationToken).ConfigureAwait(false);
-            if (HashOf(local) == key)
+            if (await DownloadAndHashAsync(name, candidate, local, cancellationToken).ConfigureAwait(false) == key)
             {
                 Serilog.Log.Error("Object {Key}: {Problem}, put over the original by someone holding the store's credentials; serving the original version {Version}", key, latestProblem, candidate);
-                return new FileStream(local, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.DeleteOnClose | FileOptions.SequentialScan);
+                return Served(local);
             }
-
-            File.Delete(local);
         }
+
+        File.Delete(local);
 
         throw new FileNotFoundException($"Object {key} is not in the store as the original: {latestProblem}, and no version of it hashes to its key.");
     }
@@ -440,8 +425,7 @@ public sealed class S3ObjectStore : IObjectStore
                 return await UnrecordedVersionsAsync(key, name, recorded, local, cancellationToken).ConfigureAwait(false);
             }
 
-            await DownloadAsync(name, null, local, cancellationToken).ConfigureAwait(false);
-            var actual = HashOf(local);
+            var actual = await DownloadAndHashAsync(name, null, local, cancellationToken).ConfigureAwait(false);
             return actual == key ? null : $"object {key}: a newer version with other bytes (SHA-256 {actual}) was put over the original: an attempt on it (the original version is still locked and is what is served)";
         }
         catch (ObjectNotFoundException)
@@ -474,9 +458,7 @@ public sealed class S3ObjectStore : IObjectStore
 
         foreach (var version in (await VersionsAsync(name, cancellationToken).ConfigureAwait(false)).Where(v => !recorded.Contains(v)))
         {
-            File.Delete(local);
-            await DownloadAsync(name, version, local, cancellationToken).ConfigureAwait(false);
-            var actual = HashOf(local);
+            var actual = await DownloadAndHashAsync(name, version, local, cancellationToken).ConfigureAwait(false);
             if (actual != key)
             {
                 attempts.Add(version == newest
@@ -488,12 +470,22 @@ public sealed class S3ObjectStore : IObjectStore
         return attempts.Count == 0 ? null : string.Join("; ", attempts);
     }
 
-    private Task DownloadAsync(string name, string? version, string local, CancellationToken cancellationToken) =>
-        _retry.ExecuteAsync(async token =>
+    /// <summary>Downloads one version (the newest when null) to <paramref name="local"/>, replacing what was there, and hashes what arrived.</summary>
+    private async Task<Sha256Digest> DownloadAndHashAsync(string name, string? version, string local, CancellationToken cancellationToken)
+    {
+        File.Delete(local);
+        await _retry.ExecuteAsync(async token =>
         {
             var args = new GetObjectArgs().WithBucket(_options.Bucket).WithObject(name).WithFile(local);
             await _client.GetObjectAsync(version is null ? args : args.WithVersionId(version), token).ConfigureAwait(false);
-        }, cancellationToken).AsTask();
+        }, cancellationToken).ConfigureAwait(false);
+        using var file = new FileStream(local, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan);
+        return new Sha256Digest(System.Security.Cryptography.SHA256.HashData(file));
+    }
+
+    /// <summary>A downloaded original handed out: the temporary file goes when the stream closes.</summary>
+    private static FileStream Served(string local) =>
+        new(local, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.DeleteOnClose | FileOptions.SequentialScan);
 
     /// <summary>Every version of the key (not delete markers), oldest first: the original is the first one written.</summary>
     private async Task<List<string>> VersionsAsync(string name, CancellationToken cancellationToken)
@@ -508,12 +500,6 @@ public sealed class S3ObjectStore : IObjectStore
         }
 
         return [.. versions.OrderBy(v => v.Modified).Select(v => v.Id)];
-    }
-
-    private static Sha256Digest HashOf(string path)
-    {
-        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan);
-        return new Sha256Digest(System.Security.Cryptography.SHA256.HashData(file));
     }
 
     public async IAsyncEnumerable<Sha256Digest> ListAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
