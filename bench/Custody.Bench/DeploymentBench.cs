@@ -1,9 +1,9 @@
+using MediatR;
 using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using EvidenceVault.Custody;
 using EvidenceVault.Custody.Access;
-using EvidenceVault.Custody.Commands;
 using EvidenceVault.Custody.Export;
 using EvidenceVault.Custody.Ledger;
 using Microsoft.Extensions.DependencyInjection;
@@ -196,7 +196,7 @@ internal static class DeploymentBench
 
             await vault.CheckpointAsync();
             using var services = new ServiceCollection().AddCustody(vault).BuildServiceProvider();
-            var sender = services.GetRequiredService<ISender>();
+            var sender = services.GetRequiredService<IMediator>();
             clerkKey = (await sender.Send(new IssueAccount("clerk01", AccountKinds.Person, "admin", "bench"))).Key;
             await sender.Send(new GrantRole("clerk01", Roles.Clerk, "admin", "bench"));
         }

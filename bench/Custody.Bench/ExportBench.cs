@@ -1,7 +1,7 @@
+using MediatR;
 using System.Diagnostics;
 using EvidenceVault.Custody;
 using EvidenceVault.Custody.Cases;
-using EvidenceVault.Custody.Commands;
 using EvidenceVault.Custody.Export;
 using EvidenceVault.Custody.Ingest;
 using EvidenceVault.Custody.Ledger;
@@ -25,7 +25,7 @@ internal static class ExportBench
             var stopwatch = Stopwatch.StartNew();
             using var vault = Vault.Create(Path.Combine(root, "vault"), SystemClock.Instance, new VaultOptions { PolicyProfile = "hebei-street-office" });
             using var services = new ServiceCollection().AddCustody(vault).BuildServiceProvider();
-            var sender = services.GetRequiredService<ISender>();
+            var sender = services.GetRequiredService<IMediator>();
             const string Case = "冀执罚〔2026〕200号";
             await sender.Send(new RegisterCase(Case, "占道经营", ["张三"], "clerk01", "bench"));
             var random = new Random(200);

@@ -1,6 +1,6 @@
+using MediatR;
 using System.Text.Json;
 using EvidenceVault.Custody.Access;
-using EvidenceVault.Custody.Commands;
 using EvidenceVault.Custody.Export;
 using EvidenceVault.Custody.Hosting;
 using Microsoft.Extensions.DependencyInjection;
@@ -19,7 +19,7 @@ internal static class AccountCommand
         var arguments = Arguments.Parse(args.Skip(1), ["data", "user", "role", "by", "reason", "id", "kind"], ["json"]);
         using var vault = Output.OpenVault(arguments);
         using var services = new ServiceCollection().AddCustody(vault).BuildServiceProvider();
-        var sender = services.GetRequiredService<ISender>();
+        var sender = services.GetRequiredService<IMediator>();
         var reason = arguments.Value("reason") ?? string.Empty;
         switch (verb, sub)
         {

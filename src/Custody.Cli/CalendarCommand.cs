@@ -1,5 +1,5 @@
+using MediatR;
 using System.Text.Json;
-using EvidenceVault.Custody.Commands;
 using EvidenceVault.Custody.Hosting;
 using EvidenceVault.Custody.Ledger;
 using EvidenceVault.Custody.Policy;
@@ -35,7 +35,7 @@ internal static class CalendarCommand
 
                 using (var services = new ServiceCollection().AddCustody(vault).BuildServiceProvider())
                 {
-                    var index = await services.GetRequiredService<ISender>().Send(new ImportCalendar(file, json, arguments.Value("source") ?? string.Empty,
+                    var index = await services.GetRequiredService<IMediator>().Send(new ImportCalendar(file, json, arguments.Value("source") ?? string.Empty,
                         arguments.Value("reason") ?? string.Empty, arguments.Required("by"))).ConfigureAwait(false);
                     var year = PayloadJson.Deserialize<CalendarImportedPayload>(vault.Ledger.Read(index).Payload);
                     Console.WriteLine(arguments.Has("json")

@@ -1,5 +1,5 @@
+using MediatR;
 using EvidenceVault.Custody.Cases;
-using EvidenceVault.Custody.Commands;
 using EvidenceVault.Custody.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using NodaTime.Text;
@@ -20,7 +20,7 @@ internal static class CaseCommand
             ["emergency"]);
         using var vault = Output.OpenVault(arguments);
         using var services = new ServiceCollection().AddCustody(vault).BuildServiceProvider();
-        var sender = services.GetRequiredService<ISender>();
+        var sender = services.GetRequiredService<IMediator>();
         var by = arguments.Required("by");
         long index = verb switch
         {
@@ -42,7 +42,7 @@ internal static class CaseCommand
         return 0;
     }
 
-    private static async Task<long> ExplainAsync(ISender sender, Arguments arguments, string by)
+    private static async Task<long> ExplainAsync(IMediator sender, Arguments arguments, string by)
     {
         await using var document = arguments.Value("document") is { } path ? File.OpenRead(path) : null;
         return await sender.Send(new AttachWrittenExplanation(

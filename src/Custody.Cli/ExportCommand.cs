@@ -1,5 +1,5 @@
+using MediatR;
 using System.Text.Json;
-using EvidenceVault.Custody.Commands;
 using EvidenceVault.Custody.Export;
 using EvidenceVault.Custody.Hosting;
 using EvidenceVault.Custody.Verifier;
@@ -20,7 +20,7 @@ internal static class ExportCommand
             ["data", "case", "clips", "out", "reason", "by", "request", "opinion", "tsa", "since-checkpoint"], ["iso", "json"]);
         using var vault = Output.OpenVault(arguments);
         using var services = new ServiceCollection().AddCustody(vault).BuildServiceProvider();
-        var sender = services.GetRequiredService<ISender>();
+        var sender = services.GetRequiredService<IMediator>();
         switch (sub)
         {
             case "request":

@@ -1,5 +1,5 @@
+using MediatR;
 using System.Text.Json;
-using EvidenceVault.Custody.Commands;
 using EvidenceVault.Custody.Hosting;
 using EvidenceVault.Custody.Policy;
 using Microsoft.Extensions.DependencyInjection;
@@ -21,7 +21,7 @@ internal static class PolicyCommand
         var arguments = Arguments.Parse(rest, ["data", "profile", "by", "reason", "officer", "from", "return", "basis", "at", "index", "opinion", "kind", "subject", "trigger", "note"], ["json"]);
         using var vault = Output.OpenVault(arguments);
         using var services = new ServiceCollection().AddCustody(vault).BuildServiceProvider();
-        var sender = services.GetRequiredService<ISender>();
+        var sender = services.GetRequiredService<IMediator>();
         var now = vault.Clock.GetCurrentInstant();
         switch (verb, sub)
         {

@@ -1,5 +1,6 @@
 using EvidenceVault.Custody.Commands;
 using FluentValidation;
+using MediatR;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace EvidenceVault.Custody;
@@ -10,8 +11,11 @@ public static class CustodyServices
     public static IServiceCollection AddCustody(this IServiceCollection services, Vault vault)
     {
         services.AddSingleton(vault);
-        services.AddSingleton<ISender, Sender>();
-        // Every IRequestHandler<,> in this assembly, as MediATR's assembly scan would register them.
+        services.AddSingleton(Pipeline.Mediator);
+        // Outermost first: a request is logged whether validation refuses it or its handler does.
+        services.AddTransient(typeof(IPipelineBehavior<,>), typeof(LoggingBehavior<,>));
+        services.AddTransient(typeof(IPipelineBehavior<,>), typeof(ValidationBehavior<,>));
+        // Every IRequestHandler<,> in this assembly, as MediatR's assembly scan would register them.
         foreach (var type in typeof(CustodyServices).Assembly.GetTypes().Where(t => t is { IsClass: true, IsAbstract: false }))
         {
             foreach (var handler in type.GetInterfaces().Where(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IRequestHandler<,>)))

@@ -1,7 +1,7 @@
+using MediatR;
 using System.Security.Claims;
 using EvidenceVault.Custody;
 using EvidenceVault.Custody.Cases;
-using EvidenceVault.Custody.Commands;
 using EvidenceVault.Custody.Ingest;
 using EvidenceVault.Custody.Ledger;
 
@@ -17,7 +17,7 @@ internal static class DockEndpoints
     public static void MapDockEndpoints(this WebApplication app)
     {
         var dock = app.MapGroup(string.Empty).RequireAuthorization(Policies.Station);
-        dock.MapPost("/dock/sessions", async (OpenSessionBody body, ClaimsPrincipal user, ISender sender, CancellationToken cancellationToken) =>
+        dock.MapPost("/dock/sessions", async (OpenSessionBody body, ClaimsPrincipal user, IMediator sender, CancellationToken cancellationToken) =>
         {
             var session = await sender.Send(new OpenDockSession(user.Id(), body.DeviceSerial, body.OfficerId, body.ClockOffsetSeconds), cancellationToken);
             return Results.Created($"/dock/sessions/{session.SessionId}", new { sessionId = session.SessionId, ledgerEntry = session.LedgerIndex });
@@ -34,7 +34,7 @@ internal static class DockEndpoints
         }).WithName("UploadObject");
 
         // Custody is claimed only once the object is in the store with that digest and size.
-        dock.MapPost("/clips", async (RegisterClipBody body, ClaimsPrincipal user, ISender sender, CancellationToken cancellationToken) =>
+        dock.MapPost("/clips", async (RegisterClipBody body, ClaimsPrincipal user, IMediator sender, CancellationToken cancellationToken) =>
         {
             var result = await sender.Send(new RegisterStoredClip(Digest(body.Sha256), body.Size, body.Facts, user.Id()), cancellationToken);
             var answer = new { ledgerEntry = result.LedgerIndex, sha256 = result.Sha256.ToHex(), size = result.Size, alreadyStored = result.AlreadyStored, alreadyInCustody = result.AlreadyInCustody, flags = result.Flags };
@@ -42,7 +42,7 @@ internal static class DockEndpoints
         }).WithName("RegisterClip");
 
         // R3: a written explanation of an interruption, signed by the officers, with its scan (multipart form).
-        app.MapPost("/explanations", async (HttpRequest request, ClaimsPrincipal user, ISender sender, CancellationToken cancellationToken) =>
+        app.MapPost("/explanations", async (HttpRequest request, ClaimsPrincipal user, IMediator sender, CancellationToken cancellationToken) =>
         {
             var form = await request.ReadFormAsync(cancellationToken);
             await using var document = form.Files.GetFile("document")?.OpenReadStream();

@@ -1,7 +1,7 @@
+using MediatR;
 using System.Security.Claims;
 using EvidenceVault.Custody;
 using EvidenceVault.Custody.Access;
-using EvidenceVault.Custody.Commands;
 
 namespace EvidenceVault.Api;
 
@@ -15,7 +15,7 @@ internal static class ViewEndpoints
 
     public static void MapViewEndpoints(this WebApplication app)
     {
-        app.MapGet("/clips/{sha256}/content", async (string sha256, string? reason, ClaimsPrincipal user, ISender sender, Vault vault, HttpResponse response, CancellationToken cancellationToken) =>
+        app.MapGet("/clips/{sha256}/content", async (string sha256, string? reason, ClaimsPrincipal user, IMediator sender, Vault vault, HttpResponse response, CancellationToken cancellationToken) =>
         {
             var digest = DockEndpoints.Digest(sha256);
             var index = await sender.Send(new ViewClip(digest, user.Principal(), reason ?? string.Empty), cancellationToken);

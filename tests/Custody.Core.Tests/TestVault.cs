@@ -1,4 +1,4 @@
-using EvidenceVault.Custody.Commands;
+using MediatR;
 using EvidenceVault.Custody.Ingest;
 using EvidenceVault.Custody.Ledger;
 using Microsoft.Data.Sqlite;
@@ -29,7 +29,7 @@ public sealed class TestVault : IDisposable
     {
         using var services = new ServiceCollection().AddCustody(Vault).BuildServiceProvider();
         using var source = new MemoryStream(content);
-        return await services.GetRequiredService<ISender>().Send(new IngestClip(source, new ClipFacts { FileName = fileName, DeviceSerial = device, OfficerId = "123456" }));
+        return await services.GetRequiredService<IMediator>().Send(new IngestClip(source, new ClipFacts { FileName = fileName, DeviceSerial = device, OfficerId = "123456" }));
     }
 
     public async Task<IReadOnlyList<ClipIngestResult>> IngestClipsAsync(int count, int seed = 1)

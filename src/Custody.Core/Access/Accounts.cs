@@ -1,6 +1,6 @@
+using MediatR;
 using System.Security.Cryptography;
 using EvidenceVault.Custody.Cases;
-using EvidenceVault.Custody.Commands;
 using EvidenceVault.Custody.Ledger;
 using FluentValidation;
 

@@ -1,4 +1,4 @@
-using EvidenceVault.Custody.Commands;
+using MediatR;
 using EvidenceVault.Custody.Ledger;
 using FluentValidation;
 

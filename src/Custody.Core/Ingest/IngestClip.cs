@@ -1,6 +1,6 @@
+using MediatR;
 using EvidenceVault.Custody.Ledger;
 using FluentValidation;
-using EvidenceVault.Custody.Commands;
 using EvidenceVault.Custody.Hosting;
 using EvidenceVault.Custody.Storage;
 

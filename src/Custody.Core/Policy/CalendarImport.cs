@@ -1,8 +1,8 @@
+using MediatR;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using EvidenceVault.Custody.Cases;
-using EvidenceVault.Custody.Commands;
 using EvidenceVault.Custody.Ledger;
 using FluentValidation;
 using NodaTime;

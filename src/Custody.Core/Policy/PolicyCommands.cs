@@ -1,5 +1,5 @@
+using MediatR;
 using EvidenceVault.Custody.Cases;
-using EvidenceVault.Custody.Commands;
 using EvidenceVault.Custody.Ledger;
 using FluentValidation;
 using NodaTime;

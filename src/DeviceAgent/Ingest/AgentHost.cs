@@ -1,5 +1,5 @@
+using MediatR;
 using EvidenceVault.Custody;
-using EvidenceVault.Custody.Commands;
 using EvidenceVault.Custody.Hosting;
 using EvidenceVault.DeviceAgent.Profiles;
 using Microsoft.Extensions.DependencyInjection;
@@ -99,7 +99,7 @@ internal sealed class AgentHost : IDisposable
     public async Task<IReadOnlyList<ClipOutcome>> IngestAsync(DockedCamera camera, string? profileId, bool deleteAfterCustody, CancellationToken cancellationToken = default)
     {
         var profile = ProfileFor(camera.Volume, profileId);
-        var ingest = new CameraIngest(Vault, _services.GetRequiredService<ISender>(), profile, Progress);
+        var ingest = new CameraIngest(Vault, _services.GetRequiredService<IMediator>(), profile, Progress);
         var outcomes = await ingest.RunAsync(camera, deleteAfterCustody, cancellationToken).ConfigureAwait(false);
         Report(camera, outcomes);
         return outcomes;

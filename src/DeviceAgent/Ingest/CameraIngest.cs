@@ -1,6 +1,6 @@
+using MediatR;
 using System.Threading.Channels;
 using EvidenceVault.Custody;
-using EvidenceVault.Custody.Commands;
 using EvidenceVault.Custody.Hosting;
 using EvidenceVault.Custody.Ingest;
 using EvidenceVault.Custody.Ledger;
@@ -37,7 +37,7 @@ public sealed record ClipOutcome(string FileName, string? DeviceSerial, string? 
 /// and the rest go on. Deleting from the camera happens only when configured and only after the
 /// batch's checkpoint is signed and each file's bytes read in this dock are confirmed in custody.
 /// </summary>
-public sealed class CameraIngest(Vault vault, ISender sender, DeviceProfile profile, IngestProgress progress)
+public sealed class CameraIngest(Vault vault, IMediator sender, DeviceProfile profile, IngestProgress progress)
 {
     private static readonly ClipFactsValidator FactsRule = new();
 

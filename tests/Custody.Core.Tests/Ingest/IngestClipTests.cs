@@ -1,4 +1,4 @@
-using EvidenceVault.Custody.Commands;
+using MediatR;
 using EvidenceVault.Custody.Ingest;
 using EvidenceVault.Custody.Ledger;
 using Microsoft.Extensions.DependencyInjection;
@@ -14,7 +14,7 @@ public sealed class IngestClipTests : IDisposable
     private async Task<ClipIngestResult> SendAsync(byte[] bytes, ClipFacts facts)
     {
         using var services = new ServiceCollection().AddCustody(_vault.Vault).BuildServiceProvider();
-        return await services.GetRequiredService<ISender>().Send(new IngestClip(new MemoryStream(bytes), facts));
+        return await services.GetRequiredService<IMediator>().Send(new IngestClip(new MemoryStream(bytes), facts));
     }
 
     [Fact]

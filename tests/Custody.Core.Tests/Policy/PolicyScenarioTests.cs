@@ -1,5 +1,5 @@
+using MediatR;
 using EvidenceVault.Custody.Cases;
-using EvidenceVault.Custody.Commands;
 using EvidenceVault.Custody.Deadlines;
 using EvidenceVault.Custody.Ledger;
 using EvidenceVault.Custody.Policy;
@@ -44,7 +44,7 @@ public sealed class PolicyScenarioTests : IDisposable
     private static Task<long> Send(TestVault vault, IRequest<long> command)
     {
         var services = new ServiceCollection().AddCustody(vault.Vault).BuildServiceProvider();
-        return services.GetRequiredService<ISender>().Send(command);
+        return services.GetRequiredService<IMediator>().Send(command);
     }
 
     private static IReadOnlyList<Finding> Scan(TestVault vault, Instant at) => DeadlineMonitor.Scan(vault.Vault, at, WorkingCalendar.Default).Findings;
