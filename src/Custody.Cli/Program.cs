@@ -27,6 +27,7 @@ try
         "export" => await ExportCommand.RunAsync(rest),
         "role" or "account" => await AccountCommand.RunAsync(verb, rest),
         "verify-export" => ExportCommand.Verify(rest),
+        "database" => DatabaseCommand.Run(rest),
         null or "help" or "--help" or "-h" => Usage(Console.Out, 0),
         _ => throw new UsageException($"Unknown command '{verb}'."),
     };
@@ -89,6 +90,8 @@ static int Usage(TextWriter writer, int code)
                          [--iso] [--tsa URL] [--since-checkpoint FILE] [--json]
           custody verify-export PACKAGE [--key VERIFIER-KEY] [--tsa-cert-sha256 HEX] [--json]
           custody key --data DIR
+          custody database migrate [--connection OWNER-CONNECTION] [--app-role ROLE] [--json]
+          custody database migrate --data DIR [--json]
           custody rebuild-catalog --data DIR
         """);
     return code;

@@ -136,6 +136,20 @@ public sealed class Vault : IDisposable
 
     public string DataDirectory { get; }
 
+    /// <summary>The schema version this vault's catalog was left at on open (migrated if it was older).</summary>
+    public int SchemaVersion
+    {
+        get
+        {
+            lock (_syncGate)
+            {
+                using var command = _connection.CreateCommand();
+                command.CommandText = "PRAGMA user_version";
+                return Convert.ToInt32(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+    }
+
     public IClock Clock { get; }
 
     /// <summary>
@@ -367,6 +381,7 @@ public sealed class Vault : IDisposable
             long size;
             try
             {
+                Catalog.PostgresSchema.RequireCurrent(source);
                 size = ledger.Size;
             }
             catch (Npgsql.NpgsqlException e)

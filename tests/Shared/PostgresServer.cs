@@ -1,4 +1,3 @@
-using EvidenceVault.Custody.Catalog;
 using Npgsql;
 
 namespace EvidenceVault.Tests;
@@ -49,21 +48,25 @@ public sealed class PostgresServer : IDisposable
     public string ConnectionString(string role, string database) =>
         new NpgsqlConnectionStringBuilder { Host = Host, Port = Port, Username = role, Password = Password, Database = database, Pooling = true, MaxPoolSize = 20 }.ConnectionString;
 
-    /// <summary>A new, empty database with the ledger schema, made by the owner role; returns its name.</summary>
+    /// <summary>
+    /// A new, empty database with the ledger schema, made as a deployment makes it: the shipped
+    /// <c>custody database migrate</c>, connecting as the owner role; returns its name.
+    /// </summary>
     public string NewDatabase()
     {
+        var name = NewEmptyDatabase();
+        var migrate = Tools.Dotnet("custody", ["database", "migrate", "--connection", ConnectionString("ev_owner", name)]);
+        migrate.ExitCode.Should().Be(0, migrate.Error);
+        return name;
+    }
+
+    /// <summary>A new database owned by the owner role, without the ledger schema; returns its name.</summary>
+    public string NewEmptyDatabase()
+    {
         var name = $"ev_test_{Interlocked.Increment(ref _databases)}_{Guid.NewGuid():N}"[..40];
-        using (var admin = NpgsqlDataSource.Create(ConnectionString("ev_owner", "evidencevault")))
-        using (var command = admin.CreateCommand($"CREATE DATABASE {name} OWNER ev_owner"))
-        {
-            command.ExecuteNonQuery();
-        }
-
-        using (var owner = NpgsqlDataSource.Create(ConnectionString("ev_owner", name)))
-        {
-            PostgresSchema.Migrate(owner, "ev_app");
-        }
-
+        using var admin = NpgsqlDataSource.Create(ConnectionString("ev_owner", "evidencevault"));
+        using var command = admin.CreateCommand($"CREATE DATABASE {name} OWNER ev_owner");
+        command.ExecuteNonQuery();
         return name;
     }
 

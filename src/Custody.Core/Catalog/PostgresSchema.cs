@@ -14,8 +14,12 @@ public static class PostgresSchema
 
     private static readonly string[] CustodyTables = ["ledger_entry", "ledger_subject", "merkle_node", "checkpoint", "entry_seal"];
 
-    /// <summary>Creates or upgrades the schema and grants <paramref name="applicationRole"/> what it needs, nothing more.</summary>
-    public static void Migrate(NpgsqlDataSource owner, string applicationRole)
+    /// <summary>
+    /// Creates or upgrades the schema and grants <paramref name="applicationRole"/> what it needs,
+    /// nothing more; returns the schema version it left. A database newer than this build is refused
+    /// untouched. Safe to run again, and from two places at once (an advisory lock serialises them).
+    /// </summary>
+    public static int Migrate(NpgsqlDataSource owner, string applicationRole)
     {
         if (!applicationRole.All(c => char.IsAsciiLetterOrDigit(c) || c == '_'))
         {
@@ -27,6 +31,13 @@ public static class PostgresSchema
         Run(connection, """
             SELECT pg_advisory_xact_lock(7302);
             CREATE TABLE IF NOT EXISTS schema_version(version int PRIMARY KEY);
+            """, transaction);
+        if (Found(connection, transaction) is > Version and var newer)
+        {
+            throw new VaultException($"The PostgreSQL schema is version {newer}; this build knows up to {Version}. Upgrade EvidenceVault; nothing was changed.");
+        }
+
+        Run(connection, """
             CREATE TABLE IF NOT EXISTS ledger_entry(idx bigint PRIMARY KEY, time_ns bigint NOT NULL, type text NOT NULL, actor text NOT NULL, entry bytea NOT NULL);
             CREATE TABLE IF NOT EXISTS ledger_subject(subject text NOT NULL, idx bigint NOT NULL, PRIMARY KEY(subject, idx));
             CREATE TABLE IF NOT EXISTS merkle_node(level int NOT NULL, idx bigint NOT NULL, hash bytea NOT NULL, PRIMARY KEY(level, idx));
@@ -64,6 +75,43 @@ public static class PostgresSchema
             INSERT INTO schema_version(version) VALUES ({Version}) ON CONFLICT DO NOTHING;
             """, transaction);
         transaction.Commit();
+        return Version;
+    }
+
+    /// <summary>
+    /// What a node checks before it reads or writes the ledger: the schema exists and is this build's
+    /// version. The application role cannot create or alter it, so the remedy is named instead.
+    /// </summary>
+    public static void RequireCurrent(NpgsqlDataSource application)
+    {
+        using var connection = application.OpenConnection();
+        int found;
+        try
+        {
+            found = Found(connection, null);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
+        {
+            found = 0;
+        }
+
+        if (found == Version)
+        {
+            return;
+        }
+
+        throw new VaultException(found switch
+        {
+            0 => $"The deployment's PostgreSQL database {connection.Database} has no EvidenceVault schema: run `custody database migrate` as the schema owner (docs/deploy.md §2).",
+            < Version => $"The deployment's PostgreSQL schema is version {found}; this build needs {Version}: run `custody database migrate` as the schema owner (docs/deploy.md §2).",
+            _ => $"The deployment's PostgreSQL schema is version {found}; this build knows up to {Version}. Upgrade EvidenceVault on this node.",
+        });
+    }
+
+    private static int Found(NpgsqlConnection connection, NpgsqlTransaction? transaction)
+    {
+        using var command = new NpgsqlCommand("SELECT COALESCE(MAX(version), 0) FROM schema_version", connection, transaction);
+        return Convert.ToInt32(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
     }
 
     private static void Run(NpgsqlConnection connection, string sql, NpgsqlTransaction transaction)
