@@ -1,7 +1,9 @@
 using System.Text.Json;
 using EvidenceVault.Custody;
+using EvidenceVault.Custody.Catalog;
 using EvidenceVault.Custody.Interruptions;
 using EvidenceVault.Custody.Ledger;
+using MediatR;
 using NodaTime.Text;
 
 namespace EvidenceVault.Api;
@@ -12,20 +14,7 @@ internal static class QueryEndpoints
     public static void MapQueryEndpoints(this WebApplication app)
     {
         var reader = app.MapGroup(string.Empty).RequireAuthorization(Policies.Reader);
-        reader.MapGet("/clips", (Vault vault, string? device) => vault.Clips.All().Where(c => device is null || c.DeviceSerial == device).Select(c => new
-        {
-            ledgerEntry = c.LedgerIndex,
-            sha256 = c.Sha256.ToHex(),
-            size = c.Size,
-            fileName = c.FileName,
-            deviceSerial = c.DeviceSerial,
-            officerId = c.OfficerId,
-            station = c.Station,
-            recordedStart = c.RecordedStart,
-            important = c.Important,
-            flags = c.Flags,
-            ingestedAt = InstantPattern.ExtendedIso.Format(c.IngestedAt),
-        })).WithName("ListClips");
+        reader.MapGet("/clips", (IMediator mediator, string? device, CancellationToken cancellationToken) => mediator.Send(new ListClips(device), cancellationToken)).WithName("ListClips");
 
         reader.MapGet("/clips/{sha256}", (string sha256, Vault vault) =>
         {

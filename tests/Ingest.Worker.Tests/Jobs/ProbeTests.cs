@@ -1,3 +1,6 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+
 namespace EvidenceVault.Worker.Tests.Jobs;
 
 public sealed class ProbeTests : IDisposable
@@ -47,6 +50,31 @@ public sealed class ProbeTests : IDisposable
 
         _scenario.Clips().Where(c => c.GetProperty("flags").EnumerateArray().Any(f => f.GetString() == "probe-failed")).Should().HaveCount(2);
         _scenario.Custody("verify", "--objects").ExitCode.Should().Be(0, "a clip that cannot be probed is still in custody, untouched");
+    }
+
+    [Fact]
+    public async Task ClipRecord_CliAndApi_ShowTheSameFieldsAndFlagsOfAnUnreadableClip()
+    {
+        // GET /clips once lacked the probe-failed flag the CLI showed, and named ledgerIndex ledgerEntry.
+        var clips = _scenario.Dock("clip:2", "notvideo");
+        _scenario.Drain().ExitCode.Should().Be(0);
+        var key = JsonDocument.Parse(_scenario.Custody("account", "issue", "--id", "clerk01", "--kind", "person", "--reason", "test", "--by", "admin", "--json").Output)
+            .RootElement.GetProperty("key").GetString()!;
+        _scenario.Custody("role", "grant", "--user", "clerk01", "--role", "clerk", "--reason", "test", "--by", "admin").ExitCode.Should().Be(0);
+        var address = new Uri($"http://127.0.0.1:{Tools.FreePort()}");
+        using var api = new ApiProcess(_scenario.Data, address);
+        using var client = new HttpClient { BaseAddress = address };
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
+
+        var fromApi = (await client.GetFromJsonAsync<JsonElement>("/clips")).EnumerateArray().ToList();
+
+        var fromCli = _scenario.Clips();
+        fromApi.Should().HaveSameCount(fromCli);
+        fromApi.Zip(fromCli).Should().OnlyContain(pair => System.Text.Json.Nodes.JsonNode.DeepEquals(System.Text.Json.Nodes.JsonNode.Parse(pair.First.GetRawText()), System.Text.Json.Nodes.JsonNode.Parse(pair.Second.GetRawText())), "one record shape for every host");
+        var unreadable = fromApi.Single(c => Scenario.Sha(c) == Scenario.Sha(clips[1]));
+        unreadable.GetProperty("flags").EnumerateArray().Select(f => f.GetString()).Should().Contain("probe-failed");
+        unreadable.GetProperty("ledgerIndex").GetInt64().Should().Be(unreadable.GetProperty("ledgerEntry").GetInt64());
+        unreadable.GetProperty("probe").GetProperty("status").GetString().Should().Be("failed");
     }
 
     [Fact]

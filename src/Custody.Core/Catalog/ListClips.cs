@@ -1,0 +1,90 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using EvidenceVault.Custody.Ledger;
+using MediatR;
+using NodaTime.Text;
+
+namespace EvidenceVault.Custody.Catalog;
+
+/// <summary>
+/// Every custody fact about a clip, one record per ClipIngested entry, as the clerk reads it: the
+/// same shape from <c>custody clips --json</c> and <c>GET /clips</c>.
+/// </summary>
+/// <param name="DeviceSerial">Only the clips docked from this camera, when given.</param>
+public sealed record ListClips(string? DeviceSerial = null) : IRequest<IReadOnlyList<ClipView>>;
+
+/// <summary>A clip as every host shows it. Field names are a contract: scripts read them; a field without a value is left out.</summary>
+/// <param name="LedgerIndex">The ClipIngested entry (<c>custody clips</c> has called it so from the start).</param>
+/// <param name="Flags">The dock's flags, then what probing found: probe-failed, timestamp-discontinuity, truncated.</param>
+/// <param name="Probe">Null until the worker has probed the original.</param>
+public sealed record ClipView(
+    long LedgerIndex,
+    string Sha256,
+    long Size,
+    string FileName,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? DeviceSerial,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? OfficerId,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Station,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? RecordedStart,
+    bool Important,
+    IReadOnlyList<string> Flags,
+    string IngestedAt,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ProbeView? Probe,
+    IReadOnlyList<string> Cases)
+{
+    /// <summary>The same entry under the name <c>GET /clips</c> has given it from the start.</summary>
+    public long LedgerEntry => LedgerIndex;
+}
+
+/// <param name="Status"><c>probed</c>, or <c>failed</c> with <paramref name="Error"/> naming why.</param>
+public sealed record ProbeView(
+    string Status,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? DurationSeconds,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Container,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? VideoCodec,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? AudioCodec,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? Width,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? Height,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? FrameRate,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? CreationTime,
+    IReadOnlyList<TimestampJump> Discontinuities,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ClipTruncation? Truncated,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Error);
+
+internal sealed class ListClipsHandler(Vault vault) : IRequestHandler<ListClips, IReadOnlyList<ClipView>>
+{
+    public Task<IReadOnlyList<ClipView>> Handle(ListClips request, CancellationToken cancellationToken)
+    {
+        var clips = vault.Clips.All().Where(c => request.DeviceSerial is null || c.DeviceSerial == request.DeviceSerial);
+        IReadOnlyList<ClipView> views = [.. clips.Select(View)];
+        return Task.FromResult(views);
+    }
+
+    private ClipView View(ClipRow clip)
+    {
+        var probe = vault.Clips.FactsOf("clip_probe", clip.Sha256) is { } json ? JsonSerializer.Deserialize<ClipProbedPayload>(json, PayloadJson.Options) : null;
+        var flags = clip.Flags.ToList();
+        if (probe?.Error is not null)
+        {
+            flags.Add("probe-failed");
+        }
+
+        if (probe?.Discontinuities.Count > 0)
+        {
+            flags.Add("timestamp-discontinuity");
+        }
+
+        if (probe?.Truncated is not null)
+        {
+            flags.Add("truncated");
+        }
+
+        return new ClipView(
+            clip.LedgerIndex, clip.Sha256.ToHex(), clip.Size, clip.FileName, clip.DeviceSerial, clip.OfficerId, clip.Station,
+            clip.RecordedStart, clip.Important, flags, InstantPattern.ExtendedIso.Format(clip.IngestedAt),
+            probe is null ? null : new ProbeView(
+                probe.Error is null ? "probed" : "failed", probe.DurationSeconds, probe.Container, probe.VideoCodec, probe.AudioCodec,
+                probe.Width, probe.Height, probe.FrameRate, probe.CreationTime, probe.Discontinuities, probe.Truncated, probe.Error),
+            vault.Clips.CasesOf(clip.Sha256));
+    }
+}
