@@ -23,7 +23,7 @@ internal static class DeadlineBench
             var stopwatch = Stopwatch.StartNew();
             if (kept is not null && File.Exists(endFile))
             {
-                using var existing = Vault.Open(root, SystemClock.Instance, new VaultOptions { CheckpointEvery = int.MaxValue });
+                using var existing = Vault.Open(root, BenchClock.System, new VaultOptions { CheckpointEvery = int.MaxValue });
                 Scans(root, existing, InstantPattern.ExtendedIso.Parse(File.ReadAllText(endFile)).Value, clips);
                 return;
             }

@@ -175,7 +175,7 @@ internal static class DeploymentBench
         var shas = new List<string>(clips);
         var stopwatch = Stopwatch.StartNew();
         string clerkKey;
-        using (var vault = Vault.Create(Path.Combine(servers.Work, "loader"), SystemClock.Instance, options))
+        using (var vault = Vault.Create(Path.Combine(servers.Work, "loader"), BenchClock.System, options))
         {
             for (var done = 0; done < clips; done += 5000)
             {
@@ -341,7 +341,7 @@ internal static class DeploymentBench
         // rclone 1.60 cannot load AWS_CA_BUNDLE into its own HTTP transport and refuses to start;
         // the endpoint here is plain HTTP on loopback, so the bundle is irrelevant.
         start.Environment.Remove("AWS_CA_BUNDLE");
-        var started = NodaTime.SystemClock.Instance.GetCurrentInstant();
+        var started = BenchClock.System.GetCurrentInstant();
         var process = Process.Start(start)!;
         // EV_BENCH_LOG=DIR keeps each program's log (to see where its time went); otherwise it is dropped.
         var log = Environment.GetEnvironmentVariable("EV_BENCH_LOG") is { } directory
@@ -581,7 +581,7 @@ internal static class DeploymentBench
             // Set up as an agency does before its docks arrive: the bucket with Object Lock, the
             // ledger's first entries and checkpoint (the first deployment also makes RGW create its
             // pools). A dock then finds it ready, as in service.
-            Vault.OpenOrCreate(Path.Combine(Work, $"setup-{_deployments}"), SystemClock.Instance, Options(environment)).Dispose();
+            Vault.OpenOrCreate(Path.Combine(Work, $"setup-{_deployments}"), BenchClock.System, Options(environment)).Dispose();
             return environment;
         }
 

@@ -23,7 +23,7 @@ internal static class ExportBench
         try
         {
             var stopwatch = Stopwatch.StartNew();
-            using var vault = Vault.Create(Path.Combine(root, "vault"), SystemClock.Instance, new VaultOptions { PolicyProfile = "hebei-street-office" });
+            using var vault = Vault.Create(Path.Combine(root, "vault"), BenchClock.System, new VaultOptions { PolicyProfile = "hebei-street-office" });
             using var services = new ServiceCollection().AddCustody(vault).BuildServiceProvider();
             var sender = services.GetRequiredService<IMediator>();
             const string Case = "冀执罚〔2026〕200号";

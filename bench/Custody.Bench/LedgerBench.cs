@@ -43,7 +43,7 @@ internal static class LedgerBench
         for (var run = 0; run < raw.Length; run++)
         {
             raw[run] = RawSqliteAppend(Path.Combine(root, $"raw{run}.db"), payload.Length + 120, Batches);
-            using var vault = Vault.Create(Path.Combine(root, $"append{run}"), SystemClock.Instance, new VaultOptions { CheckpointEvery = int.MaxValue });
+            using var vault = Vault.Create(Path.Combine(root, $"append{run}"), BenchClock.System, new VaultOptions { CheckpointEvery = int.MaxValue });
             var stopwatch = Stopwatch.StartNew();
             for (var b = 0; b < Batches; b++)
             {
@@ -103,7 +103,7 @@ internal static class LedgerBench
     {
         var payload = PayloadJson.Serialize(new { note = "bench entry", device = "A1B2C3D" });
         var stopwatch = Stopwatch.StartNew();
-        using var vault = Vault.Create(Path.Combine(root, "verify"), SystemClock.Instance, new VaultOptions { CheckpointEvery = int.MaxValue });
+        using var vault = Vault.Create(Path.Combine(root, "verify"), BenchClock.System, new VaultOptions { CheckpointEvery = int.MaxValue });
         // Batches of 100, as a dock appends: 10,000 seals for verify to check beside the entries.
         const int SetupBatch = 100;
         for (long done = 1; done < entries; done += SetupBatch)

@@ -50,3 +50,14 @@ switch (which)
 }
 
 return 0;
+
+namespace EvidenceVault.Bench
+{
+    /// <summary>The benchmarks' composition root for time: the one place they read the system clock.</summary>
+    internal static class BenchClock
+    {
+#pragma warning disable RS0030 // composition root
+        public static readonly NodaTime.IClock System = NodaTime.SystemClock.Instance;
+#pragma warning restore RS0030
+    }
+}

@@ -5,7 +5,9 @@ using EvidenceVault.Custody.Hosting;
 // custody: the operator's command for the vault. Exit codes: 0 all holds, 1 a check failed or the
 // vault cannot be read (one line on stderr), 2 the command line is wrong.
 Console.OutputEncoding = System.Text.Encoding.UTF8;
+#pragma warning disable RS0030 // composition root: the one place this program reads the system clock
 Output.Clock = NodaTime.SystemClock.Instance;
+#pragma warning restore RS0030
 var verb = args.FirstOrDefault();
 var rest = args.Skip(1).ToArray();
 try

@@ -9,7 +9,9 @@ using Serilog.Formatting.Compact;
 // deviceagent: runs on the dock PC. Exit codes: 0 every clip in verified custody, 1 some clip or
 // camera is not (each named), 2 the command line is wrong. Logs go to stderr; --json results to stdout.
 Console.OutputEncoding = System.Text.Encoding.UTF8;
+#pragma warning disable RS0030 // composition root: the one place this program reads the system clock
 EvidenceVault.DeviceAgent.Ingest.AgentHost.Clock = NodaTime.SystemClock.Instance;
+#pragma warning restore RS0030
 // With live progress bars on the terminal, only warnings and errors are logged beside them.
 var interactive = !Console.IsOutputRedirected && !args.Contains("--json");
 var logger = new LoggerConfiguration().MinimumLevel.Is(interactive ? Serilog.Events.LogEventLevel.Warning : Serilog.Events.LogEventLevel.Information);

@@ -21,10 +21,13 @@ catch (UsageException e)
     return 2;
 }
 
+#pragma warning disable RS0030 // composition root: the one place this program reads the system clock
+NodaTime.IClock clock = NodaTime.SystemClock.Instance;
+#pragma warning restore RS0030
 Vault vault;
 try
 {
-    vault = Vault.OpenOrCreate(arguments.Required("data"), NodaTime.SystemClock.Instance, VaultOptions.FromEnvironment());
+    vault = Vault.OpenOrCreate(arguments.Required("data"), clock, VaultOptions.FromEnvironment());
 }
 catch (Exception e) when (e is VaultException or IOException or UnauthorizedAccessException)
 {

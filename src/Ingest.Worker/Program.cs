@@ -18,7 +18,10 @@ try
 {
     var arguments = Arguments.Parse(args, ["data", "worker-id"], ["drain"]);
     ClipProbe.RequireTools();
-    using var vault = Vault.Open(arguments.Required("data"), SystemClock.Instance, VaultOptions.FromEnvironment());
+#pragma warning disable RS0030 // composition root: the one place this program reads the system clock
+    IClock clock = SystemClock.Instance;
+#pragma warning restore RS0030
+    using var vault = Vault.Open(arguments.Required("data"), clock, VaultOptions.FromEnvironment());
     var workerId = arguments.Value("worker-id") ?? $"{Environment.MachineName}-{Environment.ProcessId}";
     var stop = new CancellationTokenSource();
     Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };

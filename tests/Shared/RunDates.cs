@@ -14,8 +14,16 @@ internal static class RunDates
 {
     public static readonly DateTimeZone China = DateTimeZoneProviders.Tzdb["Asia/Shanghai"];
 
+    /// <summary>
+    /// The system clock, for tests whose real servers (S3 retention, processes started by the test)
+    /// keep real time; every other test injects a FakeClock. The tests' one composition root for time.
+    /// </summary>
+#pragma warning disable RS0030 // composition root
+    public static readonly IClock System = SystemClock.Instance;
+#pragma warning restore RS0030
+
     /// <summary>The day the tests' cameras recorded on (their local calendar day).</summary>
-    public static LocalDate CameraDay { get; } = SystemClock.Instance.GetCurrentInstant().InZone(China).Date.PlusDays(-9);
+    public static LocalDate CameraDay { get; } = System.GetCurrentInstant().InZone(China).Date.PlusDays(-9);
 
     /// <summary>yyyy-MM-dd of the camera day.</summary>
     public static string Day => LocalDatePattern.Iso.Format(CameraDay);

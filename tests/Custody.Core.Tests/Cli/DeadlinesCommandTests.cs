@@ -99,7 +99,7 @@ public sealed class DeadlinesCommandTests : IDisposable
         Tools.Dotnet("deviceagent", ["ingest", camera, "--data", data], new Dictionary<string, string> { ["EVIDENCEVAULT_POLICY"] = "jiaozuo-emergency" }).ExitCode.Should().Be(0);
         // The first year after this one that this build has no notice for; the matter ends on its 10 January (Beijing),
         // after every entry of the test, so the report as of 120 days later rests on all of them.
-        var now = NodaTime.SystemClock.Instance.GetCurrentInstant().InZone(RunDates.China).Year;
+        var now = RunDates.System.GetCurrentInstant().InZone(RunDates.China).Year;
         var year = Enumerable.Range(now + 1, 20).First(y => !WorkingCalendar.Default.Years.TryGetValue(y, out var notice) || notice is null);
         var ended = new NodaTime.LocalDateTime(year, 1, 10, 10, 0).InZoneStrictly(RunDates.China).ToInstant();
         Custody(data, "case", "register", "--number", "焦应急罚〔1〕1号", "--cause", "未按规定开展安全培训", "--by", "clerk01");

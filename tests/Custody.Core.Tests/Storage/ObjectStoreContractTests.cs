@@ -134,7 +134,7 @@ public sealed class S3ObjectStoreContractTests(RadosGateway gateway) : ObjectSto
     public void Dispose() => Directory.Delete(_spool, recursive: true);
 
     protected override async Task<IObjectStore> CreateAsync() =>
-        await S3ObjectStore.ConnectAsync(new S3Options(gateway.Endpoint, gateway.AccessKey, gateway.SecretKey, _bucket, RetentionDays: 1), _spool, SystemClock.Instance);
+        await S3ObjectStore.ConnectAsync(new S3Options(gateway.Endpoint, gateway.AccessKey, gateway.SecretKey, _bucket, RetentionDays: 1), _spool, RunDates.System);
 
     [Fact]
     public async Task VersionedDelete_OfAnOriginalUnderComplianceRetention_IsRefused()
@@ -195,7 +195,7 @@ public sealed class S3ObjectStoreContractTests(RadosGateway gateway) : ObjectSto
         (await store.SizeAsync(replaced.Key, replaced.Version!)).Should().Be(7000);
 
         // R6: the extension locks the original's version, and nothing put over it.
-        var now = SystemClock.Instance.GetCurrentInstant();
+        var now = RunDates.System.GetCurrentInstant();
         var later = Instant.FromUnixTimeSeconds((now + Duration.FromDays(400)).ToUnixTimeSeconds());
         (await store.ExtendRetentionAsync(replaced.Key, later, [replaced.Version!])).Should().Be(later);
         var retention = await client.GetObjectRetentionAsync(new GetObjectRetentionArgs().WithBucket(_bucket).WithObject(name).WithVersionId(replaced.Version));
@@ -233,7 +233,7 @@ public sealed class S3ObjectStoreContractTests(RadosGateway gateway) : ObjectSto
     {
         var store = await CreateAsync();
         var stored = await store.PutAsync(new MemoryStream(RandomNumberGenerator.GetBytes(3000)));
-        var now = SystemClock.Instance.GetCurrentInstant();
+        var now = RunDates.System.GetCurrentInstant();
         // Half-way to the latest lock the store holds: decades ahead on any date the suite runs on.
         var decades = Instant.FromUnixTimeSeconds((now + (S3ObjectStore.LatestLock - now) / 2).ToUnixTimeSeconds());
 
@@ -256,7 +256,7 @@ public sealed class S3ObjectStoreContractTests(RadosGateway gateway) : ObjectSto
             .WithCredentials(gateway.AccessKey, gateway.SecretKey).Build();
         await client.MakeBucketAsync(new MakeBucketArgs().WithBucket(_bucket));
 
-        var act = () => S3ObjectStore.ConnectAsync(new S3Options(gateway.Endpoint, gateway.AccessKey, gateway.SecretKey, _bucket), _spool, SystemClock.Instance);
+        var act = () => S3ObjectStore.ConnectAsync(new S3Options(gateway.Endpoint, gateway.AccessKey, gateway.SecretKey, _bucket), _spool, RunDates.System);
 
         (await act.Should().ThrowAsync<VaultException>()).Which.Message.Should().Contain($"bucket {_bucket}").And.Contain("without Object Lock");
     }
@@ -270,7 +270,7 @@ public sealed class S3ObjectStoreContractTests(RadosGateway gateway) : ObjectSto
         await File.WriteAllBytesAsync(file, bytes);
         using var http = new HttpClient();
         var put = new S3SignedPut(http, new S3Options(gateway.Endpoint, gateway.AccessKey, gateway.SecretKey, _bucket));
-        var now = SystemClock.Instance.GetCurrentInstant();
+        var now = RunDates.System.GetCurrentInstant();
 
         var act = () => put.PutAsync("sha256/" + Sha256Digest.Of(bytes).ToHex(), file, bytes.Length, Sha256Digest.Of(bytes),
             (now + Duration.FromDays(1)).ToDateTimeUtc(), (now - Duration.FromHours(1)).ToDateTimeUtc(), CancellationToken.None);
@@ -289,7 +289,7 @@ public sealed class S3ObjectStoreContractTests(RadosGateway gateway) : ObjectSto
         await File.WriteAllBytesAsync(file, sent);
         using var http = new HttpClient();
         var put = new S3SignedPut(http, new S3Options(gateway.Endpoint, gateway.AccessKey, gateway.SecretKey, _bucket));
-        var now = SystemClock.Instance.GetCurrentInstant();
+        var now = RunDates.System.GetCurrentInstant();
         var key = Sha256Digest.Of(hashed);
 
         var act = () => put.PutAsync("sha256/" + key.ToHex(), file, sent.Length, key, (now + Duration.FromDays(1)).ToDateTimeUtc(), now.ToDateTimeUtc(), CancellationToken.None);
@@ -307,7 +307,7 @@ public sealed class S3ObjectStoreContractTests(RadosGateway gateway) : ObjectSto
         using var http = new HttpClient();
         var put = new S3SignedPut(http, new S3Options(gateway.Endpoint, gateway.AccessKey, gateway.SecretKey, _bucket));
 
-        (await put.RefusesMismatchedPayloadAsync("probe/test", _spool, SystemClock.Instance.GetCurrentInstant().ToDateTimeUtc(), CancellationToken.None)).Should().BeTrue();
+        (await put.RefusesMismatchedPayloadAsync("probe/test", _spool, RunDates.System.GetCurrentInstant().ToDateTimeUtc(), CancellationToken.None)).Should().BeTrue();
 
         using var client = new MinioClient().WithEndpoint(new Uri(gateway.Endpoint).Host, new Uri(gateway.Endpoint).Port)
             .WithCredentials(gateway.AccessKey, gateway.SecretKey).Build();
@@ -326,7 +326,7 @@ public sealed class S3ObjectStoreContractTests(RadosGateway gateway) : ObjectSto
     {
         await CreateAsync(); // the locked bucket, made with the usual time limits (making one can take seconds)
         var store = await S3ObjectStore.ConnectAsync(
-            new S3Options(gateway.Endpoint, gateway.AccessKey, gateway.SecretKey, _bucket, RetentionDays: 1, UploadAnswerTimeout: TimeSpan.FromSeconds(3)), _spool, SystemClock.Instance);
+            new S3Options(gateway.Endpoint, gateway.AccessKey, gateway.SecretKey, _bucket, RetentionDays: 1, UploadAnswerTimeout: TimeSpan.FromSeconds(3)), _spool, RunDates.System);
         var bytes = RandomNumberGenerator.GetBytes(256 * 1024);
         var key = Sha256Digest.Of(bytes);
 
@@ -344,7 +344,7 @@ public sealed class S3ObjectStoreContractTests(RadosGateway gateway) : ObjectSto
     [Fact]
     public async Task Connect_WrongSecret_IsAClearErrorAtStartUp()
     {
-        var act = () => S3ObjectStore.ConnectAsync(new S3Options(gateway.Endpoint, gateway.AccessKey, "wrong-" + gateway.SecretKey, _bucket), _spool, SystemClock.Instance);
+        var act = () => S3ObjectStore.ConnectAsync(new S3Options(gateway.Endpoint, gateway.AccessKey, "wrong-" + gateway.SecretKey, _bucket), _spool, RunDates.System);
 
         (await act.Should().ThrowAsync<VaultException>()).Which.Message.Should().StartWith($"The S3 server at {gateway.Endpoint} refused the credentials");
     }

@@ -97,7 +97,7 @@ public sealed class DeploymentTests(PostgresServer postgres, RadosGateway gatewa
         var other = await client.GetObjectRetentionAsync(new Minio.DataModel.Args.GetObjectRetentionArgs().WithBucket(bucket).WithObject("sha256/" + clips[1].GetProperty("sha256").GetString()));
         // The default period is a day here, at most the six months or a year a profile asks for: far short of the long-term lock.
         DateTimeOffset.Parse(other.RetainUntilDate, System.Globalization.CultureInfo.InvariantCulture).Should()
-            .BeBefore(NodaTime.SystemClock.Instance.GetCurrentInstant().ToDateTimeOffset().AddDays(367), "the unlinked clip keeps the default period");
+            .BeBefore(RunDates.System.GetCurrentInstant().ToDateTimeOffset().AddDays(367), "the unlinked clip keeps the default period");
     }
 
     [Fact]
@@ -112,7 +112,7 @@ public sealed class DeploymentTests(PostgresServer postgres, RadosGateway gatewa
         var retention = await client.GetObjectRetentionAsync(new Minio.DataModel.Args.GetObjectRetentionArgs()
             .WithBucket(environment["EVIDENCEVAULT_S3_BUCKET"]).WithObject("sha256/" + clip.GetProperty("sha256").GetString()));
         var until = DateTimeOffset.Parse(retention.RetainUntilDate, System.Globalization.CultureInfo.InvariantCulture);
-        (until - NodaTime.SystemClock.Instance.GetCurrentInstant().ToDateTimeOffset()).TotalDays.Should().BeGreaterThan(180);
+        (until - RunDates.System.GetCurrentInstant().ToDateTimeOffset()).TotalDays.Should().BeGreaterThan(180);
     }
 
     [Fact]
