@@ -132,8 +132,8 @@ run_tests() {
   ensure_packages ffmpeg espeak-ng gcc libc6-dev radosgw ceph-mon ceph-osd curl fonts-noto-cjk poppler-utils xorriso openssl postgresql faketime
   local results="$ROOT/.test-results${shift:+-$shift}"
   rm -rf "$results"
-  # The deployment tests run the dock agent and the API as ./build.sh publish installs them (the rest of out/ they do not use).
-  if ! build || ! publish_agent || ! publish_api; then
+  # The deployment tests run the dock agent, the API and the CLI as ./build.sh publish installs them (the worker from out/ they do not use).
+  if ! build || ! publish_agent || ! publish_api || ! publish_cli; then
     echo "build.sh: the build failed" >&2
     echo "0 passed, 1 failed"
     return 1
@@ -185,6 +185,13 @@ publish_api() {
   need_dotnet
   rm -rf "$ROOT/out/Ingest.Api"
   dotnet publish src/Ingest.Api -c Release -nologo -v quiet -clp:ErrorsOnly -o "$ROOT/out/Ingest.Api"
+}
+
+# The CLI as the DBA runs it: the PostgreSQL tests create each database's schema with its `database migrate`.
+publish_cli() {
+  need_dotnet
+  rm -rf "$ROOT/out/Custody.Cli"
+  dotnet publish src/Custody.Cli -c Release -nologo -v quiet -clp:ErrorsOnly -o "$ROOT/out/Custody.Cli"
 }
 
 publish() {

@@ -13,10 +13,8 @@ namespace EvidenceVault.Custody.Cli;
 /// </summary>
 internal static class AccountCommand
 {
-    public static async Task<int> RunAsync(string verb, string[] args)
+    public static async Task<int> RunAsync(string verb, string sub, Arguments arguments)
     {
-        var sub = args.FirstOrDefault();
-        var arguments = Arguments.Parse(args.Skip(1), ["data", "user", "role", "by", "reason", "id", "kind"], ["json"]);
         using var vault = Output.OpenVault(arguments);
         using var services = new ServiceCollection().AddCustody(vault).BuildServiceProvider();
         var sender = services.GetRequiredService<IMediator>();

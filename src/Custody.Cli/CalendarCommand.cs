@@ -14,10 +14,8 @@ namespace EvidenceVault.Custody.Cli;
 /// </summary>
 internal static class CalendarCommand
 {
-    public static async Task<int> RunAsync(string[] args)
+    public static async Task<int> RunAsync(string sub, Arguments arguments)
     {
-        var sub = args.FirstOrDefault();
-        var arguments = Arguments.Parse(args.Skip(1).ToArray(), ["data", "file", "source", "reason", "by"], ["json"]);
         using var vault = Output.OpenVault(arguments);
         switch (sub)
         {

@@ -12,12 +12,8 @@ namespace EvidenceVault.Custody.Cli;
 /// </summary>
 internal static class CaseCommand
 {
-    public static async Task<int> RunAsync(string[] args)
+    public static async Task<int> RunAsync(string verb, Arguments arguments)
     {
-        var verb = args.FirstOrDefault() ?? throw new UsageException("case needs a verb: register, action, link, unlink, explain, review-speech.");
-        var arguments = Arguments.Parse(args[1..],
-            ["data", "number", "cause", "party", "type", "officer", "place", "start", "end", "clip", "by", "reason", "resumed", "previous", "category", "text", "signed-by", "document", "heard", "at", "index", "opinion"],
-            ["emergency"]);
         using var vault = Output.OpenVault(arguments);
         using var services = new ServiceCollection().AddCustody(vault).BuildServiceProvider();
         var sender = services.GetRequiredService<IMediator>();

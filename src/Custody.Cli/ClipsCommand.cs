@@ -9,9 +9,8 @@ namespace EvidenceVault.Custody.Cli;
 /// <summary><c>custody clips</c>: every clip in custody with who recorded it, when, and what a clerk should look at.</summary>
 internal static class ClipsCommand
 {
-    public static int Run(string[] args)
+    public static int Run(Arguments arguments)
     {
-        var arguments = Arguments.Parse(args, ["data"], ["json"]);
         using var vault = Output.OpenVault(arguments);
         using var services = new ServiceCollection().AddCustody(vault).BuildServiceProvider();
         var clips = services.GetRequiredService<IMediator>().Send(new ListClips()).GetAwaiter().GetResult();

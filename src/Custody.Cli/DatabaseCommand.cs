@@ -11,19 +11,8 @@ namespace EvidenceVault.Custody.Cli;
 /// </summary>
 internal static class DatabaseCommand
 {
-    public static int Run(string[] args)
+    public static int Run(Arguments arguments)
     {
-        if (args.FirstOrDefault() != "migrate")
-        {
-            throw new UsageException("custody database takes 'migrate'.");
-        }
-
-        var arguments = Arguments.Parse(args.Skip(1), ["connection", "app-role", "data"], ["json"]);
-        if (arguments.Positionals.Count > 0)
-        {
-            throw new UsageException($"Unexpected '{arguments.Positionals[0]}'.");
-        }
-
         string store;
         int version;
         if (arguments.Value("data") is { } data)

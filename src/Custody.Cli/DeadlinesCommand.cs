@@ -13,9 +13,8 @@ namespace EvidenceVault.Custody.Cli;
 /// </summary>
 internal static class DeadlinesCommand
 {
-    public static int Run(string[] args, bool statistics)
+    public static int Run(Arguments arguments, bool statistics)
     {
-        var arguments = Arguments.Parse(args, ["data", "at"], ["json"]);
         using var vault = Output.OpenVault(arguments);
         var at = arguments.Value("at") is { } text ? Time(text) : vault.Clock.GetCurrentInstant();
         // As of means as of: only the entries written up to --at count (a later dock is not yet late, nor a later explanation given).

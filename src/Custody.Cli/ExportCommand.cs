@@ -13,11 +13,8 @@ namespace EvidenceVault.Custody.Cli;
 /// </summary>
 internal static class ExportCommand
 {
-    public static async Task<int> RunAsync(string[] args)
+    public static async Task<int> RunAsync(string? sub, Arguments arguments)
     {
-        var sub = args.FirstOrDefault() is "request" or "approve" ? args[0] : null;
-        var arguments = Arguments.Parse(sub is null ? args : args[1..],
-            ["data", "case", "clips", "out", "reason", "by", "request", "opinion", "tsa", "since-checkpoint"], ["iso", "json"]);
         using var vault = Output.OpenVault(arguments);
         using var services = new ServiceCollection().AddCustody(vault).BuildServiceProvider();
         var sender = services.GetRequiredService<IMediator>();
@@ -70,9 +67,8 @@ internal static class ExportCommand
     /// Exit 0 only when every check holds and the package's key is the pinned one (--key); 3 when every
     /// check holds but no key was pinned (only self-consistent); 1 when a check fails. Needs nothing but the package.
     /// </summary>
-    public static int Verify(string[] args)
+    public static int Verify(Arguments arguments)
     {
-        var arguments = Arguments.Parse(args, ["key", "tsa-cert-sha256"], ["json"]);
         var path = arguments.Positionals.Count == 1 ? arguments.Positionals[0] : throw new UsageException("verify-export takes one package (directory or ZIP).");
         if (!Directory.Exists(path) && !File.Exists(path))
         {

@@ -11,9 +11,8 @@ namespace EvidenceVault.Custody.Cli;
 /// </summary>
 internal static class InterruptionsCommand
 {
-    public static int Run(string[] args)
+    public static int Run(Arguments arguments)
     {
-        var arguments = Arguments.Parse(args, ["data"], ["json"]);
         using var vault = Output.OpenVault(arguments);
         var rows = InterruptionReport.Build(vault, vault.Policy.InterruptionPolicy());
         foreach (var row in rows)

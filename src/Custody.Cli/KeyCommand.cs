@@ -5,9 +5,8 @@ namespace EvidenceVault.Custody.Cli;
 /// <summary><c>custody key</c>: the vault's checkpoint verifier key (publish it; courts pin it) and its fingerprint.</summary>
 internal static class KeyCommand
 {
-    public static int Run(string[] args)
+    public static int Run(Arguments arguments)
     {
-        var arguments = Arguments.Parse(args, ["data"], []);
         using var vault = Output.OpenVault(arguments);
         var key = vault.VerifierKey;
         Console.WriteLine(key.ToString());

@@ -8,9 +8,8 @@ namespace EvidenceVault.Custody.Cli;
 /// <summary><c>custody log</c>: the custody trail, whole or about one subject (e.g. <c>clip:&lt;sha256&gt;</c>).</summary>
 internal static class LogCommand
 {
-    public static int Run(string[] args)
+    public static int Run(Arguments arguments)
     {
-        var arguments = Arguments.Parse(args, ["data", "subject"], ["json"]);
         using var vault = Output.OpenVault(arguments);
         var subject = arguments.Value("subject");
         // A bare digest means the clip with that content.

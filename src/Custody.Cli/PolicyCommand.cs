@@ -14,11 +14,8 @@ namespace EvidenceVault.Custody.Cli;
 /// </summary>
 internal static class PolicyCommand
 {
-    public static async Task<int> RunAsync(string verb, string[] args)
+    public static async Task<int> RunAsync(string verb, string? sub, Arguments arguments)
     {
-        var sub = verb is "policy" or "workrecord" || (verb == "retention" && args.FirstOrDefault() is "record") ? args.FirstOrDefault() : null;
-        var rest = sub is null ? args : args[1..];
-        var arguments = Arguments.Parse(rest, ["data", "profile", "by", "reason", "officer", "from", "return", "basis", "at", "index", "opinion", "kind", "subject", "trigger", "note"], ["json"]);
         using var vault = Output.OpenVault(arguments);
         using var services = new ServiceCollection().AddCustody(vault).BuildServiceProvider();
         var sender = services.GetRequiredService<IMediator>();

@@ -1,6 +1,7 @@
 using EvidenceVault.Custody;
 using EvidenceVault.Custody.Cli;
 using EvidenceVault.Custody.Hosting;
+using System.CommandLine;
 
 // custody: the operator's command for the vault. Exit codes: 0 all holds, 1 a check failed or the
 // vault cannot be read (one line on stderr), 2 the command line is wrong.
@@ -8,36 +9,24 @@ Console.OutputEncoding = System.Text.Encoding.UTF8;
 #pragma warning disable RS0030 // composition root: the one place this program reads the system clock
 Output.Clock = NodaTime.SystemClock.Instance;
 #pragma warning restore RS0030
-var verb = args.FirstOrDefault();
-var rest = args.Skip(1).ToArray();
+var root = new RootCommand("custody: the operator's command for the vault. Exit codes: 0 all holds, 1 a check failed or the vault cannot be read (one line on stderr), 2 the command line is wrong.");
+Verbs(root);
+var parsed = CommandLine.Parse(root, "custody", args);
+if (parsed is null)
+{
+    return 2;
+}
+
 try
 {
-    return verb switch
-    {
-        "verify" => await VerifyCommand.RunAsync(rest),
-        "log" => LogCommand.Run(rest),
-        "proof" => ProofCommand.Run(rest),
-        "key" => KeyCommand.Run(rest),
-        "clips" => ClipsCommand.Run(rest),
-        "interruptions" => InterruptionsCommand.Run(rest),
-        "case" => await CaseCommand.RunAsync(rest),
-        "deadlines" => DeadlinesCommand.Run(rest, statistics: false),
-        "stats" => DeadlinesCommand.Run(rest, statistics: true),
-        "calendar" => await CalendarCommand.RunAsync(rest),
-        "policy" or "declare-return" or "workrecord" or "retention" => await PolicyCommand.RunAsync(verb, rest),
-        "rebuild-catalog" => RebuildCatalogCommand.Run(rest),
-        "export" => await ExportCommand.RunAsync(rest),
-        "role" or "account" => await AccountCommand.RunAsync(verb, rest),
-        "verify-export" => ExportCommand.Verify(rest),
-        "database" => DatabaseCommand.Run(rest),
-        null or "help" or "--help" or "-h" => Usage(Console.Out, 0),
-        _ => throw new UsageException($"Unknown command '{verb}'."),
-    };
+    // Exceptions reach the handlers below: System.CommandLine's own handler would print a stack trace and exit 1.
+    return await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
 }
 catch (UsageException e)
 {
     Console.Error.WriteLine($"custody: {e.Message}");
-    return Usage(Console.Error, 2);
+    Console.Error.WriteLine("See 'custody VERB --help'.");
+    return 2;
 }
 catch (FluentValidation.ValidationException e)
 {
@@ -56,45 +45,46 @@ catch (Exception e) when (e is VaultException or IOException or UnauthorizedAcce
     return 1;
 }
 
-static int Usage(TextWriter writer, int code)
+// Every verb with exactly the options it reads (README "Commands"); names, flags and exit codes are contracts.
+static void Verbs(RootCommand root)
 {
-    writer.WriteLine("""
-        usage:
-          custody verify --data DIR [--objects] [--key VERIFIER-KEY] [--json]
-          custody log --data DIR [--subject X] [--json]
-          custody proof --data DIR --index N [--size M] [--key KEY] [--json]
-          custody clips --data DIR [--json]
-          custody interruptions --data DIR [--json]
-          custody case register --data DIR --number N --cause TEXT [--party P]... --by USER
-          custody case action --data DIR --number N --type T --officer ID... [--place P] --start TIME --end TIME --by USER
-          custody case link|unlink --data DIR --number N --clip SHA256 --reason TEXT --by USER
-          custody case explain --data DIR --resumed SHA256 [--previous SHA256] --category C --text TEXT
-                               --signed-by ID --signed-by ID [--document FILE] --by USER
-          custody case review-speech --data DIR --resumed SHA256 --heard yes|no [--reason TEXT] --by USER
-          custody case end|archive --data DIR --number N --at TIME --by USER
-          custody case approve-action --data DIR --number N --index ACTION-ENTRY [--opinion TEXT] [--at TIME] --by USER
-          custody policy show|set --data DIR [--profile ID --reason TEXT --by USER]
-          custody declare-return --data DIR --officer ID --reason TEXT --from TIME --return TIME --by USER
-          custody workrecord file --data DIR --officer ID --reason TEXT --basis TEXT [--at TIME] --by USER
-          custody workrecord review --data DIR --index N [--opinion TEXT] --by USER
-          custody deadlines --data DIR [--at TIME] [--json]
-          custody stats --data DIR [--at TIME] [--json]
-          custody calendar import --data DIR --file HOLIDAY-CN.json --source URL --reason TEXT --by USER [--json]
-          custody calendar show --data DIR [--json]
-          custody retention --data DIR [--json]
-          custody retention record --data DIR --kind trigger|legal-hold|evidence --subject case:N|clip:SHA [--trigger T] --by USER
-          custody role grant --data DIR --user ID --role ROLE --reason TEXT --by USER
-          custody account issue --data DIR --id ID --kind station|person --reason TEXT --by USER [--json]
-          custody account revoke --data DIR --id ID --reason TEXT --by USER
-          custody export request --data DIR --case N [--clips SHA,...] --reason TEXT --by USER
-          custody export approve --data DIR --request INDEX [--opinion TEXT] --by USER
-          custody export --data DIR --case N [--clips SHA...] --out PATH [--reason TEXT] [--by USER]
-                         [--iso] [--tsa URL] [--since-checkpoint FILE] [--json]
-          custody verify-export PACKAGE [--key VERIFIER-KEY] [--tsa-cert-sha256 HEX] [--json]
-          custody key --data DIR
-          custody database migrate [--connection OWNER-CONNECTION] [--app-role ROLE] [--json]
-          custody database migrate --data DIR [--json]
-          custody rebuild-catalog --data DIR
-        """);
-    return code;
+    static Func<Arguments, Task<int>> Sync(Func<Arguments, int> run) => a => Task.FromResult(run(a));
+    const string Data = "data!";
+    CommandLine.Verb(root, "verify", "Check every entry, seal, tree node and checkpoint; with --objects re-hash every original. Exit 0 only if all holds.", [Data, "?objects", "key", "?json"], VerifyCommand.RunAsync);
+    CommandLine.Verb(root, "log", "The custody trail, whole or about one subject (clip:SHA256, SHA256, device:SERIAL).", [Data, "subject", "?json"], Sync(LogCommand.Run));
+    CommandLine.Verb(root, "proof", "Inclusion proof of entry --index against the newest (or --size) signed checkpoint.", [Data, "index#", "size#", "key", "?json"], Sync(ProofCommand.Run));
+    CommandLine.Verb(root, "clips", "Every clip in custody with its probe result and flags.", [Data, "?json"], Sync(ClipsCommand.Run));
+    CommandLine.Verb(root, "interruptions", "R3/R4 gaps with their spoken or written explanation.", [Data, "?json"], Sync(InterruptionsCommand.Run));
+    CommandLine.Verb(root, "case register", "Register a case.", [Data, "number!", "cause!", "party*", "reason", "by!"], a => CaseCommand.RunAsync("register", a));
+    CommandLine.Verb(root, "case action", "Record an enforcement action of a case.", [Data, "number!", "type!", "officer*", "place", "start!", "end!", "reason", "?emergency", "by!"], a => CaseCommand.RunAsync("action", a));
+    CommandLine.Verb(root, "case link", "Link a clip to a case.", [Data, "number!", "clip!", "reason", "by!"], a => CaseCommand.RunAsync("link", a));
+    CommandLine.Verb(root, "case unlink", "Unlink a clip from a case.", [Data, "number!", "clip!", "reason", "by!"], a => CaseCommand.RunAsync("unlink", a));
+    CommandLine.Verb(root, "case explain", "Attach a written explanation of an interruption, signed by officers (R3).", [Data, "resumed!", "previous", "category!", "text!", "signed-by*", "document", "by!"], a => CaseCommand.RunAsync("explain", a));
+    CommandLine.Verb(root, "case review-speech", "Confirm or reject the spoken explanation heard on resuming (R3).", [Data, "resumed!", "heard!", "reason", "by!"], a => CaseCommand.RunAsync("review-speech", a));
+    CommandLine.Verb(root, "case end", "Record that a case's matter ended.", [Data, "number!", "at!", "by!"], a => CaseCommand.RunAsync("end", a));
+    CommandLine.Verb(root, "case archive", "Record that a case was archived.", [Data, "number!", "at!", "by!"], a => CaseCommand.RunAsync("archive", a));
+    CommandLine.Verb(root, "case approve-action", "Approve an enforcement action (by its ledger entry).", [Data, "number!", "index#", "opinion", "at", "by!"], a => CaseCommand.RunAsync("approve-action", a));
+    CommandLine.Verb(root, "policy show", "The active policy profile.", [Data, "?json"], a => PolicyCommand.RunAsync("policy", "show", a));
+    CommandLine.Verb(root, "policy set", "Select the agency's policy profile.", [Data, "profile!", "reason", "by!"], a => PolicyCommand.RunAsync("policy", "set", a));
+    CommandLine.Verb(root, "declare-return", "Declare an officer's remote enforcement and return (R1 after-return exception).", [Data, "officer!", "reason!", "from!", "return!", "by!"], a => PolicyCommand.RunAsync("declare-return", null, a));
+    CommandLine.Verb(root, "workrecord file", "File a work record for an officer.", [Data, "officer!", "reason!", "basis!", "at", "by!"], a => PolicyCommand.RunAsync("workrecord", "file", a));
+    CommandLine.Verb(root, "workrecord review", "Review a work record (by its ledger entry).", [Data, "index#", "opinion", "by!"], a => PolicyCommand.RunAsync("workrecord", "review", a));
+    CommandLine.Verb(root, "deadlines", "Late uploads and open explanations as of --at (default now).", [Data, "at", "?json"], Sync(a => DeadlinesCommand.Run(a, statistics: false)));
+    CommandLine.Verb(root, "stats", "Statistics of the deadline monitor (R17) as of --at.", [Data, "at", "?json"], Sync(a => DeadlinesCommand.Run(a, statistics: true)));
+    CommandLine.Verb(root, "calendar import", "Import a year of China's official holidays (HOLIDAY-CN.json).", [Data, "file!", "source", "reason", "by!", "?json"], a => CalendarCommand.RunAsync("import", a));
+    CommandLine.Verb(root, "calendar show", "The working-day calendar in force.", [Data, "?json"], a => CalendarCommand.RunAsync("show", a));
+    CommandLine.Verb(root, "retention", "Each original's retention class and why (R6).", [Data, "?json"], a => PolicyCommand.RunAsync("retention", null, a));
+    CommandLine.Verb(root, "retention record", "Record a retention trigger, legal hold or evidence fact.", [Data, "kind!", "subject!", "trigger", "note", "by!"], a => PolicyCommand.RunAsync("retention", "record", a));
+    CommandLine.Verb(root, "role grant", "Grant a user a role.", [Data, "user!", "role!", "reason", "by!"], a => AccountCommand.RunAsync("role", "grant", a));
+    CommandLine.Verb(root, "account issue", "Issue an API key for a station or a person (shown once).", [Data, "id!", "kind!", "reason", "by!", "?json"], a => AccountCommand.RunAsync("account", "issue", a));
+    CommandLine.Verb(root, "account revoke", "Revoke an account's API key.", [Data, "id!", "reason", "by!"], a => AccountCommand.RunAsync("account", "revoke", a));
+    CommandLine.Verb(root, "export", "Write a certified court export of a case (R8, R9) and verify it as a court will.", [Data, "case!", "clips*", "out!", "reason", "by", "?iso", "tsa", "since-checkpoint", "?json"], a => ExportCommand.RunAsync(null, a));
+    CommandLine.Verb(root, "export request", "Request an export of a case for approval.", [Data, "case!", "clips*", "reason", "by!"], a => ExportCommand.RunAsync("request", a));
+    CommandLine.Verb(root, "export approve", "Approve an export request (by its ledger entry).", [Data, "request#", "opinion", "by!"], a => ExportCommand.RunAsync("approve", a));
+    CommandLine.Verb(root, "verify-export", "Verify a court export offline: exit 0 all holds with the pinned key, 3 holds but no key pinned, 1 a check fails.", ["key", "tsa-cert-sha256", "?json"], Sync(ExportCommand.Verify), positional: "PACKAGE");
+    CommandLine.Verb(root, "key", "The vault's checkpoint verifier key and its fingerprint.", [Data], Sync(KeyCommand.Run));
+    CommandLine.Verb(root, "rebuild-catalog", "Recreate the derived tables from the ledger, listing what differed.", [Data], Sync(RebuildCatalogCommand.Run));
+    CommandLine.Verb(root, "database migrate", "Create or upgrade the PostgreSQL schema as its owner (--connection or EVIDENCEVAULT_POSTGRES_OWNER), or open an embedded vault (--data); prints the schema version.", ["connection", "app-role", "data", "?json"], Sync(DatabaseCommand.Run));
+    CommandLine.Verb(root, "help", "This help.", [], _ => Task.FromResult(root.Parse("--help").Invoke())).Hidden = true;
+    root.SetAction(_ => root.Parse("--help").Invoke());
 }

@@ -13,9 +13,8 @@ namespace EvidenceVault.Custody.Cli;
 /// </summary>
 internal static class ProofCommand
 {
-    public static int Run(string[] args)
+    public static int Run(Arguments arguments)
     {
-        var arguments = Arguments.Parse(args, ["data", "index", "size", "key"], ["json"]);
         var index = arguments.Long("index") ?? throw new UsageException("--index is required.");
         NoteVerifierKey? pinned;
         try

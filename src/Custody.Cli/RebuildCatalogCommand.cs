@@ -8,9 +8,8 @@ namespace EvidenceVault.Custody.Cli;
 /// </summary>
 internal static class RebuildCatalogCommand
 {
-    public static int Run(string[] args)
+    public static int Run(Arguments arguments)
     {
-        var arguments = Arguments.Parse(args, ["data"], []);
         using var vault = Output.OpenVault(arguments);
         // What the rebuild is about to replace, said before it is gone: a difference is a row no entry made, or one edited.
         foreach (var difference in Verification.DerivedState.Compare(vault, []))

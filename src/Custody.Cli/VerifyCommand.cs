@@ -8,9 +8,8 @@ namespace EvidenceVault.Custody.Cli;
 /// <summary><c>custody verify</c>: exit 0 only if every entry, node, checkpoint (and with --objects every original) holds.</summary>
 internal static class VerifyCommand
 {
-    public static async Task<int> RunAsync(string[] args)
+    public static async Task<int> RunAsync(Arguments arguments)
     {
-        var arguments = Arguments.Parse(args, ["data", "key"], ["objects", "json"]);
         NoteVerifierKey? pinned = null;
         if (arguments.Value("key") is { } keyText)
         {

@@ -3,6 +3,7 @@ using EvidenceVault.Custody.Hosting;
 using EvidenceVault.DeviceAgent.Dock;
 using EvidenceVault.DeviceAgent.Ingest;
 using EvidenceVault.DeviceAgent.Sdk;
+using System.CommandLine;
 using Serilog;
 using Serilog.Formatting.Compact;
 
@@ -19,22 +20,31 @@ logger = Console.IsErrorRedirected
     ? logger.WriteTo.Console(new CompactJsonFormatter(), standardErrorFromLevel: Serilog.Events.LogEventLevel.Verbose)
     : logger.WriteTo.Console(standardErrorFromLevel: Serilog.Events.LogEventLevel.Verbose);
 Log.Logger = logger.CreateLogger();
+var root = new RootCommand("deviceagent: runs on the dock PC. Exit codes: 0 every clip in verified custody, 1 some clip or camera is not (each named), 2 the command line is wrong. Logs go to stderr; --json results to stdout.");
+// Networked mode: ingest, dock and sdk also take --api URL [--key-file FILE] and forward the spool to
+// the central Ingest.Api after each camera (the key may also come from EVIDENCEVAULT_API_KEY).
+string[] networked = ["api", "key-file", "retry-seconds"];
+CommandLine.Verb(root, "ingest", "Ingest one camera volume (a mounted folder) into custody.", ["data!", "profile", "profiles", .. networked, "?json", "?delete-after-custody"], IngestCommand.RunAsync, positional: "VOLUME");
+CommandLine.Verb(root, "dock", "The dock service: every volume mounted under MOUNT-ROOT is a docked camera.", ["data!", "profile", "profiles", "parallel#", "poll-seconds#", .. networked, "?json", "?once", "?delete-after-custody"], DockCommand.RunAsync, positional: "MOUNT-ROOT");
+CommandLine.Verb(root, "sdk", "Dock a camera through the vendor SDK: identity, clock offset, sync, mass storage, ingest.", ["library!", "data!", "volume", "password", "id-code", "profile", "profiles", "wait-seconds#", .. networked, "?json", "?delete-after-custody"], SdkCommand.RunAsync);
+CommandLine.Verb(root, "forward", "Forward the spool of a networked dock to the central Ingest.Api.", ["data!", "api", "key-file", "profiles", "retry-seconds", "?json"], EvidenceVault.DeviceAgent.Forward.ForwardCommand.RunAsync);
+CommandLine.Verb(root, "help", "This help.", [], _ => Task.FromResult(root.Parse("--help").Invoke())).Hidden = true;
+root.SetAction(_ => root.Parse("--help").Invoke());
 try
 {
-    return args.FirstOrDefault() switch
+    var parsed = CommandLine.Parse(root, "deviceagent", args);
+    if (parsed is null)
     {
-        "ingest" => await IngestCommand.RunAsync(args[1..]),
-        "dock" => await DockCommand.RunAsync(args[1..]),
-        "sdk" => await SdkCommand.RunAsync(args[1..]),
-        "forward" => await EvidenceVault.DeviceAgent.Forward.ForwardCommand.RunAsync(args[1..]),
-        null or "help" or "--help" => Usage(Console.Out, 0),
-        var verb => throw new UsageException($"Unknown command '{verb}'."),
-    };
+        return 2;
+    }
+
+    return await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
 }
 catch (UsageException e)
 {
     Console.Error.WriteLine($"deviceagent: {e.Message}");
-    return Usage(Console.Error, 2);
+    Console.Error.WriteLine("See 'deviceagent VERB --help'.");
+    return 2;
 }
 catch (Exception e) when (e is VaultException or IOException or UnauthorizedAccessException or FormatException or InvalidDataException or Microsoft.Data.Sqlite.SqliteException or SdkException)
 {
@@ -45,18 +55,4 @@ catch (Exception e) when (e is VaultException or IOException or UnauthorizedAcce
 finally
 {
     await Log.CloseAndFlushAsync();
-}
-
-static int Usage(TextWriter writer, int code)
-{
-    writer.WriteLine("""
-        usage:
-          deviceagent ingest <volume> --data DIR [--profile ID] [--json] [--delete-after-custody]
-          deviceagent dock <mount-root> --data DIR [--parallel N] [--once] [--json] [--delete-after-custody]
-          deviceagent sdk --library PATH --data DIR [--volume PATH] [--password P] [--json] [--delete-after-custody]
-          deviceagent forward --data DIR --api URL [--key-file FILE] [--json]
-        networked mode: ingest, dock and sdk also take --api URL [--key-file FILE] and forward the spool
-        to the central Ingest.Api after each camera (the key may also come from EVIDENCEVAULT_API_KEY)
-        """);
-    return code;
 }

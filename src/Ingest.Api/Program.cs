@@ -5,19 +5,36 @@ using EvidenceVault.Custody.Hosting;
 using Microsoft.AspNetCore.Authentication;
 using NodaTime;
 using Serilog;
-using Serilog.Formatting.Compact;
+using System.CommandLine;
 
 // Ingest.Api: between docks, people and the vault. Ingest.Api --data DIR [--urls http://127.0.0.1:5080]
-Log.Logger = new LoggerConfiguration().WriteTo.Console(new CompactJsonFormatter(), standardErrorFromLevel: Serilog.Events.LogEventLevel.Verbose).CreateLogger();
-Arguments arguments;
+Log.Logger = ConsoleLog.Configuration().CreateLogger();
+var root = new RootCommand("Ingest.Api: between docks, people and the vault. Exit codes: 1 the vault cannot be used, 2 the command line is wrong.");
+Arguments? arguments = null;
+CommandLine.Declare(root, ["data!", "urls"], given =>
+{
+    arguments = given;
+    return Task.FromResult(0);
+});
+var parsed = CommandLine.Parse(root, "Ingest.Api", args);
+if (parsed is null)
+{
+    return 2;
+}
+
+var parseCode = await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+if (arguments is null)
+{
+    return parseCode; // --help
+}
+
 try
 {
-    arguments = Arguments.Parse(args, ["data", "urls"], []);
     arguments.Required("data");
 }
 catch (UsageException e)
 {
-    Console.Error.WriteLine($"Ingest.Api: {e.Message}\nusage: Ingest.Api --data DIR [--urls http://127.0.0.1:5080]");
+    Console.Error.WriteLine($"Ingest.Api: {e.Message}\nSee 'Ingest.Api --help'.");
     return 2;
 }
 
@@ -44,6 +61,7 @@ builder.WebHost.UseUrls(arguments.Value("urls") ?? "http://127.0.0.1:5080");
 // Originals can be gigabytes: the dock streams them, the store hashes as it writes.
 builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = null);
 builder.Logging.ClearProviders();
+builder.Services.AddSerilog();
 builder.Services.AddCustody(vault);
 builder.Services.AddSingleton<AccountDirectory>();
 builder.Services.AddAuthentication(ApiKeyAuthentication.SchemeName).AddScheme<AuthenticationSchemeOptions, ApiKeyAuthentication>(ApiKeyAuthentication.SchemeName, null);

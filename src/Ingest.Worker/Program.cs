@@ -1,49 +1,27 @@
+using System.CommandLine;
 using EvidenceVault.Custody;
 using EvidenceVault.Custody.Hosting;
-using EvidenceVault.Custody.Interruptions;
-using EvidenceVault.Worker.Jobs;
+using EvidenceVault.Worker;
 using EvidenceVault.Worker.Probe;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using NodaTime;
 using Serilog;
-using Serilog.Formatting.Compact;
 
 // Ingest.Worker --data DIR [--drain] [--worker-id ID]: probes clips, finds interruptions, analyses
 // resumed clips for a spoken explanation. With --drain it processes everything pending and exits
-// (0, or 1 when a job had to be parked); without, it runs as a service until stopped.
-Log.Logger = (Console.IsErrorRedirected
-        ? new LoggerConfiguration().WriteTo.Console(new CompactJsonFormatter(), standardErrorFromLevel: Serilog.Events.LogEventLevel.Verbose)
-        : new LoggerConfiguration().WriteTo.Console(standardErrorFromLevel: Serilog.Events.LogEventLevel.Verbose))
-    .CreateLogger();
+// (0, or 1 when a job had to be parked); without, it runs as a service until stopped (SIGTERM).
+Log.Logger = ConsoleLog.Configuration().CreateLogger();
+var root = new RootCommand("Ingest.Worker: probes clips, finds interruptions and analyses resumed clips for a spoken explanation. Exit codes: 0 done, 1 a job was parked or the vault cannot be used, 2 the command line is wrong.");
+CommandLine.Declare(root, ["data!", "worker-id", "?drain"], RunAsync);
 try
 {
-    var arguments = Arguments.Parse(args, ["data", "worker-id"], ["drain"]);
-    ClipProbe.RequireTools();
-#pragma warning disable RS0030 // composition root: the one place this program reads the system clock
-    IClock clock = SystemClock.Instance;
-#pragma warning restore RS0030
-    using var vault = Vault.Open(arguments.Required("data"), clock, VaultOptions.FromEnvironment());
-    var workerId = arguments.Value("worker-id") ?? $"{Environment.MachineName}-{Environment.ProcessId}";
-    var stop = new CancellationTokenSource();
-    Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
-    AppDomain.CurrentDomain.ProcessExit += (_, _) => stop.Cancel();
-
-    var runner = new JobRunner(vault, workerId, vault.Policy.InterruptionPolicy());
-    try
-    {
-        await runner.RunAsync(arguments.Has("drain"), stop.Token);
-    }
-    catch (OperationCanceledException)
-    {
-    }
-
-    await vault.CheckpointAsync();
-    Log.Information("Worker {WorkerId}: {Done} jobs done, {Parked} parked", workerId, runner.Done, runner.Parked);
-    Console.WriteLine($"{runner.Done} jobs done, {runner.Parked} parked.");
-    return runner.Parked == 0 ? 0 : 1;
+    var parsed = CommandLine.Parse(root, "Ingest.Worker", args);
+    return parsed is null ? 2 : await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
 }
 catch (UsageException e)
 {
-    Console.Error.WriteLine($"Ingest.Worker: {e.Message}\nusage: Ingest.Worker --data DIR [--drain] [--worker-id ID]");
+    Console.Error.WriteLine($"Ingest.Worker: {e.Message}\nSee 'Ingest.Worker --help'.");
     return 2;
 }
 catch (Exception e) when (e is VaultException or IOException or Microsoft.Data.Sqlite.SqliteException)
@@ -54,4 +32,32 @@ catch (Exception e) when (e is VaultException or IOException or Microsoft.Data.S
 finally
 {
     await Log.CloseAndFlushAsync();
+}
+
+static async Task<int> RunAsync(Arguments arguments)
+{
+    ClipProbe.RequireTools();
+#pragma warning disable RS0030 // composition root: the one place this program reads the system clock
+    IClock clock = SystemClock.Instance;
+#pragma warning restore RS0030
+    using var vault = Vault.Open(arguments.Required("data"), clock, VaultOptions.FromEnvironment());
+    var run = new WorkerRun(arguments.Value("worker-id") ?? $"{Environment.MachineName}-{Environment.ProcessId}", arguments.Has("drain"));
+    var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+    builder.Services.AddSerilog();
+    builder.Services.AddSystemd();
+    builder.Services.AddSingleton(vault);
+    builder.Services.AddSingleton(run);
+    builder.Services.AddSingleton<WorkerService>();
+    builder.Services.AddHostedService(services => services.GetRequiredService<WorkerService>());
+    using var host = builder.Build();
+    var service = host.Services.GetRequiredService<WorkerService>(); // RunAsync disposes the host's services
+    await host.RunAsync().ConfigureAwait(false);
+    if (service.Failure is { } failure)
+    {
+        System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+    }
+
+    var runner = service.Runner;
+    Console.WriteLine($"{runner.Done} jobs done, {runner.Parked} parked.");
+    return runner.Parked == 0 ? 0 : 1;
 }

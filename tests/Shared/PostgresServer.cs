@@ -50,12 +50,12 @@ public sealed class PostgresServer : IDisposable
 
     /// <summary>
     /// A new, empty database with the ledger schema, made as a deployment makes it: the shipped
-    /// <c>custody database migrate</c>, connecting as the owner role; returns its name.
+    /// <c>custody database migrate</c> as <c>./build.sh publish</c> installs it, connecting as the owner role; returns its name.
     /// </summary>
     public string NewDatabase()
     {
         var name = NewEmptyDatabase();
-        var migrate = Tools.Dotnet("custody", ["database", "migrate", "--connection", ConnectionString("ev_owner", name)]);
+        var migrate = Tools.Published("Custody.Cli", "custody", ["database", "migrate", "--connection", ConnectionString("ev_owner", name)]);
         migrate.ExitCode.Should().Be(0, migrate.Error);
         return name;
     }

@@ -13,14 +13,8 @@ namespace EvidenceVault.DeviceAgent.Dock;
 /// </summary>
 internal static class DockCommand
 {
-    public static async Task<int> RunAsync(string[] args)
+    public static async Task<int> RunAsync(Arguments arguments)
     {
-        var arguments = Arguments.Parse(args, ["data", "profile", "profiles", "parallel", "poll-seconds", "api", "key-file", "retry-seconds"], ["json", "once", "delete-after-custody"]);
-        if (arguments.Positionals.Count != 1)
-        {
-            throw new UsageException("dock takes exactly one mount root.");
-        }
-
         var root = Path.GetFullPath(arguments.Positionals[0]);
         Directory.CreateDirectory(root);
         var parallel = (int)(arguments.Long("parallel") ?? 4);

@@ -11,9 +11,8 @@ namespace EvidenceVault.DeviceAgent.Forward;
 /// </summary>
 internal static class ForwardCommand
 {
-    public static async Task<int> RunAsync(string[] args)
+    public static async Task<int> RunAsync(Arguments arguments)
     {
-        var arguments = Arguments.Parse(args, ["data", "api", "key-file", "profiles", "retry-seconds"], ["json"]);
         using var host = AgentHost.Open(arguments);
         var result = await PassAsync(host, arguments, CancellationToken.None) ?? throw new UsageException("forward needs --api URL.");
         Report(host, result);

@@ -6,14 +6,8 @@ namespace EvidenceVault.DeviceAgent.Ingest;
 /// <summary><c>deviceagent ingest &lt;volume&gt; --data DIR [--profile ID] [--json]</c>: one docked camera in mass-storage mode.</summary>
 internal static class IngestCommand
 {
-    public static async Task<int> RunAsync(string[] args)
+    public static async Task<int> RunAsync(Arguments arguments)
     {
-        var arguments = Arguments.Parse(args, ["data", "profile", "profiles", "api", "key-file", "retry-seconds"], ["json", "delete-after-custody"]);
-        if (arguments.Positionals.Count != 1)
-        {
-            throw new UsageException("ingest takes exactly one volume path.");
-        }
-
         var volume = Path.GetFullPath(arguments.Positionals[0]);
         if (!Directory.Exists(volume))
         {

@@ -14,9 +14,8 @@ namespace EvidenceVault.DeviceAgent.Sdk;
 /// </summary>
 internal static class SdkCommand
 {
-    public static async Task<int> RunAsync(string[] args)
+    public static async Task<int> RunAsync(Arguments arguments)
     {
-        var arguments = Arguments.Parse(args, ["library", "data", "volume", "password", "id-code", "profile", "profiles", "wait-seconds", "api", "key-file", "retry-seconds"], ["json", "delete-after-custody"]);
         var library = arguments.Required("library");
         var password = arguments.Value("password") ?? Environment.GetEnvironmentVariable("EVIDENCEVAULT_SDK_PASSWORD") ?? "000000";
         using var host = AgentHost.Open(arguments);

@@ -35,7 +35,7 @@ public sealed class DatabaseMigrateTests(PostgresServer server) : IDisposable
         var before = () => PostgresSchema.RequireCurrent(application);
         before.Should().Throw<VaultException>().WithMessage("*has no EvidenceVault schema*custody database migrate*");
 
-        var migrate = Tools.Dotnet("custody", ["database", "migrate", "--connection", server.ConnectionString("ev_owner", database), "--json"]);
+        var migrate = Tools.Published("Custody.Cli", "custody", ["database", "migrate", "--connection", server.ConnectionString("ev_owner", database), "--json"]);
 
         migrate.ExitCode.Should().Be(0, migrate.Error);
         var report = JsonDocument.Parse(migrate.Output).RootElement;
@@ -47,7 +47,7 @@ public sealed class DatabaseMigrateTests(PostgresServer server) : IDisposable
         ledger.SignCheckpoint(Key).Should().NotBeNull();
 
         // Run again (every release runs it), with the owner's connection from the environment: nothing changes.
-        var again = Tools.Dotnet("custody", ["database", "migrate"], new Dictionary<string, string> { ["EVIDENCEVAULT_POSTGRES_OWNER"] = server.ConnectionString("ev_owner", database) });
+        var again = Tools.Published("Custody.Cli", "custody", ["database", "migrate"], new Dictionary<string, string> { ["EVIDENCEVAULT_POSTGRES_OWNER"] = server.ConnectionString("ev_owner", database) });
         again.ExitCode.Should().Be(0, again.Error);
         again.Output.Trim().Should().Be($"postgresql schema version {PostgresSchema.Version}");
         ledger.Size.Should().Be(1);
@@ -65,7 +65,7 @@ public sealed class DatabaseMigrateTests(PostgresServer server) : IDisposable
         var old = () => PostgresSchema.RequireCurrent(application);
         old.Should().Throw<VaultException>().WithMessage($"*version 1; this build needs {PostgresSchema.Version}*custody database migrate*");
 
-        var migrate = Tools.Dotnet("custody", ["database", "migrate", "--connection", server.ConnectionString("ev_owner", database)]);
+        var migrate = Tools.Published("Custody.Cli", "custody", ["database", "migrate", "--connection", server.ConnectionString("ev_owner", database)]);
 
         migrate.ExitCode.Should().Be(0, migrate.Error);
         migrate.Output.Trim().Should().Be($"postgresql schema version {PostgresSchema.Version}");
@@ -82,7 +82,7 @@ public sealed class DatabaseMigrateTests(PostgresServer server) : IDisposable
         var database = server.NewDatabase();
         Owner(database, "INSERT INTO schema_version VALUES (99)");
 
-        var migrate = Tools.Dotnet("custody", ["database", "migrate", "--connection", server.ConnectionString("ev_owner", database)]);
+        var migrate = Tools.Published("Custody.Cli", "custody", ["database", "migrate", "--connection", server.ConnectionString("ev_owner", database)]);
 
         migrate.ExitCode.Should().Be(1);
         migrate.Error.Should().Contain("version 99").And.Contain("Upgrade EvidenceVault");
@@ -93,7 +93,7 @@ public sealed class DatabaseMigrateTests(PostgresServer server) : IDisposable
     [Fact]
     public void Migrate_WithoutAnOwnerConnection_IsAUsageErrorNamingWhereItComesFrom()
     {
-        var migrate = Tools.Dotnet("custody", ["database", "migrate"], new Dictionary<string, string> { ["EVIDENCEVAULT_POSTGRES_OWNER"] = "" });
+        var migrate = Tools.Published("Custody.Cli", "custody", ["database", "migrate"], new Dictionary<string, string> { ["EVIDENCEVAULT_POSTGRES_OWNER"] = "" });
 
         migrate.ExitCode.Should().Be(2);
         migrate.Error.Should().Contain("--connection").And.Contain("EVIDENCEVAULT_POSTGRES_OWNER");

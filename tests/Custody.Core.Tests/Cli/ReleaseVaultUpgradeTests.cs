@@ -43,6 +43,17 @@ public sealed class ReleaseVaultUpgradeTests : IDisposable
         verify.Output.Should().Be(File.ReadAllText(Path.Combine(fixture, "verify.txt")));
         KeepsEveryField(Lines("clips"), Expected(fixture, "clips"), "custody clips --json");
         KeepsEveryField(Lines("log"), Expected(fixture, "log"), "custody log --json");
+
+        // And the upgraded vault keeps taking custody: a new dock is sealed, signed and verifies with the old entries.
+        var camera = Path.Combine(_copy, "..", Path.GetFileName(_copy) + "-camera");
+        Directory.CreateDirectory(camera);
+        File.WriteAllBytes(Path.Combine(camera, "after-upgrade.mp4"), [7, 7, 7]);
+        var dock = Tools.Dotnet("deviceagent", ["ingest", camera, "--data", _copy, "--json"]);
+        Directory.Delete(camera, recursive: true);
+        dock.ExitCode.Should().Be(0, dock.Output + dock.Error);
+        var after = Tools.Dotnet("custody", ["verify", "--data", _copy, "--objects", "--json"]);
+        after.ExitCode.Should().Be(0, after.Output + after.Error);
+        Lines("clips").Should().HaveCount(Expected(fixture, "clips").Count + 1);
     }
 
     /// <summary>The same records in the same order, each with every field the release printed, at the same value; fields may be added.</summary>

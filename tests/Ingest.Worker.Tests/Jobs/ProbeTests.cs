@@ -62,7 +62,7 @@ public sealed class ProbeTests : IDisposable
             .RootElement.GetProperty("key").GetString()!;
         _scenario.Custody("role", "grant", "--user", "clerk01", "--role", "clerk", "--reason", "test", "--by", "admin").ExitCode.Should().Be(0);
         var address = new Uri($"http://127.0.0.1:{Tools.FreePort()}");
-        using var api = new ApiProcess(_scenario.Data, address);
+        using var api = new ApiProcess(_scenario.Data, address, dll: Path.Combine(Tools.RepoRoot, "out", "Ingest.Api", "Ingest.Api.dll"));
         using var client = new HttpClient { BaseAddress = address };
         client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
 
