@@ -6,6 +6,7 @@ using EvidenceVault.Bench;
 //   dotnet run -c Release --project bench/Custody.Bench -- interruptions [clip-records]
 //   dotnet run -c Release --project bench/Custody.Bench -- deadlines [clips]
 //   dotnet run -c Release --project bench/Custody.Bench -- export [clips] [MiB-each]
+//   dotnet run -c Release --project bench/Custody.Bench -- probe [rounds]             (5- and 30-minute clips, made once with ffmpeg)
 //   dotnet run -c Release --project bench/Custody.Bench -- deploy-ingest [MiB] [rounds] (starts PostgreSQL and Ceph RGW; rclone)
 //   dotnet run -c Release --project bench/Custody.Bench -- deploy-env [MiB] [N]       (the same servers and camera, left running for profiling by hand)
 //   dotnet run -c Release --project bench/Custody.Bench -- deploy-trail [clips] [clients] [requests]
@@ -26,6 +27,9 @@ switch (which)
         await ExportBench.RunAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 200,
             args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 10);
         break;
+    case "probe":
+        await ProbeBench.RunAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 5);
+        break;
     case "deploy-ingest":
         await DeploymentBench.IngestAsync(
             args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1024,
@@ -45,7 +49,7 @@ switch (which)
         await DeploymentBench.WorkersAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 100);
         break;
     default:
-        Console.Error.WriteLine($"unknown benchmark '{which}' (known: ledger, interruptions, deadlines, export, deploy-ingest, deploy-env, deploy-trail, deploy-workers)");
+        Console.Error.WriteLine($"unknown benchmark '{which}' (known: ledger, interruptions, deadlines, export, probe, deploy-ingest, deploy-env, deploy-trail, deploy-workers)");
         return 2;
 }
 

@@ -9,12 +9,12 @@ namespace EvidenceVault.Worker.Probe;
 
 /// <summary>
 /// Reads what a clip is without touching it: container, codecs, resolution, frame rate,
-/// creation_time, stream start times and video timestamp discontinuities, in one ffprobe run whose
-/// output is streamed line by line. One run, because ffprobe's start-up dominates the cost of a short
-/// clip (a second run for the packet list doubled it; docs/benchmarks.md); streamed, because a
-/// 2-hour clip has hundreds of thousands of packets (FFMpegCore's packet call loads them all and took
-/// 480 MB on 30 minutes). FFMpegCore's options locate the binaries. Originals are opened read-only
-/// by ffprobe and never re-encoded.
+/// creation_time and stream start times from FFMpegCore's media analysis (<c>FFProbe.AnalyseAsync</c>),
+/// then the video timestamps for discontinuities and truncation from a second ffprobe run whose
+/// packet list is streamed line by line. The packets are not read through FFMpegCore because its
+/// packet call loads them all (480 MB for 30 minutes); on clips of realistic length the header read
+/// is cheap beside the scan (docs/benchmarks.md, "Probe"). Originals are opened read-only by ffprobe
+/// and never re-encoded.
 /// </summary>
 public static class ClipProbe
 {
@@ -23,76 +23,131 @@ public static class ClipProbe
 
     public static async Task<ClipProbedPayload> ProbeAsync(string path, Sha256Digest sha256, CancellationToken cancellationToken)
     {
+        // Both runs at once: ffprobe's start-up is most of a short clip's cost, so the second run
+        // costs little wall time beside the first (docs/benchmarks.md, "Probe").
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var scanning = ScanVideoPacketsAsync(path, stop.Token);
+        IMediaAnalysis analysis;
+        try
+        {
+            analysis = await FFProbe.AnalyseAsync(path, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is FFMpegCore.Exceptions.FFProbeException or FFMpegCore.Exceptions.FFMpegException or System.Text.Json.JsonException or FormatException or ArgumentException or InvalidOperationException)
+        {
+            // ffprobe's own words ("moov atom not found; Invalid data found when processing input"), not the library's wrapper.
+            var errors = (e as FFMpegCore.Exceptions.FFProbeProcessException)?.StandardError ?? [];
+            await AbandonAsync(scanning, stop).ConfigureAwait(false);
+            throw new ProbeFailedException(errors.Count > 0 ? Said(errors, path) : Unlocated(FirstLine(e.Message), path));
+        }
+
+        if (analysis.PrimaryVideoStream is not { } video)
+        {
+            await AbandonAsync(scanning, stop).ConfigureAwait(false);
+            throw new ProbeFailedException($"no video stream (container {analysis.Format.FormatName})");
+        }
+
+        var audio = analysis.PrimaryAudioStream;
+        var scan = await scanning.ConfigureAwait(false);
+        using var digest = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        digest.AppendData(System.Text.Encoding.UTF8.GetBytes(analysis.Json));
+        digest.AppendData(scan.Digest);
+        var duration = Seconds(analysis.Format.Duration);
+        var videoStart = Seconds(video.StartTime);
+        return new ClipProbedPayload
+        {
+            Sha256 = sha256.ToHex(),
+            ProbeDigest = Convert.ToHexStringLower(digest.GetHashAndReset()),
+            DurationSeconds = duration,
+            Container = analysis.Format.FormatName,
+            VideoCodec = video.CodecName,
+            AudioCodec = audio?.CodecName,
+            Width = video.Width,
+            Height = video.Height,
+            FrameRate = double.IsFinite(video.AverageFrameRate) && video.AverageFrameRate > 0 ? Math.Round(video.AverageFrameRate, 3) : null,
+            CreationTime = analysis.Format.Tags?.GetValueOrDefault("creation_time"),
+            VideoStartSeconds = videoStart,
+            AudioStartSeconds = audio is null ? null : Seconds(audio.StartTime),
+            Discontinuities = scan.Track.Jumps,
+            Truncated = Truncation(path, duration, videoStart, scan.Track),
+        };
+    }
+
+    /// <summary>
+    /// The video stream's decode timestamps, streamed from ffprobe one packet a line so memory stays
+    /// bounded however long the clip; with the SHA-256 of ffprobe's output.
+    /// </summary>
+    private static async Task<(PacketTrack Track, byte[] Digest)> ScanVideoPacketsAsync(string path, CancellationToken cancellationToken)
+    {
+        // v:0 is the first video stream, the one FFMpegCore's analysis calls primary.
         var start = new ProcessStartInfo(FFProbeBinary) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { "-v", "error", "-show_format", "-show_streams", "-show_entries", "packet=stream_index,dts_time,duration_time", "-of", "compact", path })
+        foreach (var arg in new[] { "-v", "error", "-select_streams", "v:0", "-show_entries", "packet=stream_index,dts_time,duration_time", "-of", "compact", path })
         {
             start.ArgumentList.Add(arg);
         }
 
         using var process = Process.Start(start) ?? throw new ProbeFailedException("ffprobe could not be started");
+        // Stopped (the worker shuts down, or the analysis already failed): no ffprobe is left behind.
+        using var kill = cancellationToken.Register(() =>
+        {
+            try
+            {
+                process.Kill(entireProcessTree: true);
+            }
+            catch (InvalidOperationException)
+            {
+            }
+        });
         var errors = process.StandardError.ReadToEndAsync(cancellationToken);
         using var digest = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var packets = new Dictionary<int, PacketTrack>();
-        var streams = new List<Dictionary<string, string>>();
-        Dictionary<string, string>? format = null;
+        var track = new PacketTrack();
         while (await process.StandardOutput.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
         {
             digest.AppendData(System.Text.Encoding.UTF8.GetBytes(line + "\n"));
-            if (line.StartsWith("packet|", StringComparison.Ordinal))
+            if (!line.StartsWith("packet|", StringComparison.Ordinal))
             {
-                var fields = Fields(line);
-                if (fields.TryGetValue("stream_index", out var index) && int.TryParse(index, CultureInfo.InvariantCulture, out var stream) &&
-                    fields.TryGetValue("dts_time", out var dtsText) && double.TryParse(dtsText, NumberStyles.Float, CultureInfo.InvariantCulture, out var dts))
-                {
-                    if (!packets.TryGetValue(stream, out var track))
-                    {
-                        packets[stream] = track = new PacketTrack();
-                    }
+                continue;
+            }
 
-                    track.Add(dts, fields.TryGetValue("duration_time", out var durationText) && double.TryParse(durationText, NumberStyles.Float, CultureInfo.InvariantCulture, out var packetDuration) ? packetDuration : 0);
-                }
-            }
-            else if (line.StartsWith("stream|", StringComparison.Ordinal))
+            var fields = Fields(line);
+            if (fields.TryGetValue("dts_time", out var dtsText) && double.TryParse(dtsText, NumberStyles.Float, CultureInfo.InvariantCulture, out var dts))
             {
-                streams.Add(Fields(line));
-            }
-            else if (line.StartsWith("format|", StringComparison.Ordinal))
-            {
-                format = Fields(line);
+                track.Add(dts, fields.TryGetValue("duration_time", out var durationText) && double.TryParse(durationText, NumberStyles.Float, CultureInfo.InvariantCulture, out var packetDuration) ? packetDuration : 0);
             }
         }
 
         await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
         var error = (await errors.ConfigureAwait(false)).Trim();
-        if (process.ExitCode != 0 || format is null)
+        if (process.ExitCode != 0)
         {
-            throw new ProbeFailedException(FirstLine(error.Length > 0 ? error : $"ffprobe exited with code {process.ExitCode}"));
+            throw new ProbeFailedException(error.Length > 0 ? Said(error.Split('\n'), path) : $"ffprobe exited with code {process.ExitCode}");
         }
 
-        var video = streams.FirstOrDefault(s => s.GetValueOrDefault("codec_type") == "video")
-            ?? throw new ProbeFailedException($"no video stream (container {format.GetValueOrDefault("format_name")})");
-        var audio = streams.FirstOrDefault(s => s.GetValueOrDefault("codec_type") == "audio");
-        var videoIndex = int.Parse(video["index"], CultureInfo.InvariantCulture);
-        var videoTrack = packets.GetValueOrDefault(videoIndex);
-        var duration = Number(format, "duration");
-        return new ClipProbedPayload
-        {
-            Sha256 = sha256.ToHex(),
-            ProbeDigest = Convert.ToHexStringLower(digest.GetHashAndReset()),
-            DurationSeconds = Number(format, "duration"),
-            Container = format.GetValueOrDefault("format_name"),
-            VideoCodec = video.GetValueOrDefault("codec_name"),
-            AudioCodec = audio?.GetValueOrDefault("codec_name"),
-            Width = (int?)Number(video, "width"),
-            Height = (int?)Number(video, "height"),
-            FrameRate = Rate(video.GetValueOrDefault("avg_frame_rate")),
-            CreationTime = format.GetValueOrDefault("tag:creation_time"),
-            VideoStartSeconds = Number(video, "start_time"),
-            AudioStartSeconds = audio is null ? null : Number(audio, "start_time"),
-            Discontinuities = videoTrack?.Jumps ?? [],
-            Truncated = Truncation(path, duration, Number(video, "start_time"), videoTrack),
-        };
+        return (track, digest.GetHashAndReset());
     }
+
+    /// <summary>ffprobe's error lines as one line, without the store's path or the demuxer's memory address.</summary>
+    private static string Said(IEnumerable<string> lines, string path) => string.Join("; ", lines
+        .Select(l => System.Text.RegularExpressions.Regex.Replace(Unlocated(l.Trim(), path), @" @ 0x[0-9a-f]+\]", "]"))
+        .Where(l => l.Length > 0)
+        .Distinct(StringComparer.Ordinal));
+
+    /// <summary>The analysis already failed: stop the scan and wait for its ffprobe to go, whatever it says.</summary>
+    private static async Task AbandonAsync(Task scanning, CancellationTokenSource stop)
+    {
+        await stop.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await scanning.ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or ProbeFailedException)
+        {
+        }
+    }
+
+    private static double Seconds(TimeSpan span) => Math.Round(span.TotalSeconds, 6);
+
+    /// <summary>ffprobe names the file it read, which is the store's path: the message names the camera's file instead (its caller adds it).</summary>
+    private static string Unlocated(string message, string path) => message.Replace(path + ": ", string.Empty, StringComparison.Ordinal).Replace(path, "the original", StringComparison.Ordinal);
 
     /// <summary>A missing part of the media shorter than this is a rounding of the last frame's length, not a cut.</summary>
     public const double TruncationToleranceSeconds = 0.5;
@@ -153,17 +208,6 @@ public static class ClipProbe
 
         Flush();
         return fields;
-    }
-
-    private static double? Number(Dictionary<string, string> fields, string key) =>
-        fields.TryGetValue(key, out var text) && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) ? Math.Round(value, 6) : null;
-
-    private static double? Rate(string? fraction)
-    {
-        var parts = fraction?.Split('/');
-        return parts is [var n, var d] && double.TryParse(n, CultureInfo.InvariantCulture, out var num) && double.TryParse(d, CultureInfo.InvariantCulture, out var den) && den > 0
-            ? Math.Round(num / den, 3)
-            : null;
     }
 
     /// <summary>Consecutive decode timestamps of one stream, keeping only the jumps (memory stays bounded).</summary>
