@@ -137,18 +137,8 @@ public sealed class Vault : IDisposable
     public string DataDirectory { get; }
 
     /// <summary>The schema version this vault's catalog was left at on open (migrated if it was older).</summary>
-    public int SchemaVersion
-    {
-        get
-        {
-            lock (_syncGate)
-            {
-                using var command = _connection.CreateCommand();
-                command.CommandText = "PRAGMA user_version";
-                return Convert.ToInt32(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
-            }
-        }
-    }
+    public int SchemaVersion => Ledger.Query(statements =>
+        Convert.ToInt32(statements("PRAGMA user_version", []).ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture));
 
     public IClock Clock { get; }
 

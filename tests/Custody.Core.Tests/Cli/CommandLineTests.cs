@@ -1,8 +1,12 @@
 namespace EvidenceVault.Custody.Tests.Cli;
 
 /// <summary>custody's command line as an operator meets it: help for every verb, and options no verb reads refused.</summary>
-public sealed class CommandLineTests
+public sealed class CommandLineTests : IDisposable
 {
+    private readonly string _work = Tools.TempDirectory("ev-cli");
+
+    public void Dispose() => Directory.Delete(_work, recursive: true);
+
     /// <summary>Every verb the README documents (docs are the contract).</summary>
     public static TheoryData<string> Verbs() =>
     [
@@ -45,7 +49,7 @@ public sealed class CommandLineTests
     public void OptionOfAnotherVerb_IsRefusedWithExitTwoNamingIt()
     {
         // `policy show --officer x` was accepted: every policy verb shared one list of options.
-        var result = Tools.Dotnet("custody", ["policy", "show", "--data", Tools.TempDirectory("ev-cli"), "--officer", "x"]);
+        var result = Tools.Dotnet("custody", ["policy", "show", "--data", _work, "--officer", "x"]);
 
         result.ExitCode.Should().Be(2);
         result.Error.Should().StartWith("custody: Unknown option --officer.");
@@ -55,7 +59,7 @@ public sealed class CommandLineTests
     [Fact]
     public void WholeNumberOption_GivenText_IsAUsageError()
     {
-        var result = Tools.Dotnet("custody", ["proof", "--data", Tools.TempDirectory("ev-cli"), "--index", "three"]);
+        var result = Tools.Dotnet("custody", ["proof", "--data", _work, "--index", "three"]);
 
         result.ExitCode.Should().Be(2);
         result.Error.Should().Contain("--index");
@@ -64,7 +68,7 @@ public sealed class CommandLineTests
     [Fact]
     public void ArgumentStartingWithAt_IsTakenAsTypedNotAsAResponseFile()
     {
-        var file = Path.Combine(Tools.TempDirectory("ev-cli"), "args.rsp");
+        var file = Path.Combine(_work, "args.rsp");
         File.WriteAllText(file, "--help");
 
         var result = Tools.Dotnet("custody", ["verify-export", "@" + file]);
