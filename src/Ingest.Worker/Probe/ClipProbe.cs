@@ -22,10 +22,13 @@ public static class ClipProbe
     /// <summary>A forward jump over this much between consecutive video packets is a discontinuity (R4).</summary>
     public const double ForwardJumpSeconds = 1.0;
 
+    /// <summary>What ffprobe is asked for, before the file's path: format, streams and each packet's stream, decode time and length, as JSON.</summary>
+    internal static readonly string[] ReportArguments = ["-v", "error", "-show_format", "-show_streams", "-show_entries", "packet=stream_index,dts_time,duration_time", "-of", "json"];
+
     public static async Task<ClipProbedPayload> ProbeAsync(string path, Sha256Digest sha256, CancellationToken cancellationToken)
     {
         var start = new ProcessStartInfo(FFProbeBinary) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { "-v", "error", "-show_format", "-show_streams", "-show_entries", "packet=stream_index,dts_time,duration_time", "-of", "json", path })
+        foreach (var arg in (string[])[.. ReportArguments, path])
         {
             start.ArgumentList.Add(arg);
         }

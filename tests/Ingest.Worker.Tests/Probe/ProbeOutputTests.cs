@@ -39,7 +39,7 @@ public sealed class ProbeOutputTests : IDisposable
     private static byte[] Report(string clip)
     {
         var start = new ProcessStartInfo("ffprobe") { RedirectStandardOutput = true };
-        foreach (var arg in new[] { "-v", "error", "-show_format", "-show_streams", "-show_entries", "packet=stream_index,dts_time,duration_time", "-of", "json", clip })
+        foreach (var arg in (string[])[.. ClipProbe.ReportArguments, clip])
         {
             start.ArgumentList.Add(arg);
         }
