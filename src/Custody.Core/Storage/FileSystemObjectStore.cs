@@ -153,27 +153,10 @@ public sealed class FileSystemObjectStore : IObjectStore
     public string NewTemporaryPath() =>
         Path.Combine(_temporary, $"{Environment.ProcessId}-{Guid.NewGuid():N}.part");
 
-    /// <summary>
-    /// Removes temporary files left by processes that no longer run (a crash or power loss mid-copy).
-    /// They were never objects and never in custody; the camera still holds the clip. Returns how many.
-    /// </summary>
-    public int RemoveAbandonedTemporaryFiles()
-    {
-        var removed = 0;
-        foreach (var file in Directory.EnumerateFiles(_temporary))
-        {
-            var name = Path.GetFileName(file);
-            var dash = name.IndexOf('-', StringComparison.Ordinal);
-            if (dash > 0 && int.TryParse(name.AsSpan(0, dash), System.Globalization.CultureInfo.InvariantCulture, out var pid) &&
-                pid != Environment.ProcessId && !Directory.Exists($"/proc/{pid}"))
-            {
-                File.Delete(file);
-                removed++;
-            }
-        }
+    public int RemoveAbandonedTemporaryFiles() => Posix.RemoveFilesOfGoneProcesses(_temporary);
 
-        return removed;
-    }
+    /// <summary>The original itself: the folder store keeps it as a read-only file tools may read in place.</summary>
+    public string? LocalFileOf(Sha256Digest key) => PathOf(key);
 
     /// <summary>
     /// Moves an already written and fsynced file (on this filesystem) into place under its key.

@@ -9,6 +9,12 @@ namespace EvidenceVault.Custody.Storage;
 /// </summary>
 public interface IObjectStore
 {
+    /// <summary>Removes partial copies left by processes that died mid-copy (never objects, never in custody); returns how many.</summary>
+    int RemoveAbandonedTemporaryFiles();
+
+    /// <summary>The original as a file on this machine that tools (ffprobe, ffmpeg) may read in place without changing it, or null when it must be copied out first.</summary>
+    string? LocalFileOf(Sha256Digest key);
+
     /// <summary>
     /// Streams <paramref name="source"/> into the store, hashing as it writes, and makes the object
     /// durable before returning. Nothing is visible under the key unless all of it was written.

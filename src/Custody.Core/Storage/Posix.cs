@@ -8,6 +8,29 @@ namespace EvidenceVault.Custody.Storage;
 /// </summary>
 public static partial class Posix
 {
+    /// <summary>
+    /// Removes the files in <paramref name="directory"/> named <c>PID-…</c> whose process no longer
+    /// runs (a crash or power loss mid-copy): partial copies that were never objects nor in custody,
+    /// while the camera still holds the clip. Returns how many.
+    /// </summary>
+    public static int RemoveFilesOfGoneProcesses(string directory)
+    {
+        var removed = 0;
+        foreach (var file in System.IO.Directory.EnumerateFiles(directory))
+        {
+            var name = Path.GetFileName(file);
+            var dash = name.IndexOf('-', StringComparison.Ordinal);
+            if (dash > 0 && int.TryParse(name.AsSpan(0, dash), System.Globalization.CultureInfo.InvariantCulture, out var pid) &&
+                pid != Environment.ProcessId && !System.IO.Directory.Exists($"/proc/{pid}"))
+            {
+                File.Delete(file);
+                removed++;
+            }
+        }
+
+        return removed;
+    }
+
     private const int ReadOnly = 0;
     private const int Directory = 0x10000; // O_DIRECTORY on Linux
 

@@ -163,6 +163,12 @@ public sealed class S3ObjectStore : IObjectStore
     public async Task<StoredObject> PutAsync(Stream source, CancellationToken cancellationToken = default) =>
         await StoreAsync(await SpoolAsync(source, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
 
+    /// <summary>Spool copies of processes that died mid-upload (named <c>PID-…</c> like the folder store's).</summary>
+    public int RemoveAbandonedTemporaryFiles() => Posix.RemoveFilesOfGoneProcesses(_spool);
+
+    /// <summary>None: an original in the bucket is copied out (and checked) before a tool reads it.</summary>
+    public string? LocalFileOf(Sha256Digest key) => null;
+
     /// <summary>Reads source into the local spool, hashing it: the SHA-256 is the object's key and the PUT's signed payload hash.</summary>
     public async Task<SpooledObject> SpoolAsync(Stream source, CancellationToken cancellationToken = default)
     {

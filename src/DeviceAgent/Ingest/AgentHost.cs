@@ -26,7 +26,7 @@ internal sealed class AgentHost : IDisposable
         Json = json;
         _services = new ServiceCollection().AddCustody(vault).BuildServiceProvider();
         _vaultFacts = new VaultFacts(vault.CreatedNow, vault.DataDirectory, vault.VerifierKey.Fingerprint);
-        var abandoned = vault.Objects is Custody.Storage.FileSystemObjectStore folder ? folder.RemoveAbandonedTemporaryFiles() : 0;
+        var abandoned = vault.Objects.RemoveAbandonedTemporaryFiles();
         if (abandoned > 0)
         {
             Log.Warning("Removed {Count} partial copies left by an interrupted dock; those clips are still on their cameras and are taken again", abandoned);

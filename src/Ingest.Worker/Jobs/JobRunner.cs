@@ -191,9 +191,8 @@ public sealed class JobRunner(Vault vault, string workerId, InterruptionPolicy p
     /// </summary>
     private async Task<LocalOriginal> OriginalAsync(Sha256Digest sha256, CancellationToken cancellationToken)
     {
-        if (vault.Objects is Custody.Storage.FileSystemObjectStore folder)
+        if (vault.Objects.LocalFileOf(sha256) is { } path)
         {
-            var path = folder.PathOf(sha256);
             return File.Exists(path) ? new LocalOriginal(path, false) : throw new VaultException($"Original {sha256} is missing from the object store: run custody verify --objects.");
         }
 

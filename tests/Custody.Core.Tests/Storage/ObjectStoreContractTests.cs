@@ -11,6 +11,26 @@ public abstract class ObjectStoreContractTests
 {
     protected abstract Task<IObjectStore> CreateAsync();
 
+    /// <summary>Where the store writes its partial copies before they are objects.</summary>
+    protected abstract string TemporaryDirectory { get; }
+
+    [Fact]
+    public async Task RemoveAbandonedTemporaryFiles_OfAProcessThatIsGone_RemovesThemAndLeavesTheLivingOnes()
+    {
+        // A dock killed mid-copy leaves its partial file; the next dock clears it (the camera still has the clip).
+        var store = await CreateAsync();
+        var gone = Path.Combine(TemporaryDirectory, "2147483646-abandoned.part");
+        var mine = Path.Combine(TemporaryDirectory, $"{Environment.ProcessId}-in-progress.part");
+        await File.WriteAllBytesAsync(gone, [1, 2, 3]);
+        await File.WriteAllBytesAsync(mine, [4]);
+
+        var removed = store.RemoveAbandonedTemporaryFiles();
+
+        removed.Should().Be(1);
+        File.Exists(gone).Should().BeFalse();
+        File.Exists(mine).Should().BeTrue("this process is still copying it");
+    }
+
     [Fact]
     public async Task Put_NewBytes_AreStoredUnderTheirSha256AndReadBackIdentical()
     {
@@ -122,6 +142,8 @@ public sealed class FileSystemObjectStoreContractTests : ObjectStoreContractTest
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
+    protected override string TemporaryDirectory => Path.Combine(_root, "tmp");
+
     protected override Task<IObjectStore> CreateAsync() => Task.FromResult<IObjectStore>(new FileSystemObjectStore(_root));
 }
 
@@ -132,6 +154,8 @@ public sealed class S3ObjectStoreContractTests(RadosGateway gateway) : ObjectSto
     private readonly string _bucket = "ev-" + Guid.NewGuid().ToString("N")[..12];
 
     public void Dispose() => Directory.Delete(_spool, recursive: true);
+
+    protected override string TemporaryDirectory => _spool;
 
     protected override async Task<IObjectStore> CreateAsync() =>
         await S3ObjectStore.ConnectAsync(new S3Options(gateway.Endpoint, gateway.AccessKey, gateway.SecretKey, _bucket, RetentionDays: 1), _spool, RunDates.System);
