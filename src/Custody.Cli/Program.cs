@@ -11,16 +11,9 @@ Output.Clock = NodaTime.SystemClock.Instance;
 #pragma warning restore RS0030
 var root = new RootCommand("custody: the operator's command for the vault. Exit codes: 0 all holds, 1 a check failed or the vault cannot be read (one line on stderr), 2 the command line is wrong.");
 Verbs(root);
-var parsed = CommandLine.Parse(root, "custody", args);
-if (parsed is null)
-{
-    return 2;
-}
-
 try
 {
-    // Exceptions reach the handlers below: System.CommandLine's own handler would print a stack trace and exit 1.
-    return await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+    return await CommandLine.RunAsync(root, "custody", args);
 }
 catch (UsageException e)
 {
@@ -85,6 +78,5 @@ static void Verbs(RootCommand root)
     CommandLine.Verb(root, "key", "The vault's checkpoint verifier key and its fingerprint.", [Data], Sync(KeyCommand.Run));
     CommandLine.Verb(root, "rebuild-catalog", "Recreate the derived tables from the ledger, listing what differed.", [Data], Sync(RebuildCatalogCommand.Run));
     CommandLine.Verb(root, "database migrate", "Create or upgrade the PostgreSQL schema as its owner (--connection or EVIDENCEVAULT_POSTGRES_OWNER), or open an embedded vault (--data); prints the schema version.", ["connection", "app-role", "data", "?json"], Sync(DatabaseCommand.Run));
-    CommandLine.Verb(root, "help", "This help.", [], _ => Task.FromResult(root.Parse("--help").Invoke())).Hidden = true;
-    root.SetAction(_ => root.Parse("--help").Invoke());
+    CommandLine.HelpWhenBare(root);
 }

@@ -83,6 +83,24 @@ public static class CommandLine
     }
 
     /// <summary>
+    /// Runs the verb <paramref name="args"/> name: exit 2 for a wrong command line (<see cref="Parse"/>),
+    /// else the verb's own code. Exceptions reach the program's handlers: System.CommandLine's own
+    /// would print a stack trace and exit 1.
+    /// </summary>
+    public static async Task<int> RunAsync(RootCommand root, string program, string[] args)
+    {
+        var parsed = Parse(root, program, args);
+        return parsed is null ? 2 : await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }).ConfigureAwait(false);
+    }
+
+    /// <summary>A program of verbs prints its help, exit 0, when given none or <c>help</c>.</summary>
+    public static void HelpWhenBare(RootCommand root)
+    {
+        Verb(root, "help", "This help.", [], _ => Task.FromResult(root.Parse("--help").Invoke())).Hidden = true;
+        root.SetAction(_ => root.Parse("--help").Invoke());
+    }
+
+    /// <summary>
     /// Parses <paramref name="args"/>; a wrong command line is one line per error on stderr and exit 2.
     /// Response files (<c>@file</c>) are not expanded: an argument is what was typed, nothing more.
     /// </summary>

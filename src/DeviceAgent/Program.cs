@@ -5,7 +5,6 @@ using EvidenceVault.DeviceAgent.Ingest;
 using EvidenceVault.DeviceAgent.Sdk;
 using System.CommandLine;
 using Serilog;
-using Serilog.Formatting.Compact;
 
 // deviceagent: runs on the dock PC. Exit codes: 0 every clip in verified custody, 1 some clip or
 // camera is not (each named), 2 the command line is wrong. Logs go to stderr; --json results to stdout.
@@ -15,11 +14,7 @@ EvidenceVault.DeviceAgent.Ingest.AgentHost.Clock = NodaTime.SystemClock.Instance
 #pragma warning restore RS0030
 // With live progress bars on the terminal, only warnings and errors are logged beside them.
 var interactive = !Console.IsOutputRedirected && !args.Contains("--json");
-var logger = new LoggerConfiguration().MinimumLevel.Is(interactive ? Serilog.Events.LogEventLevel.Warning : Serilog.Events.LogEventLevel.Information);
-logger = Console.IsErrorRedirected
-    ? logger.WriteTo.Console(new CompactJsonFormatter(), standardErrorFromLevel: Serilog.Events.LogEventLevel.Verbose)
-    : logger.WriteTo.Console(standardErrorFromLevel: Serilog.Events.LogEventLevel.Verbose);
-Log.Logger = logger.CreateLogger();
+Log.Logger = ConsoleLog.Configuration(interactive ? Serilog.Events.LogEventLevel.Warning : Serilog.Events.LogEventLevel.Information).CreateLogger();
 var root = new RootCommand("deviceagent: runs on the dock PC. Exit codes: 0 every clip in verified custody, 1 some clip or camera is not (each named), 2 the command line is wrong. Logs go to stderr; --json results to stdout.");
 // Networked mode: ingest, dock and sdk also take --api URL [--key-file FILE] and forward the spool to
 // the central Ingest.Api after each camera (the key may also come from EVIDENCEVAULT_API_KEY).
@@ -28,17 +23,10 @@ CommandLine.Verb(root, "ingest", "Ingest one camera volume (a mounted folder) in
 CommandLine.Verb(root, "dock", "The dock service: every volume mounted under MOUNT-ROOT is a docked camera.", ["data!", "profile", "profiles", "parallel#", "poll-seconds#", .. networked, "?json", "?once", "?delete-after-custody"], DockCommand.RunAsync, positional: "MOUNT-ROOT");
 CommandLine.Verb(root, "sdk", "Dock a camera through the vendor SDK: identity, clock offset, sync, mass storage, ingest.", ["library!", "data!", "volume", "password", "id-code", "profile", "profiles", "wait-seconds#", .. networked, "?json", "?delete-after-custody"], SdkCommand.RunAsync);
 CommandLine.Verb(root, "forward", "Forward the spool of a networked dock to the central Ingest.Api.", ["data!", "api", "key-file", "profiles", "retry-seconds", "?json"], EvidenceVault.DeviceAgent.Forward.ForwardCommand.RunAsync);
-CommandLine.Verb(root, "help", "This help.", [], _ => Task.FromResult(root.Parse("--help").Invoke())).Hidden = true;
-root.SetAction(_ => root.Parse("--help").Invoke());
+CommandLine.HelpWhenBare(root);
 try
 {
-    var parsed = CommandLine.Parse(root, "deviceagent", args);
-    if (parsed is null)
-    {
-        return 2;
-    }
-
-    return await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+    return await CommandLine.RunAsync(root, "deviceagent", args);
 }
 catch (UsageException e)
 {

@@ -16,16 +16,10 @@ CommandLine.Declare(root, ["data!", "urls"], given =>
     arguments = given;
     return Task.FromResult(0);
 });
-var parsed = CommandLine.Parse(root, "Ingest.Api", args);
-if (parsed is null)
-{
-    return 2;
-}
-
-var parseCode = await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+var parseCode = await CommandLine.RunAsync(root, "Ingest.Api", args);
 if (arguments is null)
 {
-    return parseCode; // --help
+    return parseCode; // --help, or a wrong command line (2)
 }
 
 try

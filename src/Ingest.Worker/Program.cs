@@ -16,8 +16,7 @@ var root = new RootCommand("Ingest.Worker: probes clips, finds interruptions and
 CommandLine.Declare(root, ["data!", "worker-id", "?drain"], RunAsync);
 try
 {
-    var parsed = CommandLine.Parse(root, "Ingest.Worker", args);
-    return parsed is null ? 2 : await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+    return await CommandLine.RunAsync(root, "Ingest.Worker", args);
 }
 catch (UsageException e)
 {
