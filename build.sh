@@ -132,8 +132,8 @@ run_tests() {
   ensure_packages ffmpeg espeak-ng gcc libc6-dev radosgw ceph-mon ceph-osd curl fonts-noto-cjk poppler-utils xorriso openssl postgresql faketime
   local results="$ROOT/.test-results${shift:+-$shift}"
   rm -rf "$results"
-  # The deployment tests run the dock agent, the API and the CLI as ./build.sh publish installs them (the worker from out/ they do not use).
-  if ! build || ! publish_agent || ! publish_api || ! publish_cli; then
+  # The deployment tests run the dock agent, the API, the CLI and the witness as ./build.sh publish installs them (the worker from out/ they do not use).
+  if ! build || ! publish_agent || ! publish_api || ! publish_cli || ! publish_witness; then
     echo "build.sh: the build failed" >&2
     echo "0 passed, 1 failed"
     return 1
@@ -194,11 +194,18 @@ publish_cli() {
   dotnet publish src/Custody.Cli -c Release -nologo -v quiet -clp:ErrorsOnly -o "$ROOT/out/Custody.Cli"
 }
 
+# The witness as another body installs it (the witness tests run this one).
+publish_witness() {
+  need_dotnet
+  rm -rf "$ROOT/out/Custody.Witness"
+  dotnet publish src/Custody.Witness -c Release -nologo -v quiet -clp:ErrorsOnly -o "$ROOT/out/Custody.Witness"
+}
+
 publish() {
   rm -rf "$ROOT/out"
   publish_agent
   local project
-  for project in Ingest.Api Ingest.Worker Custody.Cli; do
+  for project in Ingest.Api Ingest.Worker Custody.Cli Custody.Witness; do
     dotnet publish "src/$project" -c Release -nologo -v quiet -clp:ErrorsOnly -o "$ROOT/out/$project"
   done
 }

@@ -75,7 +75,25 @@ internal static class ExportCommand
             throw new UsageException($"{path} does not exist.");
         }
 
-        var report = ExportVerifier.Verify(path, new VerifyOptions(arguments.Value("key"), arguments.Value("tsa-cert-sha256")));
+        foreach (var witness in arguments.Values("witness-key"))
+        {
+            try
+            {
+                _ = CosignerKey.Parse(witness);
+            }
+            catch (FormatException e)
+            {
+                throw new UsageException($"--witness-key: {e.Message}");
+            }
+        }
+
+        var quorum = arguments.Long("witness-quorum");
+        if (quorum is { } q && (q < 1 || q > arguments.Values("witness-key").Count))
+        {
+            throw new UsageException($"--witness-quorum must be between 1 and the number of --witness-key given ({arguments.Values("witness-key").Count}).");
+        }
+
+        var report = ExportVerifier.Verify(path, new VerifyOptions(arguments.Value("key"), arguments.Value("tsa-cert-sha256"), arguments.Values("witness-key"), (int?)quorum));
         if (arguments.Has("json"))
         {
             Console.WriteLine(JsonSerializer.Serialize(new
@@ -88,6 +106,7 @@ internal static class ExportCommand
                 treeSize = report.TreeSize,
                 keyFingerprint = report.KeyFingerprint,
                 keyPinned = report.KeyPinned,
+                witnessesCosigned = report.WitnessesCosigned,
                 result = !report.Ok ? "failed" : report.KeyPinned ? "verified" : "self-consistent-only",
                 timestamp = report.Timestamp,
                 checks = report.Checks,

@@ -43,7 +43,11 @@ static void Verbs(RootCommand root)
 {
     static Func<Arguments, Task<int>> Sync(Func<Arguments, int> run) => a => Task.FromResult(run(a));
     const string Data = "data!";
-    CommandLine.Verb(root, "verify", "Check every entry, seal, tree node and checkpoint; with --objects re-hash every original. Exit 0 only if all holds.", [Data, "?objects", "key", "?json"], VerifyCommand.RunAsync);
+    CommandLine.Verb(root, "verify", "Check every entry, seal, tree node and checkpoint; with --objects re-hash every original; with --witness-key ask that witness what it cosigned (rollback, fork, rewrite). Exit 0 only if all holds.", [Data, "?objects", "key", "witness-key*", "witness-url", "?json"], VerifyCommand.RunAsync);
+    CommandLine.Verb(root, "witness add", "Offer every new checkpoint to a witness outside the agency (its URL and cosigner key).", [Data, "url!", "key!", "reason!", "by!"], a => WitnessCommand.RunAsync("add", a));
+    CommandLine.Verb(root, "witness remove", "Stop offering checkpoints to a witness.", [Data, "key!", "reason!", "by!"], a => WitnessCommand.RunAsync("remove", a));
+    CommandLine.Verb(root, "witness status", "What each witness last cosigned.", [Data, "?json"], a => WitnessCommand.RunAsync("status", a));
+    CommandLine.Verb(root, "witness sync", "Offer the newest checkpoint to every witness now; exit 1 when one is still behind.", [Data, "?json"], a => WitnessCommand.RunAsync("sync", a));
     CommandLine.Verb(root, "log", "The custody trail, whole or about one subject (clip:SHA256, SHA256, device:SERIAL).", [Data, "subject", "?json"], Sync(LogCommand.Run));
     CommandLine.Verb(root, "proof", "Inclusion proof of entry --index against the newest (or --size) signed checkpoint.", [Data, "index#", "size#", "key", "?json"], Sync(ProofCommand.Run));
     CommandLine.Verb(root, "clips", "Every clip in custody with its probe result and flags.", [Data, "?json"], Sync(ClipsCommand.Run));
@@ -74,7 +78,7 @@ static void Verbs(RootCommand root)
     CommandLine.Verb(root, "export", "Write a certified court export of a case (R8, R9) and verify it as a court will.", [Data, "case!", "clips*", "out!", "reason", "by", "?iso", "tsa", "since-checkpoint", "?json"], a => ExportCommand.RunAsync(null, a));
     CommandLine.Verb(root, "export request", "Request an export of a case for approval.", [Data, "case!", "clips*", "reason", "by!"], a => ExportCommand.RunAsync("request", a));
     CommandLine.Verb(root, "export approve", "Approve an export request (by its ledger entry).", [Data, "request#", "opinion", "by!"], a => ExportCommand.RunAsync("approve", a));
-    CommandLine.Verb(root, "verify-export", "Verify a court export offline: exit 0 all holds with the pinned key, 3 holds but no key pinned, 1 a check fails.", ["key", "tsa-cert-sha256", "?json"], Sync(ExportCommand.Verify), positional: "PACKAGE");
+    CommandLine.Verb(root, "verify-export", "Verify a court export offline: exit 0 all holds with the pinned key (and, with --witness-key, a quorum of pinned witnesses cosigned it), 3 holds but no key pinned, 1 a check fails.", ["key", "tsa-cert-sha256", "witness-key*", "witness-quorum#", "?json"], Sync(ExportCommand.Verify), positional: "PACKAGE");
     CommandLine.Verb(root, "key", "The vault's checkpoint verifier key and its fingerprint.", [Data], Sync(KeyCommand.Run));
     CommandLine.Verb(root, "rebuild-catalog", "Recreate the derived tables from the ledger, listing what differed.", [Data], Sync(RebuildCatalogCommand.Run));
     CommandLine.Verb(root, "database migrate", "Create or upgrade the PostgreSQL schema as its owner (--connection or EVIDENCEVAULT_POSTGRES_OWNER), or open an embedded vault (--data); prints the schema version.", ["connection", "app-role", "data", "?json"], Sync(DatabaseCommand.Run));

@@ -2,6 +2,8 @@ using System.Text.Json;
 using EvidenceVault.Custody.Checkpoints;
 using EvidenceVault.Custody.Hosting;
 using EvidenceVault.Custody.Verification;
+using EvidenceVault.Custody.Verifier;
+using EvidenceVault.Custody.Witnesses;
 
 namespace EvidenceVault.Custody.Cli;
 
@@ -23,24 +25,53 @@ internal static class VerifyCommand
             }
         }
 
+        var witnessKeys = new List<CosignerKey>();
+        foreach (var text in arguments.Values("witness-key"))
+        {
+            try
+            {
+                witnessKeys.Add(CosignerKey.Parse(text));
+            }
+            catch (FormatException e)
+            {
+                throw new UsageException($"--witness-key: {e.Message}");
+            }
+        }
+
+        Uri? witnessUrl = null;
+        if (arguments.Value("witness-url") is { } urlText && !Uri.TryCreate(urlText, UriKind.Absolute, out witnessUrl))
+        {
+            throw new UsageException($"--witness-url: '{urlText}' is not an absolute URL.");
+        }
+
         using var vault = Output.OpenVault(arguments);
         var report = await VaultVerifier.VerifyAsync(vault, arguments.Has("objects"), pinned);
+        // The agency can make its own folder say anything; only a witness's cosignature it cannot make.
+        var verdicts = new List<WitnessVerdict>();
+        foreach (var key in witnessKeys)
+        {
+            verdicts.Add(await WitnessCheck.CheckAsync(vault, key, witnessUrl));
+        }
+
+        var problems = report.Problems.Concat(verdicts.Where(v => !v.Ok).Select(v => v.Detail)).ToList();
+        var ok = report.Ok && verdicts.All(v => v.Ok);
         if (arguments.Has("json"))
         {
             Console.WriteLine(JsonSerializer.Serialize(new
             {
-                ok = report.Ok,
+                ok,
                 entries = report.Entries,
                 checkpoints = report.Checkpoints,
                 publishedCheckpoints = report.PublishedCheckpoints,
                 objectsChecked = arguments.Has("objects") ? report.ObjectsChecked : (long?)null,
                 entriesAfterLastCheckpoint = report.EntriesAfterLastCheckpoint,
                 verifierKey = report.VerifierKey,
-                firstProblem = report.Problems.FirstOrDefault(),
-                problems = report.Problems,
+                firstProblem = problems.FirstOrDefault(),
+                problems,
+                witnesses = verdicts.Select(v => new { witness = v.Witness, verdict = v.Kind, witnessedSize = v.WitnessedSize, cosignedAt = v.CosignedAt is { } t ? NodaTime.Instant.FromUnixTimeSeconds(t).ToString() : null, detail = v.Detail }),
             }, Output.Json));
         }
-        else if (report.Ok)
+        else if (ok)
         {
             Console.WriteLine($"custody holds: {report.Entries} entries, {report.Checkpoints} signed checkpoints (all published)" +
                 (arguments.Has("objects") ? $", {report.ObjectsChecked} objects re-hashed" : string.Empty) + ".");
@@ -50,17 +81,21 @@ internal static class VerifyCommand
             }
 
             Console.WriteLine($"key: {report.VerifierKey}");
+            foreach (var verdict in verdicts)
+            {
+                Console.WriteLine(Output.Printable($"witness: {verdict.Detail}"));
+            }
         }
         else
         {
             // Problems quote rows and names that came from outside: escaped for the terminal.
-            Console.WriteLine(Output.Printable($"CUSTODY BROKEN: {report.Problems[0]}"));
-            foreach (var problem in report.Problems.Skip(1))
+            Console.WriteLine(Output.Printable($"CUSTODY BROKEN: {problems[0]}"));
+            foreach (var problem in problems.Skip(1))
             {
                 Console.WriteLine(Output.Printable($"  also: {problem}"));
             }
         }
 
-        return report.Ok ? 0 : 1;
+        return ok ? 0 : 1;
     }
 }

@@ -50,6 +50,9 @@ public sealed record VaultOptions
 
     /// <summary>A checkpoint is signed after every ingest batch and at least every this many entries. Default 1,000.</summary>
     public int CheckpointEvery { get; init; } = 1000;
+
+    /// <summary>How long one witness may take to answer an offer before the next offer tries again. Default 5 s.</summary>
+    public TimeSpan WitnessTimeout { get; init; } = TimeSpan.FromSeconds(5);
 }
 
 /// <param name="Postgres">Connection string of the application role (SELECT and INSERT on custody tables only).</param>
@@ -593,6 +596,7 @@ public sealed class Vault : IDisposable
         {
             Hosting.FaultPoints.Reach("checkpoint-signed");
             await Objects.PublishCheckpointAsync(checkpoint.Size, checkpoint.Note, cancellationToken).ConfigureAwait(false);
+            Witnesses.Nudge();
         }
 
         return checkpoint;
@@ -611,8 +615,14 @@ public sealed class Vault : IDisposable
 
     public long RebuildCatalog() => RebuildCatalog([]);
 
+    /// <summary>The witnesses outside the agency that cosign its checkpoints (docs/trust.md).</summary>
+    public Witnesses.VaultWitnesses Witnesses => _witnesses ??= new Witnesses.VaultWitnesses(this, _options.WitnessTimeout);
+
+    private Witnesses.VaultWitnesses? _witnesses;
+
     public void Dispose()
     {
+        _witnesses?.Settle();
         Ledger.Dispose();
         _connection.Dispose();
         _central?.DataSource.Dispose();

@@ -162,6 +162,19 @@ public static class CourtExport
         var checkpointBytes = Encoding.UTF8.GetBytes(note);
         await WriteAsync(partial, PackageLayout.Checkpoint, checkpointBytes, cancellationToken).ConfigureAwait(false);
 
+        // The witnesses' cosignatures of this checkpoint (docs/trust.md), asked for now rather than on
+        // the background round: a court pins the witnesses' keys and needs them in the package.
+        var witnesses = vault.Witnesses.Configured().Select(w => w.Key).ToList();
+        if (witnesses.Count > 0)
+        {
+            await vault.Witnesses.OfferAsync(cancellationToken).ConfigureAwait(false);
+            var cosigned = await vault.Witnesses.CosignedNoteAsync(size, note, witnesses, cancellationToken).ConfigureAwait(false);
+            if (cosigned.Length > note.Length)
+            {
+                await WriteAsync(partial, PackageLayout.Cosignatures, Encoding.UTF8.GetBytes(cosigned[note.Length..]), cancellationToken).ConfigureAwait(false);
+            }
+        }
+
         if (options.SinceCheckpoint is { } since)
         {
             var earlier = await File.ReadAllTextAsync(since, cancellationToken).ConfigureAwait(false);

@@ -7,7 +7,9 @@ namespace EvidenceVault.Custody.Verifier;
 
 /// <param name="PinnedVerifierKey">The agency's verifier key as the court received it separately; the package's must equal it.</param>
 /// <param name="PinnedTsaCertificateSha256">SHA-256 of the TSA root certificate the court trusts.</param>
-public sealed record VerifyOptions(string? PinnedVerifierKey = null, string? PinnedTsaCertificateSha256 = null);
+/// <param name="WitnessKeys">Cosigner keys of witnesses the court trusts (tlog-cosignature v1, Ed25519).</param>
+/// <param name="WitnessQuorum">How many of them must have cosigned the package's checkpoint; default all.</param>
+public sealed record VerifyOptions(string? PinnedVerifierKey = null, string? PinnedTsaCertificateSha256 = null, IReadOnlyList<string>? WitnessKeys = null, int? WitnessQuorum = null);
 
 /// <summary>
 /// Verifies an export package with nothing but the package: the steps of docs/export-format.md §5,
@@ -226,7 +228,7 @@ public static class ExportVerifier
         // 11. Nothing else in the package.
         var known = new HashSet<string>(StringComparer.Ordinal)
         {
-            PackageLayout.VerifierKey, PackageLayout.Checkpoint, PackageLayout.Entries, PackageLayout.SinceCheckpoint, PackageLayout.Consistency,
+            PackageLayout.VerifierKey, PackageLayout.Checkpoint, PackageLayout.Entries, PackageLayout.SinceCheckpoint, PackageLayout.Consistency, PackageLayout.Cosignatures,
         };
         if (stampEntries.Count == 1)
         {
@@ -280,6 +282,47 @@ public static class ExportVerifier
         {
             report.Fail("可信时间戳", "RFC 3161 time-stamp", "a token is present but no ledger entry names it");
         }
+
+        // 14. Witnesses outside the agency: with their keys pinned, enough of them cosigned this very
+        // checkpoint, so the agency cannot have shown the court a tree it rolled back or forked.
+        WitnessQuorum(package, checkpoint, options, report);
+    }
+
+    private static void WitnessQuorum(Package package, CheckpointNote checkpoint, VerifyOptions options, VerificationReport report)
+    {
+        var lines = package.Has(PackageLayout.Cosignatures) ? Text(package, PackageLayout.Cosignatures).Split('\n') : [];
+        if (lines.Length > 0 && (lines[^1].Length != 0 || lines[..^1].Any(l => !l.StartsWith("\u2014 ", StringComparison.Ordinal))))
+        {
+            report.Fail("见证签名文件", "cosignatures file", $"{PackageLayout.Cosignatures} is not note signature lines, each ending in a newline");
+            return;
+        }
+
+        var keys = (options.WitnessKeys ?? []).Select(CosignerKey.Parse).DistinctBy(k => k.Text).ToList();
+        var body = string.Join('\n', checkpoint.Text.Split('\n')[..3]) + "\n";
+        var cosigned = new List<string>();
+        var missing = new List<string>();
+        foreach (var key in keys)
+        {
+            if (key.Verify(body, lines, out var problem) is { } time)
+            {
+                cosigned.Add($"{key.Name} at {DateTimeOffset.FromUnixTimeSeconds(time):yyyy-MM-dd'T'HH:mm:ss'Z'}");
+            }
+            else
+            {
+                missing.Add(problem);
+            }
+        }
+
+        report.WitnessesCosigned = cosigned.Count;
+        if (keys.Count == 0)
+        {
+            return;
+        }
+
+        var quorum = options.WitnessQuorum ?? keys.Count;
+        report.Expect(cosigned.Count >= quorum, "独立见证方联署（检查点未被回滚或分叉）", "cosigned by independent witnesses (no rollback, no fork)",
+            $"{cosigned.Count} of {keys.Count} pinned witnesses (quorum {quorum}): {string.Join("; ", cosigned)}",
+            $"{cosigned.Count} of {keys.Count} pinned witnesses cosigned this checkpoint, quorum {quorum}: {string.Join("; ", missing)}");
     }
 
     private sealed record ProvenEntry(ExportedEntry Entry, byte[] LeafHash);

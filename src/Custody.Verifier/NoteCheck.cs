@@ -15,6 +15,21 @@ public sealed record VerifierKey(string Name, uint KeyHash, byte[] PublicKey, st
 
     public static VerifierKey Parse(string text)
     {
+        var (name, hash, publicKey) = ParseVkey(text, 0x01, "Ed25519 verifier keys (algorithm 0x01)");
+        return new VerifierKey(name, hash, publicKey, text);
+    }
+
+    public bool Verify(ReadOnlySpan<byte> message, ReadOnlySpan<byte> signature) => Ed25519.Verify(PublicKey, message, signature);
+
+    internal static uint ComputeKeyHash(string name, byte[] publicKey) => ComputeKeyHash(name, 0x01, publicKey);
+
+    /// <summary>signed-note key ID: SHA-256(name ‖ "\n" ‖ algorithm ‖ public key)[:4], big-endian.</summary>
+    internal static uint ComputeKeyHash(string name, byte algorithm, byte[] publicKey) =>
+        BinaryPrimitives.ReadUInt32BigEndian(SHA256.HashData([.. Encoding.UTF8.GetBytes(name), (byte)'\n', algorithm, .. publicKey]));
+
+    /// <summary>Parses <c>name+keyhash+base64(algorithm ‖ 32-byte key)</c> strictly, checking the key hash.</summary>
+    internal static (string Name, uint Hash, byte[] PublicKey) ParseVkey(string text, byte algorithm, string supported)
+    {
         var parts = text.Split('+', 3);
         if (parts.Length != 3 || parts[0].Length == 0 || parts[0].Any(char.IsWhiteSpace) || parts[1].Length != 8 || !IsLowerHex(parts[1]))
         {
@@ -22,30 +37,25 @@ public sealed record VerifierKey(string Name, uint KeyHash, byte[] PublicKey, st
         }
 
         var key = Base64Strict(parts[2]) ?? throw new FormatException("the key part is not canonical base64");
-        if (key.Length != 33 || key[0] != 0x01)
+        if (key.Length != 33 || key[0] != algorithm)
         {
-            throw new FormatException("only Ed25519 verifier keys (algorithm 0x01) are supported");
+            throw new FormatException($"only {supported} are supported here");
         }
 
         var publicKey = key[1..];
-        var hash = ComputeKeyHash(parts[0], publicKey);
+        var hash = ComputeKeyHash(parts[0], algorithm, publicKey);
         if (hash != uint.Parse(parts[1], NumberStyles.HexNumber, CultureInfo.InvariantCulture))
         {
             throw new FormatException("the key hash does not match the name and key");
         }
 
-        return new VerifierKey(parts[0], hash, publicKey, text);
+        return (parts[0], hash, publicKey);
     }
-
-    public bool Verify(ReadOnlySpan<byte> message, ReadOnlySpan<byte> signature) => Ed25519.Verify(PublicKey, message, signature);
-
-    internal static uint ComputeKeyHash(string name, byte[] publicKey) =>
-        BinaryPrimitives.ReadUInt32BigEndian(SHA256.HashData([.. Encoding.UTF8.GetBytes(name), (byte)'\n', 0x01, .. publicKey]));
 
     internal static bool IsLowerHex(string text) => text.All(c => c is >= '0' and <= '9' or >= 'a' and <= 'f');
 
     /// <summary>Standard padded base64 that re-encodes to the same text (so no two texts carry the same bytes).</summary>
-    internal static byte[]? Base64Strict(string text)
+    public static byte[]? Base64Strict(string text)
     {
         try
         {
@@ -106,6 +116,59 @@ public sealed record CheckpointNote(string Origin, long Size, byte[] Root, strin
         if (BinaryPrimitives.ReadUInt32BigEndian(blob) != key.KeyHash || !key.Verify(body, blob.AsSpan(4)))
         {
             problem = "the signature does not verify with the agency's key";
+            return null;
+        }
+
+        problem = string.Empty;
+        return new CheckpointNote(lines[0], size, root, text);
+    }
+}
+
+public static class CosignedCheckpoint
+{
+    /// <summary>
+    /// Opens a checkpoint that may carry more signatures than the log's (cosignatures, a second key),
+    /// as tlog-witness allows: a body of origin, size, root and any extension lines, then signature
+    /// lines among which one verifies with <paramref name="key"/>. Lines by other keys are ignored.
+    /// </summary>
+    public static CheckpointNote? Open(string text, VerifierKey key, out string problem)
+    {
+        if (NoteParts.Split(text) is not { } parts)
+        {
+            problem = "not a signed note (body, blank line, signature lines, final newline)";
+            return null;
+        }
+
+        var lines = parts.Body.Split('\n');
+        if (lines.Length < 4)
+        {
+            problem = "the checkpoint body has fewer than three lines";
+            return null;
+        }
+
+        var log = parts.Signatures.Where(s => s.StartsWith($"\u2014 {key.Name} ", StringComparison.Ordinal))
+            .Select(s => CheckpointNote.Open($"{string.Join('\n', lines[..3])}\n\n{s}\n", key, out _))
+            .FirstOrDefault(c => c is not null);
+        if (lines.Length == 4 && log is not null)
+        {
+            problem = string.Empty;
+            return log with { Text = text };
+        }
+
+        // Extension lines (not written by this vault): check the signature over the whole body.
+        if (lines[0] != key.Name)
+        {
+            problem = $"origin '{lines[0]}' is not the key's name '{key.Name}'";
+            return null;
+        }
+
+        var valid = lines.Length > 4 && parts.Signatures.Any(s => s.StartsWith($"\u2014 {key.Name} ", StringComparison.Ordinal) &&
+            VerifierKey.Base64Strict(s[(key.Name.Length + 3)..]) is { Length: 68 } blob &&
+            BinaryPrimitives.ReadUInt32BigEndian(blob) == key.KeyHash && key.Verify(Encoding.UTF8.GetBytes(parts.Body), blob.AsSpan(4)));
+        if (!valid || !long.TryParse(lines[1], NumberStyles.None, CultureInfo.InvariantCulture, out var size) || size.ToString(CultureInfo.InvariantCulture) != lines[1] ||
+            VerifierKey.Base64Strict(lines[2]) is not { Length: Rfc9162.HashLength } root)
+        {
+            problem = $"no valid signature by {key.Name} on a checkpoint body";
             return null;
         }
 

@@ -26,6 +26,9 @@ public static class PackageLayout
     public const string TimestampedCheckpoint = "custody/timestamped-checkpoint.txt";
     public const string TimestampConsistency = "custody/timestamp-consistency.txt";
 
+    /// <summary>Witnesses' cosignature lines (c2sp.org/tlog-cosignature) over the body of <see cref="Checkpoint"/>.</summary>
+    public const string Cosignatures = "custody/cosignatures.txt";
+
     /// <summary>Ledger entry type of the export itself; its payload is <see cref="EvidenceExportedPayload"/>.</summary>
     public const string ExportEntryType = "EvidenceExported";
 

@@ -32,6 +32,9 @@ public sealed class VerificationReport(string package)
     /// </summary>
     public bool KeyPinned { get; internal set; }
 
+    /// <summary>How many pinned witnesses cosigned the package's checkpoint (0 when none was pinned).</summary>
+    public int WitnessesCosigned { get; internal set; }
+
     public TimestampFacts? Timestamp { get; internal set; }
 
     internal void Pass(string zh, string en, string detail = "") => _checks.Add(new Check(zh, en, true, detail));

@@ -1,3 +1,4 @@
+using EvidenceVault.Custody.Storage;
 using EvidenceVault.Custody;
 using EvidenceVault.Custody.Checkpoints;
 

@@ -62,6 +62,33 @@ public sealed class TestVault : IDisposable
         command.ExecuteNonQuery();
     }
 
+    /// <summary>A copy of the whole vault folder as a backup would take it (the vault closed meanwhile).</summary>
+    public void CopyTo(string target)
+    {
+        Vault.Dispose();
+        CopyFolder(Directory, target);
+        Vault = Vault.Open(Directory, Clock);
+    }
+
+    /// <summary>Puts an older copy of the folder back, as whoever holds the server can.</summary>
+    public void RestoreFrom(string copy)
+    {
+        Vault.Dispose();
+        System.IO.Directory.Delete(Directory, recursive: true);
+        CopyFolder(copy, Directory);
+        Vault = Vault.Open(Directory, Clock);
+    }
+
+    private static void CopyFolder(string from, string to)
+    {
+        foreach (var file in System.IO.Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(to, Path.GetRelativePath(from, file));
+            System.IO.Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+    }
+
     public void Reopen()
     {
         Vault.Dispose();

@@ -89,6 +89,12 @@ public static class EntryTypes
 
     /// <summary>An RFC 3161 time-stamp of the checkpoint holding an export: the token's SHA-256, linked to the export entry.</summary>
     public const string ExportTimestamped = Verifier.PackageLayout.TimestampEntryType;
+
+    /// <summary>A witness outside the agency (docs/trust.md) is offered every new checkpoint from now on.</summary>
+    public const string WitnessAdded = "WitnessAdded";
+
+    /// <summary>A witness is no longer offered checkpoints; its cosignatures stay published.</summary>
+    public const string WitnessRemoved = "WitnessRemoved";
 }
 
 /// <summary>Subject names: a kind prefix and the identifier.</summary>

@@ -243,21 +243,23 @@ public sealed class FileSystemObjectStore : IObjectStore
         await Task.CompletedTask.ConfigureAwait(false);
     }
 
-    public async Task PublishCheckpointAsync(long size, string note, CancellationToken cancellationToken = default)
+    public async Task PublishNoteAsync(string series, long size, string note, CancellationToken cancellationToken = default)
     {
-        var final = CheckpointPath(size);
+        var final = NotePath(series, size);
+        var folder = Path.GetDirectoryName(final)!;
         if (File.Exists(final))
         {
             var existing = await File.ReadAllTextAsync(final, cancellationToken).ConfigureAwait(false);
             if (existing != note)
             {
-                throw new InvalidOperationException($"A different checkpoint for size {size} is already published at {final}.");
+                throw new InvalidOperationException($"A different {Kind(series)} for size {size} is already published at {final}.");
             }
 
             return;
         }
 
-        var temporary = Path.Combine(_temporary, $"{Environment.ProcessId}-{Guid.NewGuid():N}.checkpoint");
+        Directory.CreateDirectory(folder);
+        var temporary = Path.Combine(_temporary, $"{Environment.ProcessId}-{Guid.NewGuid():N}.note");
         await using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write))
         {
             await stream.WriteAsync(System.Text.Encoding.UTF8.GetBytes(note), cancellationToken).ConfigureAwait(false);
@@ -275,34 +277,37 @@ public sealed class FileSystemObjectStore : IObjectStore
             File.Delete(temporary);
             if (await File.ReadAllTextAsync(final, cancellationToken).ConfigureAwait(false) != note)
             {
-                throw new InvalidOperationException($"A different checkpoint for size {size} is already published at {final}.");
+                throw new InvalidOperationException($"A different {Kind(series)} for size {size} is already published at {final}.");
             }
 
             return;
         }
 
-        Posix.SyncDirectory(_checkpoints);
+        Posix.SyncDirectory(folder);
     }
 
-    public Task<IReadOnlyList<long>> ListCheckpointsAsync(CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<long>> ListNotesAsync(string series, CancellationToken cancellationToken = default)
     {
-        var sizes = Directory.EnumerateFiles(_checkpoints)
+        var folder = Path.Combine(Root, PublishedSeries.Check(series));
+        IReadOnlyList<long> sizes = !Directory.Exists(folder) ? [] : [.. Directory.EnumerateFiles(folder)
             .Select(Path.GetFileName)
             .Select(name => long.TryParse(name, NumberStyles.None, CultureInfo.InvariantCulture, out var size) ? size : -1)
             .Where(size => size >= 0)
-            .Order()
-            .ToList();
-        return Task.FromResult<IReadOnlyList<long>>(sizes);
+            .Order()];
+        return Task.FromResult(sizes);
     }
 
-    public async Task<string?> ReadCheckpointAsync(long size, CancellationToken cancellationToken = default)
+    public async Task<string?> ReadNoteAsync(string series, long size, CancellationToken cancellationToken = default)
     {
-        var path = CheckpointPath(size);
+        var path = NotePath(series, size);
         return File.Exists(path) ? await File.ReadAllTextAsync(path, cancellationToken).ConfigureAwait(false) : null;
     }
 
+    private static string Kind(string series) => series == PublishedSeries.Checkpoints ? "checkpoint" : $"note in {series}";
+
     // Zero-padded so a directory listing is in ledger order.
-    private string CheckpointPath(long size) => Path.Combine(_checkpoints, size.ToString("D20", CultureInfo.InvariantCulture));
+    private string NotePath(string series, long size) =>
+        Path.Combine(Root, PublishedSeries.Check(series), size.ToString("D20", CultureInfo.InvariantCulture));
 
     /// <summary>A folder has no object lock: nothing to extend (the ledger records the retention class).</summary>
     public Task<NodaTime.Instant?> ExtendRetentionAsync(Sha256Digest key, NodaTime.Instant until, IReadOnlyCollection<string> versions, CancellationToken cancellationToken = default) =>

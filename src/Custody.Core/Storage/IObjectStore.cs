@@ -63,12 +63,16 @@ public interface IObjectStore
 
     IAsyncEnumerable<Sha256Digest> ListAsync(CancellationToken cancellationToken = default);
 
-    /// <summary>Writes a signed checkpoint note once; the same note again is a no-op, a different one an error.</summary>
-    Task PublishCheckpointAsync(long size, string note, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Writes a note of a published series (the checkpoints; each witness's cosignatures) once under
+    /// its tree size, outside the database; the same note again is a no-op, a different one an error.
+    /// </summary>
+    Task PublishNoteAsync(string series, long size, string note, CancellationToken cancellationToken = default);
 
-    Task<IReadOnlyList<long>> ListCheckpointsAsync(CancellationToken cancellationToken = default);
+    /// <summary>The tree sizes published in <paramref name="series"/>, smallest first.</summary>
+    Task<IReadOnlyList<long>> ListNotesAsync(string series, CancellationToken cancellationToken = default);
 
-    Task<string?> ReadCheckpointAsync(long size, CancellationToken cancellationToken = default);
+    Task<string?> ReadNoteAsync(string series, long size, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// R6: keeps the original locked until at least <paramref name="until"/>; never shortens a lock.
@@ -92,4 +96,32 @@ public sealed record StoredObject(Sha256Digest Key, long Size, bool AlreadyStore
 public sealed record SpooledObject(Sha256Digest Key, long Size, string File) : IDisposable
 {
     public void Dispose() => System.IO.File.Delete(File);
+}
+
+/// <summary>The vault's own checkpoints: the series <see cref="PublishedSeries.Checkpoints"/>.</summary>
+public static class PublishedCheckpoints
+{
+    /// <summary>Writes a signed checkpoint note once; the same note again is a no-op, a different one an error.</summary>
+    public static Task PublishCheckpointAsync(this IObjectStore store, long size, string note, CancellationToken cancellationToken = default) =>
+        store.PublishNoteAsync(PublishedSeries.Checkpoints, size, note, cancellationToken);
+
+    public static Task<IReadOnlyList<long>> ListCheckpointsAsync(this IObjectStore store, CancellationToken cancellationToken = default) =>
+        store.ListNotesAsync(PublishedSeries.Checkpoints, cancellationToken);
+
+    public static Task<string?> ReadCheckpointAsync(this IObjectStore store, long size, CancellationToken cancellationToken = default) =>
+        store.ReadNoteAsync(PublishedSeries.Checkpoints, size, cancellationToken);
+}
+
+/// <summary>Names of the published series: lower-case folder paths, one per kind of note.</summary>
+public static class PublishedSeries
+{
+    public const string Checkpoints = "checkpoints";
+
+    /// <summary>Cosignatures by one witness, named by its key's fingerprint (the name may hold any URL).</summary>
+    public static string Cosignatures(string witnessFingerprint) => "cosignatures/" + witnessFingerprint[..16];
+
+    internal static string Check(string series) =>
+        series.Length > 0 && series.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '/' or '-') && !series.StartsWith('/') && !series.EndsWith('/') && !series.Contains("//", StringComparison.Ordinal)
+            ? series
+            : throw new ArgumentException($"'{series}' is not a published series name.", nameof(series));
 }

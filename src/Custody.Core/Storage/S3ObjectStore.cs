@@ -38,7 +38,6 @@ public sealed record S3Options(string Endpoint, string AccessKey, string SecretK
 public sealed class S3ObjectStore : IObjectStore
 {
     private const string ObjectPrefix = "sha256/";
-    private const string CheckpointPrefix = "checkpoints/";
     private readonly IMinioClient _client;
     private readonly S3Options _options;
     private readonly string _spool;
@@ -518,13 +517,15 @@ public sealed class S3ObjectStore : IObjectStore
         }
     }
 
-    public async Task PublishCheckpointAsync(long size, string note, CancellationToken cancellationToken = default)
+    public async Task PublishNoteAsync(string series, long size, string note, CancellationToken cancellationToken = default)
     {
-        if (await ReadCheckpointAsync(size, cancellationToken).ConfigureAwait(false) is { } existing)
+        if (await ReadNoteAsync(series, size, cancellationToken).ConfigureAwait(false) is { } existing)
         {
             if (existing != note)
             {
-                throw new InvalidOperationException($"A different checkpoint for size {size} is already published.");
+                throw new InvalidOperationException(series == PublishedSeries.Checkpoints
+                    ? $"A different checkpoint for size {size} is already published."
+                    : $"A different note in {series} for size {size} is already published.");
             }
 
             return;
@@ -534,18 +535,19 @@ public sealed class S3ObjectStore : IObjectStore
         await _retry.ExecuteAsync(async token =>
         {
             using var stream = new MemoryStream(bytes);
-            await _client.PutObjectAsync(new PutObjectArgs().WithBucket(_options.Bucket).WithObject(CheckpointKey(size))
+            await _client.PutObjectAsync(new PutObjectArgs().WithBucket(_options.Bucket).WithObject(NoteKey(series, size))
                 .WithStreamData(stream).WithObjectSize(bytes.Length).WithContentType("text/plain; charset=utf-8")
                 .WithRetentionConfiguration(Retention()), token).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
     }
 
-    public async Task<IReadOnlyList<long>> ListCheckpointsAsync(CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<long>> ListNotesAsync(string series, CancellationToken cancellationToken = default)
     {
+        var prefix = PublishedSeries.Check(series) + "/";
         var sizes = new List<long>();
-        await foreach (var item in _client.ListObjectsEnumAsync(new ListObjectsArgs().WithBucket(_options.Bucket).WithPrefix(CheckpointPrefix).WithRecursive(true), cancellationToken).ConfigureAwait(false))
+        await foreach (var item in _client.ListObjectsEnumAsync(new ListObjectsArgs().WithBucket(_options.Bucket).WithPrefix(prefix).WithRecursive(true), cancellationToken).ConfigureAwait(false))
         {
-            if (long.TryParse(item.Key[CheckpointPrefix.Length..], NumberStyles.None, CultureInfo.InvariantCulture, out var size))
+            if (long.TryParse(item.Key[prefix.Length..], NumberStyles.None, CultureInfo.InvariantCulture, out var size))
             {
                 sizes.Add(size);
             }
@@ -555,14 +557,14 @@ public sealed class S3ObjectStore : IObjectStore
         return sizes;
     }
 
-    public async Task<string?> ReadCheckpointAsync(long size, CancellationToken cancellationToken = default)
+    public async Task<string?> ReadNoteAsync(string series, long size, CancellationToken cancellationToken = default)
     {
         try
         {
             return await _retry.ExecuteAsync(async token =>
             {
                 using var buffer = new MemoryStream();
-                await _client.GetObjectAsync(new GetObjectArgs().WithBucket(_options.Bucket).WithObject(CheckpointKey(size))
+                await _client.GetObjectAsync(new GetObjectArgs().WithBucket(_options.Bucket).WithObject(NoteKey(series, size))
                     .WithCallbackStream((stream, t) => stream.CopyToAsync(buffer, t)), token).ConfigureAwait(false);
                 return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
             }, cancellationToken).ConfigureAwait(false);
@@ -650,5 +652,5 @@ public sealed class S3ObjectStore : IObjectStore
     private ObjectRetentionConfiguration Retention() =>
         new((_clock.GetCurrentInstant() + RetentionPeriod()).ToDateTimeUtc(), ObjectRetentionMode.COMPLIANCE);
 
-    private static string CheckpointKey(long size) => CheckpointPrefix + size.ToString("D20", CultureInfo.InvariantCulture);
+    private static string NoteKey(string series, long size) => PublishedSeries.Check(series) + "/" + size.ToString("D20", CultureInfo.InvariantCulture);
 }

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using EvidenceVault.Custody.Checkpoints;
 using EvidenceVault.Custody.Ledger;
+using EvidenceVault.Custody.Storage;
 using EvidenceVault.Custody.Merkle;
 
 namespace EvidenceVault.Custody.Verification;
