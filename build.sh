@@ -44,7 +44,7 @@ build() {
 
 demo() {
   # fonts-noto-cjk: the court export's explanation sheet (PDF, Chinese); xorriso: its disc image.
-  ensure_packages ffmpeg espeak-ng fonts-noto-cjk xorriso
+  ensure_packages ffmpeg espeak-ng fonts-noto-cjk xorriso curl
   build >/dev/null
   local out="$ROOT/.demo" agent="dotnet src/DeviceAgent/bin/Release/net10.0/deviceagent.dll"
   # The station belongs to a Hebei sub-district office: its regulation (001) is the vault's policy profile.
@@ -99,6 +99,28 @@ demo() {
   echo "== custody verify --objects"
   $custody verify --data "$out/vault" --objects
   echo
+  echo "== the procuratorate's witness (its own folder, its own key) cosigns every checkpoint that extends the last"
+  local witness="dotnet src/Custody.Witness/bin/Release/net10.0/custody-witness.dll" wkey wurl="" port attempt
+  wkey=$($witness init --data "$out/procuratorate" --name procuratorate.example/witness 2>/dev/null)
+  $witness trust --data "$out/procuratorate" --log-key "$($custody key --data "$out/vault" | head -1)"
+  for attempt in 1 2 3 4 5; do
+    port=$((20000 + RANDOM % 20000))
+    $witness serve --data "$out/procuratorate" --urls "http://127.0.0.1:$port" >"$out/procuratorate.log" 2>&1 &
+    WITNESS_PID=$!
+    trap 'kill $WITNESS_PID 2>/dev/null || true' EXIT
+    for _ in $(seq 50); do
+      curl -fs "http://127.0.0.1:$port/health" >/dev/null 2>&1 && { wurl="http://127.0.0.1:$port/"; break; }
+      kill -0 $WITNESS_PID 2>/dev/null || break
+      sleep 0.2
+    done
+    [ -n "$wurl" ] && break
+    kill $WITNESS_PID 2>/dev/null || true
+  done
+  [ -n "$wurl" ] || { echo "build.sh: the witness did not start (see $out/procuratorate.log)" >&2; return 1; }
+  echo "   witness key: $wkey"
+  $custody witness add --data "$out/vault" --url "$wurl" --key "$wkey" --reason "the district procuratorate oversees this office" --by admin | tail -1
+  rm -rf "$out/vault-copy"; cp -a "$out/vault" "$out/vault-copy" # an ordinary backup, taken now
+  echo
   echo "== court export (R8, R9): a case, a request, an approval by the head, the package, the court's offline check"
   local case="冀执罚〔2026〕8号" sha
   $custody case register --data "$out/vault" --number "$case" --cause "占道经营" --party "张三" --by clerk01 >/dev/null
@@ -112,8 +134,16 @@ demo() {
   $custody export approve --data "$out/vault" --request "$request" --opinion "同意" --by head01 >/dev/null
   $custody export --data "$out/vault" --case "$case" --out "$out/export" --iso
   echo
-  echo "== custody verify-export (needs nothing but the package)"
-  $custody verify-export "$out/export.zip" --key "$($custody key --data "$out/vault" | head -1)"
+  echo "== custody verify-export (needs nothing but the package and the keys the court pins: the agency's and the witness's)"
+  $custody verify-export "$out/export.zip" --key "$($custody key --data "$out/vault" | head -1)" --witness-key "$wkey"
+  echo
+  echo "== whoever holds the server puts the backup back: the export and its entries are gone"
+  rm -rf "$out/rolled-back"; cp -a "$out/vault-copy" "$out/rolled-back"
+  $custody verify --data "$out/rolled-back" --objects | head -1
+  echo "   ... but the witness remembers what it cosigned:"
+  $custody verify --data "$out/rolled-back" --witness-key "$wkey" | head -1 || true
+  kill $WITNESS_PID 2>/dev/null || true
+  trap - EXIT
 }
 
 # The shifted-clock runs (.ci/run): libfaketime moves the wall clock of the test processes and every

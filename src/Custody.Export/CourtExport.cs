@@ -283,6 +283,8 @@ public static class CourtExport
         sheet/explanation.*      说明 / the explanation sheet (HTML, PDF)
         custody/entries.txt      保管记录与包含性证明 / custody entries with inclusion proofs
         custody/checkpoint.txt   签名检查点 / the signed checkpoint
+        custody/cosignatures.txt 见证签名 / independent witnesses' cosignatures of it, when the vault has witnesses
+                                 (verify with --witness-key WITNESS-KEY, as obtained from the witness itself)
         custody/verifier-key.txt 公钥 / the agency's verifier key
         Format: docs/export-format.md
 

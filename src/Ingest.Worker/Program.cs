@@ -48,6 +48,7 @@ static async Task<int> RunAsync(Arguments arguments)
     builder.Services.AddSingleton(run);
     builder.Services.AddSingleton<WorkerService>();
     builder.Services.AddHostedService(services => services.GetRequiredService<WorkerService>());
+    builder.Services.AddHostedService<WitnessOfferService>();
     using var host = builder.Build();
     var service = host.Services.GetRequiredService<WorkerService>(); // RunAsync disposes the host's services
     await host.RunAsync().ConfigureAwait(false);
