@@ -11,6 +11,7 @@ using EvidenceVault.Bench;
 //   dotnet run -c Release --project bench/Custody.Bench -- deploy-env [MiB] [N]       (the same servers and camera, left running for profiling by hand)
 //   dotnet run -c Release --project bench/Custody.Bench -- deploy-trail [clips] [clients] [requests]
 //   dotnet run -c Release --project bench/Custody.Bench -- deploy-workers [clips]
+//   dotnet run -c Release --project bench/Custody.Bench -- witness [clips] [rounds]   (two custody-witness processes from out/)
 var which = args.FirstOrDefault() ?? "ledger";
 switch (which)
 {
@@ -48,8 +49,12 @@ switch (which)
     case "deploy-workers":
         await DeploymentBench.WorkersAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 100);
         break;
+    case "witness":
+        await WitnessBench.RunAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 300,
+            args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 5);
+        break;
     default:
-        Console.Error.WriteLine($"unknown benchmark '{which}' (known: ledger, interruptions, deadlines, export, probe, deploy-ingest, deploy-env, deploy-trail, deploy-workers)");
+        Console.Error.WriteLine($"unknown benchmark '{which}' (known: ledger, interruptions, deadlines, export, probe, deploy-ingest, deploy-env, deploy-trail, deploy-workers, witness)");
         return 2;
 }
 

@@ -188,6 +188,15 @@ public sealed class VaultWitnesses(Vault vault, TimeSpan timeout)
     {
         while (true)
         {
+            // A witness needs only the newest checkpoint: under a burst of checkpoints (one per
+            // ingest batch) one round a second carries them all (docs/benchmarks.md, issue 20).
+            var wait = _lastRound is { } last ? RoundSpacing - last.Elapsed : TimeSpan.Zero;
+            if (wait > TimeSpan.Zero)
+            {
+                await Task.Delay(wait).ConfigureAwait(false);
+            }
+
+            _lastRound = System.Diagnostics.Stopwatch.StartNew();
             try
             {
                 await OfferAsync().ConfigureAwait(false);
@@ -209,6 +218,9 @@ public sealed class VaultWitnesses(Vault vault, TimeSpan timeout)
             }
         }
     }
+
+    private static readonly TimeSpan RoundSpacing = TimeSpan.FromSeconds(1);
+    private System.Diagnostics.Stopwatch? _lastRound;
 
     private async Task<string> OfferOneAsync(ConfiguredWitness witness, CancellationToken cancellationToken)
     {
