@@ -18,9 +18,16 @@ public sealed record VaultOptions
 
     /// <summary>
     /// The Ed25519 seed (base64) when the agency supplies its signing key through configuration;
-    /// otherwise a key is made on first run and kept at <c>keys/ledger-signing.key</c> in the vault.
+    /// otherwise the key is read from <see cref="SigningKeyFile"/>.
     /// </summary>
     public string? SigningKeySeed { get; init; }
+
+    /// <summary>
+    /// Where the signing key (base64 Ed25519 seed, mode 0600) is kept: never inside the data folder,
+    /// so a copy of the folder cannot sign as the agency (docs/trust.md). Default: beside the folder,
+    /// <c>DIR.signing-key</c>. Made at set-up unless it exists (an agency-provisioned key is used as given).
+    /// </summary>
+    public string? SigningKeyFile { get; init; }
 
     /// <summary>
     /// Options from the environment, for hosts without a configuration file:
@@ -34,6 +41,7 @@ public sealed record VaultOptions
             Station = Environment.GetEnvironmentVariable("EVIDENCEVAULT_STATION") is { Length: > 0 } station ? station : defaults.Station,
             Origin = Environment.GetEnvironmentVariable("EVIDENCEVAULT_ORIGIN") is { Length: > 0 } origin ? origin : null,
             SigningKeySeed = Environment.GetEnvironmentVariable("EVIDENCEVAULT_SIGNING_KEY") is { Length: > 0 } seed ? seed : null,
+            SigningKeyFile = Environment.GetEnvironmentVariable("EVIDENCEVAULT_SIGNING_KEY_FILE") is { Length: > 0 } keyFile ? keyFile : null,
             PolicyProfile = Environment.GetEnvironmentVariable("EVIDENCEVAULT_POLICY") is { Length: > 0 } policy ? policy : null,
             Deployment = DeploymentOptions.FromEnvironment(),
         };
@@ -84,14 +92,13 @@ public sealed record DeploymentOptions(string Postgres, S3Options S3)
 }
 
 /// <summary>
-/// The embedded default: catalog (SQLite), object store (a folder) and signing key, all under one
-/// data directory:
-/// <c>catalog.db</c>, <c>objects/</c>, <c>keys/ledger-signing.key</c>.
+/// The embedded default: catalog (SQLite) and object store (a folder) under one data directory,
+/// <c>catalog.db</c> and <c>objects/</c>; the signing key outside it (<see cref="SigningKeyLocation"/>).
 /// </summary>
 public sealed class Vault : IDisposable
 {
     public const string CatalogFile = "catalog.db";
-    private const string KeyFile = "keys/ledger-signing.key";
+    private const string KeyFile = "keys/ledger-signing.key"; // vaults set up before the key moved out of the folder
 
     private readonly SqliteConnection _connection;
     private readonly VaultOptions _options;
@@ -330,7 +337,7 @@ public sealed class Vault : IDisposable
 
         RefuseUnlessEmpty(full);
         Directory.CreateDirectory(full);
-        var seed = options.SigningKeySeed is { } configured ? DecodeSeed(configured) : WriteNewKey(full);
+        var seed = options.SigningKeySeed is { } configured ? DecodeSeed(configured) : WriteNewKey(full, KeyFileOf(full, options));
         var origin = options.Origin ?? $"evidencevault.local/{Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(6))}";
         var key = new NoteSigningKey(origin, seed);
 
@@ -720,32 +727,82 @@ public sealed class Vault : IDisposable
         }
         else
         {
-            var path = Path.Combine(DataDirectory, KeyFile);
+            var path = SigningKeyLocation;
             if (!File.Exists(path))
             {
-                throw new VaultException($"The signing key {path} is missing and none is configured: checkpoints cannot be signed.");
+                throw new VaultException($"The signing key {KeyFileOf(DataDirectory, _options)} is missing and none is configured (EVIDENCEVAULT_SIGNING_KEY_FILE, EVIDENCEVAULT_SIGNING_KEY): checkpoints cannot be signed.");
             }
 
-            seed = DecodeSeed(File.ReadAllText(path));
+            seed = DecodeSeed(ReadKeyFile(path));
         }
 
         var key = new NoteSigningKey(identity.Origin, seed);
         if (key.Verifier.ToString() != identity.VerifierKey)
         {
-            var source = _options.SigningKeySeed is null ? Path.Combine(DataDirectory, KeyFile) : "EVIDENCEVAULT_SIGNING_KEY";
+            var source = _options.SigningKeySeed is null ? SigningKeyLocation : "EVIDENCEVAULT_SIGNING_KEY";
             throw new VaultException($"The signing key in {source} does not belong to this vault (expected {identity.VerifierKey}): nothing was written.");
         }
 
         return _signingKey = key;
     }
 
-    private static byte[] WriteNewKey(string dataDirectory)
+    /// <summary>
+    /// Where this node's signing key is read from: <c>EVIDENCEVAULT_SIGNING_KEY</c> when configured,
+    /// else the key file (<see cref="VaultOptions.SigningKeyFile"/>, default <c>DIR.signing-key</c>), else,
+    /// for a vault set up before keys moved out of the folder, <c>DIR/keys/ledger-signing.key</c>.
+    /// </summary>
+    public string SigningKeyLocation
     {
+        get
+        {
+            if (_options.SigningKeySeed is not null)
+            {
+                return "EVIDENCEVAULT_SIGNING_KEY";
+            }
+
+            var file = KeyFileOf(DataDirectory, _options);
+            var legacy = Path.Combine(DataDirectory, KeyFile);
+            return !File.Exists(file) && File.Exists(legacy) ? legacy : file;
+        }
+    }
+
+    /// <summary>The key file of a vault in <paramref name="dataDirectory"/>: configured, or beside the folder.</summary>
+    internal static string KeyFileOf(string dataDirectory, VaultOptions options) =>
+        Path.GetFullPath(options.SigningKeyFile ?? Path.TrimEndingDirectorySeparator(Path.GetFullPath(dataDirectory)) + ".signing-key");
+
+    /// <summary>Reads a key file, refusing one that anyone but its owner may read or write.</summary>
+    private static string ReadKeyFile(string path)
+    {
+        if (!OperatingSystem.IsWindows())
+        {
+            var mode = File.GetUnixFileMode(path);
+            const UnixFileMode Others = UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.OtherRead | UnixFileMode.OtherWrite;
+            if ((mode & Others) != 0)
+            {
+                throw new VaultException($"The signing key {path} may be read or changed by others (mode {Convert.ToString((int)mode, 8)}): chmod 600 it. Nothing was written.");
+            }
+        }
+
+        return File.ReadAllText(path);
+    }
+
+    private static byte[] WriteNewKey(string dataDirectory, string path)
+    {
+        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(dataDirectory)) + Path.DirectorySeparatorChar;
+        if (path.StartsWith(full, StringComparison.Ordinal))
+        {
+            throw new VaultException($"The signing key file {path} is inside the data folder {full}: a copy of the folder could then sign as the agency. Choose a path outside it (EVIDENCEVAULT_SIGNING_KEY_FILE).");
+        }
+
+        if (File.Exists(path))
+        {
+            // Provisioned by the agency, or left by a set-up cut short that committed nothing: never overwritten.
+            return DecodeSeed(ReadKeyFile(path));
+        }
+
         var seed = NoteSigningKey.NewSeed();
-        var path = Path.Combine(dataDirectory, KeyFile);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        // Create, not CreateNew: a key left by a set-up that never committed its first entry signed nothing.
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows())
         {
             options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;

@@ -39,6 +39,10 @@ Vault vault;
 try
 {
     vault = Vault.OpenOrCreate(arguments.Required("data"), clock, VaultOptions.FromEnvironment());
+    if (vault.CreatedNow)
+    {
+        Console.Error.WriteLine($"Ingest.Api: set up a NEW vault at {vault.DataDirectory} (public key SHA-256 {vault.VerifierKey.Fingerprint}); its signing key is kept at {vault.SigningKeyLocation}, outside the data folder: back it up apart from the vault.");
+    }
 }
 catch (Exception e) when (e is VaultException or IOException or UnauthorizedAccessException)
 {

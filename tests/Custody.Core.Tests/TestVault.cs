@@ -95,6 +95,9 @@ public sealed class TestVault : IDisposable
         Vault = Vault.Open(Directory, Clock);
     }
 
+    /// <summary>The signing key, kept beside the vault folder (never inside it).</summary>
+    public string KeyFile => Directory + ".signing-key";
+
     public void Dispose()
     {
         Vault.Dispose();
@@ -102,5 +105,7 @@ public sealed class TestVault : IDisposable
         {
             System.IO.Directory.Delete(Directory, recursive: true);
         }
+
+        File.Delete(KeyFile);
     }
 }

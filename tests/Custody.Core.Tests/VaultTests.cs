@@ -10,12 +10,16 @@ public sealed class VaultTests : IDisposable
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "ev-vault-" + Guid.NewGuid().ToString("N"));
     private readonly FakeClock _clock = new(Instant.FromUtc(2026, 11, 23, 0, 0));
 
+    private string KeyFile => _directory + ".signing-key";
+
     public void Dispose()
     {
         if (Directory.Exists(_directory))
         {
             Directory.Delete(_directory, recursive: true);
         }
+
+        File.Delete(KeyFile);
     }
 
     [Fact]
@@ -28,7 +32,8 @@ public sealed class VaultTests : IDisposable
             vault.VerifierKey.ToString().Should().Be(new NoteSigningKey("agency.example/vault", seed).Verifier.ToString());
         }
 
-        File.Exists(Path.Combine(_directory, "keys", "ledger-signing.key")).Should().BeFalse("the configured key stays out of the vault");
+        File.Exists(KeyFile).Should().BeFalse("the configured key is written nowhere");
+        Directory.Exists(Path.Combine(_directory, "keys")).Should().BeFalse();
         using var reopened = Vault.Open(_directory, _clock, options);
         reopened.Ledger.Append([new NewEntry("TestRecorded", "user:t", ["vault"], "test", "{}"u8.ToArray())], reopened.Sealer);
         (await reopened.CheckpointAsync()).Should().NotBeNull();
@@ -62,11 +67,51 @@ public sealed class VaultTests : IDisposable
     }
 
     [Fact]
-    public void Create_NewVault_KeepsTheSigningSeedReadableByItsOwnerOnly()
+    public void Create_NewVault_KeepsTheSigningSeedOutsideTheFolderReadableByItsOwnerOnly()
     {
         using var vault = Vault.Create(_directory, _clock);
-        File.GetUnixFileMode(Path.Combine(_directory, "keys", "ledger-signing.key"))
-            .Should().Be(UnixFileMode.UserRead | UnixFileMode.UserWrite);
+
+        // Issue 20: a copy of the data folder (a backup, a stolen disk image) holds no key to sign with.
+        vault.SigningKeyLocation.Should().Be(KeyFile);
+        File.GetUnixFileMode(KeyFile).Should().Be(UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        Directory.EnumerateFiles(_directory, "*", SearchOption.AllDirectories)
+            .Should().NotContain(f => File.ReadAllText(f).Contains(File.ReadAllText(KeyFile).Trim(), StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Checkpoint_KeyFileOthersMayRead_IsRefusedNamingTheFileAndTheFix()
+    {
+        using (Vault.Create(_directory, _clock))
+        {
+        }
+
+        File.SetUnixFileMode(KeyFile, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        using var vault = Vault.Open(_directory, _clock);
+        var act = () => vault.RecordAsync([new NewEntry("TestRecorded", "user:t", ["vault"], "test", "{}"u8.ToArray())]);
+
+        (await act.Should().ThrowAsync<VaultException>()).WithMessage($"*{KeyFile} may be read or changed by others (mode 644): chmod 600 it*");
+        vault.Ledger.Size.Should().Be(1, "nothing is written under a key others may have copied");
+    }
+
+    [Fact]
+    public void Create_KeyFileConfiguredInsideTheFolder_IsRefused()
+    {
+        var act = () => Vault.Create(_directory, _clock, new VaultOptions { SigningKeyFile = Path.Combine(_directory, "keys", "mine.key") });
+
+        act.Should().Throw<VaultException>().WithMessage("*is inside the data folder*");
+    }
+
+    [Fact]
+    public void Create_KeyFileProvisionedByTheAgency_IsUsedNotReplaced()
+    {
+        var seed = Enumerable.Range(1, 32).Select(i => (byte)i).ToArray();
+        File.WriteAllText(KeyFile, Convert.ToBase64String(seed) + "\n");
+        File.SetUnixFileMode(KeyFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+
+        using var vault = Vault.Create(_directory, _clock, new VaultOptions { Origin = "agency.example/vault" });
+
+        vault.VerifierKey.ToString().Should().Be(new NoteSigningKey("agency.example/vault", seed).Verifier.ToString());
+        File.ReadAllText(KeyFile).Should().Be(Convert.ToBase64String(seed) + "\n");
     }
 
     [Fact]

@@ -8,7 +8,7 @@ namespace EvidenceVault.Custody.Ledger;
 /// <summary>
 /// R5 (002 §14, 004 §33) and R8: custody records cannot be added to, changed or removed behind the
 /// vault's back. The authentication of entries by the node that appended them (issue 18 §5): one Ed25519 signature
-/// per appended batch, with the vault's signing key (which lives in <c>keys/</c> or the node's
+/// per appended batch, with the vault's signing key (which lives in the key file beside the data folder or the node's
 /// configuration, never in the database), over the batch's index range and its leaf hashes. A row
 /// inserted into <c>ledger_entry</c> by anyone without the key has no seal that verifies, so the
 /// checkpoint signer refuses to cover it and <c>custody verify</c> names it. The statement signed is

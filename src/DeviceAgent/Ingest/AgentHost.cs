@@ -72,7 +72,7 @@ internal sealed class AgentHost : IDisposable
             if (vault.CreatedNow)
             {
                 // A --data mistyped by one letter would otherwise file evidence, under a new key, where nobody looks.
-                Console.Error.WriteLine($"deviceagent: set up a NEW vault at {vault.DataDirectory} with a new signing key (public key SHA-256 {vault.VerifierKey.Fingerprint}). If this station already has a vault, check --data.");
+                Console.Error.WriteLine($"deviceagent: set up a NEW vault at {vault.DataDirectory} with a new signing key (public key SHA-256 {vault.VerifierKey.Fingerprint}), kept at {vault.SigningKeyLocation}, outside the data folder: back it up apart from the vault. If this station already has a vault, check --data.");
             }
 
             return new AgentHost(vault, profiles.GetAwaiter().GetResult(), arguments.Has("json"));

@@ -98,13 +98,13 @@ public sealed class CustodyCommandTests : IDisposable
     {
         Run("deviceagent", "ingest", Path.Combine(_work, "camera"), "--data", Data).ExitCode.Should().Be(0);
         var entries = Run("custody", "log", "--data", Data, "--json").Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length;
-        // Another vault's key in this vault's keys/: nothing it would sign may be written first.
-        File.WriteAllText(Path.Combine(Data, "keys", "ledger-signing.key"), Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)));
+        // Another vault's key in this vault's key file: nothing it would sign may be written first.
+        File.WriteAllText(Data + ".signing-key", Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)));
 
         var grant = Run("custody", "role", "grant", "--data", Data, "--user", "mallory", "--role", "agency-head", "--reason", "test", "--by", "admin");
 
         grant.ExitCode.Should().Be(1, grant.Output);
-        grant.Error.Should().Contain("ledger-signing.key");
+        grant.Error.Should().Contain(Data + ".signing-key");
         var log = Run("custody", "log", "--data", Data, "--json").Output;
         log.Split('\n', StringSplitOptions.RemoveEmptyEntries).Should().HaveCount(entries, "a command that fails commits nothing");
         log.Should().NotContain("mallory");

@@ -92,5 +92,10 @@ public sealed class ReleaseVaultUpgradeTests : IDisposable
         {
             File.Copy(file, Path.Combine(to, Path.GetRelativePath(from, file)));
         }
+
+        // Git keeps no file modes but the executable bit: a fresh checkout leaves the release's key
+        // group-readable, which the vault refuses (chmod 600, as it tells the operator).
+        var key = Path.Combine(to, "keys", "ledger-signing.key");
+        File.SetUnixFileMode(key, UnixFileMode.UserRead | UnixFileMode.UserWrite);
     }
 }

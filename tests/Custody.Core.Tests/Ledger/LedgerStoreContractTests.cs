@@ -239,6 +239,7 @@ public sealed class SqliteLedgerStoreContractTests : LedgerStoreContractTests, I
     {
         _vault.Dispose();
         Directory.Delete(_directory, recursive: true);
+        File.Delete(_directory + ".signing-key"); // kept beside the folder, never in it
     }
 }
 

@@ -120,7 +120,7 @@ public sealed class WitnessTests : IDisposable
         await _vault.Vault.Witnesses.OfferAsync();
         var witnessed = _vault.Vault.Ledger.Size;
         // A new ledger under the same origin and signing key, its witness entry included, longer than the original.
-        var seed = File.ReadAllText(Path.Combine(_vault.Directory, "keys", "ledger-signing.key")).Trim();
+        var seed = File.ReadAllText(_vault.KeyFile).Trim();
         var forged = Path.Combine(_work, "rewritten");
         using var rewritten = Vault.Create(forged, _vault.Clock, new VaultOptions { Station = "dock-01", Origin = _vault.Vault.Identity.Origin, SigningKeySeed = seed });
         using (var services = new ServiceCollection().AddCustody(rewritten).BuildServiceProvider())
