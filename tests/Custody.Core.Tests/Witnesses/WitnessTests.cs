@@ -57,15 +57,7 @@ public sealed class WitnessTests : IDisposable
     [Fact]
     public async Task Check_VaultPutBackFromAnOlderCopy_IsARollbackNamingTheLostEntries()
     {
-        await AddWitnessAsync();
-        await _vault.IngestClipsAsync(3);
-        await _vault.Vault.Witnesses.OfferAsync();
-        var copy = Path.Combine(_work, "backup");
-        _vault.CopyTo(copy);
-        var kept = _vault.Vault.Ledger.Size;
-        await _vault.IngestClipsAsync(3, seed: 2);
-        await _vault.Vault.Witnesses.OfferAsync();
-        var witnessed = _vault.Vault.Ledger.Size;
+        var (copy, kept, witnessed) = await BackUpThenGrowCosignedAsync(3, 3);
 
         _vault.RestoreFrom(copy);
         var local = await VerificationReportAsync();
@@ -82,14 +74,7 @@ public sealed class WitnessTests : IDisposable
     [Fact]
     public async Task Check_RolledBackThenAppendedAnew_IsAForkTheWitnessRefusedAndKept()
     {
-        await AddWitnessAsync();
-        await _vault.IngestClipsAsync(3);
-        await _vault.Vault.Witnesses.OfferAsync();
-        var copy = Path.Combine(_work, "backup");
-        _vault.CopyTo(copy);
-        var agreed = _vault.Vault.Ledger.Size;
-        await _vault.IngestClipsAsync(3, seed: 2);
-        await _vault.Vault.Witnesses.OfferAsync();
+        var (copy, agreed, _) = await BackUpThenGrowCosignedAsync(3, 3);
         _vault.RestoreFrom(copy);
         // Other clips in place of the ones removed: a second signed history of the same length and more.
         await _vault.IngestClipsAsync(4, seed: 3);
@@ -144,14 +129,7 @@ public sealed class WitnessTests : IDisposable
     [Fact]
     public async Task Witness_RestartedMidRun_KeepsItsStateAndStillRefusesTheRolledBackVault()
     {
-        await AddWitnessAsync();
-        await _vault.IngestClipsAsync(2);
-        await _vault.Vault.Witnesses.OfferAsync();
-        var copy = Path.Combine(_work, "backup");
-        _vault.CopyTo(copy);
-        await _vault.IngestClipsAsync(2, seed: 2);
-        await _vault.Vault.Witnesses.OfferAsync();
-        var witnessed = _vault.Vault.Ledger.Size;
+        var (copy, _, witnessed) = await BackUpThenGrowCosignedAsync(2, 2);
 
         _witness.Stop();
         _witness.Start();
@@ -214,6 +192,20 @@ public sealed class WitnessTests : IDisposable
         forged.StatusCode.Should().Be(HttpStatusCode.Forbidden);
         tooOld.StatusCode.Should().Be(HttpStatusCode.BadRequest);
         badProof.StatusCode.Should().Be((HttpStatusCode)422);
+    }
+
+    /// <summary>Clips cosigned, a backup of the folder, more clips cosigned: the copy, its size and the witnessed size.</summary>
+    private async Task<(string Copy, long Kept, long Witnessed)> BackUpThenGrowCosignedAsync(int before, int after)
+    {
+        await AddWitnessAsync();
+        await _vault.IngestClipsAsync(before);
+        await _vault.Vault.Witnesses.OfferAsync();
+        var copy = Path.Combine(_work, "backup");
+        _vault.CopyTo(copy);
+        var kept = _vault.Vault.Ledger.Size;
+        await _vault.IngestClipsAsync(after, seed: 2);
+        await _vault.Vault.Witnesses.OfferAsync();
+        return (copy, kept, _vault.Vault.Ledger.Size);
     }
 
     private async Task AddWitnessAsync()
