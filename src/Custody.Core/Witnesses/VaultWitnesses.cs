@@ -28,6 +28,7 @@ public sealed class VaultWitnesses(Vault vault, TimeSpan timeout)
     private readonly object _gate = new();
     private readonly Dictionary<string, string> _lastOffer = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _offering = new(1, 1);
+    private readonly Dictionary<string, (long Size, long Time, string Line)> _latest = new(StringComparer.Ordinal);
     private Task _running = Task.CompletedTask;
     private bool _again;
 
@@ -143,16 +144,38 @@ public sealed class VaultWitnesses(Vault vault, TimeSpan timeout)
     /// <summary>The newest checkpoint this witness cosigned as published here, its cosignature checked; null if none.</summary>
     public async Task<(long Size, long Time, string Line)?> LatestCosignedAsync(CosignerKey key, CancellationToken cancellationToken = default)
     {
+        // Listed once per process, then kept as this process publishes: a series grows by one per
+        // checkpoint, and an offer a second must not list it whole (S3 lists a thousand keys a call).
+        lock (_latest)
+        {
+            if (_latest.TryGetValue(key.Text, out var known))
+            {
+                return known;
+            }
+        }
+
         var sizes = await vault.Objects.ListNotesAsync(PublishedSeries.Cosignatures(key.Fingerprint), cancellationToken).ConfigureAwait(false);
         foreach (var size in sizes.Reverse())
         {
             if (await CosignatureAsync(key, size, cancellationToken).ConfigureAwait(false) is { } found)
             {
+                Remember(key, (size, found.Time, found.Line));
                 return (size, found.Time, found.Line);
             }
         }
 
         return null;
+    }
+
+    private void Remember(CosignerKey key, (long Size, long Time, string Line) cosigned)
+    {
+        lock (_latest)
+        {
+            if (!_latest.TryGetValue(key.Text, out var known) || known.Size < cosigned.Size)
+            {
+                _latest[key.Text] = cosigned;
+            }
+        }
     }
 
     /// <summary>The witness's published cosignature of the checkpoint of <paramref name="size"/>, checked against that checkpoint.</summary>
@@ -277,6 +300,11 @@ public sealed class VaultWitnesses(Vault vault, TimeSpan timeout)
                         {
                             throw;
                         }
+                    }
+
+                    if (await CosignatureAsync(witness.Key, checkpoint.Size, cancellationToken).ConfigureAwait(false) is { } published)
+                    {
+                        Remember(witness.Key, (checkpoint.Size, published.Time, published.Line));
                     }
 
                     Serilog.Log.Information("Witness {Witness} cosigned the checkpoint of size {Size}", witness.Key.Name, checkpoint.Size);
