@@ -166,6 +166,30 @@ public sealed class WitnessTests : IDisposable
     }
 
     [Fact]
+    public async Task Cli_WitnessThatCannotBeAskedOrIsMistyped_FailsNamingWhy()
+    {
+        await AddWitnessAsync();
+        await _vault.IngestClipsAsync(1);
+        _witness.Stop();
+
+        var down = Tools.Dotnet("custody", ["verify", "--data", _vault.Directory, "--witness-key", _witness.Key]);
+        var notAKey = Tools.Dotnet("custody", ["witness", "add", "--data", _vault.Directory, "--url", _witness.Url.ToString(), "--key", _vault.Vault.VerifierKey.ToString(), "--reason", "r", "--by", "admin"]);
+        var notAUrl = Tools.Dotnet("custody", ["witness", "add", "--data", _vault.Directory, "--url", "ftp://x", "--key", _witness.Key, "--reason", "r", "--by", "admin"]);
+        var status = Tools.Dotnet("custody", ["witness", "status", "--data", _vault.Directory, "--json"]);
+
+        // Unreachable is not "holds": a verifier that cannot ask the witness has not checked.
+        down.ExitCode.Should().Be(1, down.Output);
+        down.Output.Should().Contain("cannot ask the witness at " + _witness.Url);
+        notAKey.ExitCode.Should().Be(1);
+        notAKey.Error.Should().Contain("is not a cosigner key");
+        notAUrl.ExitCode.Should().Be(1);
+        notAUrl.Error.Should().Contain("is not an http(s) URL");
+        var line = JsonDocument.Parse(status.Output).RootElement;
+        line.GetProperty("witness").GetString().Should().Be(Key.Name);
+        line.GetProperty("behind").GetInt64().Should().Be(line.GetProperty("checkpointSize").GetInt64() - line.GetProperty("cosignedSize").GetInt64());
+    }
+
+    [Fact]
     public async Task AddCheckpoint_RequestsTheSpecificationRefuses_GetItsStatusCodes()
     {
         await _vault.IngestClipsAsync(3);
