@@ -168,10 +168,10 @@ public static class CourtExport
         if (witnesses.Count > 0)
         {
             await vault.Witnesses.OfferAsync(cancellationToken).ConfigureAwait(false);
-            var cosigned = await vault.Witnesses.CosignedNoteAsync(size, note, witnesses, cancellationToken).ConfigureAwait(false);
-            if (cosigned.Length > note.Length)
+            var cosignatures = await vault.Witnesses.CosignatureLinesAsync(size, witnesses, cancellationToken).ConfigureAwait(false);
+            if (cosignatures.Count > 0)
             {
-                await WriteAsync(partial, PackageLayout.Cosignatures, Encoding.UTF8.GetBytes(cosigned[note.Length..]), cancellationToken).ConfigureAwait(false);
+                await WriteAsync(partial, PackageLayout.Cosignatures, Encoding.UTF8.GetBytes(string.Concat(cosignatures.Select(l => l + "\n"))), cancellationToken).ConfigureAwait(false);
             }
         }
 

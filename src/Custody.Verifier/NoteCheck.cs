@@ -140,40 +140,27 @@ public static class CosignedCheckpoint
         }
 
         var lines = parts.Body.Split('\n');
-        if (lines.Length < 4)
+        if (lines.Length < 4 || lines[0] != key.Name)
         {
-            problem = "the checkpoint body has fewer than three lines";
+            problem = lines.Length < 4 ? "the checkpoint body has fewer than three lines" : $"origin '{lines[0]}' is not the key's name '{key.Name}'";
             return null;
         }
 
-        var log = parts.Signatures.Where(s => s.StartsWith($"\u2014 {key.Name} ", StringComparison.Ordinal))
-            .Select(s => CheckpointNote.Open($"{string.Join('\n', lines[..3])}\n\n{s}\n", key, out _))
-            .FirstOrDefault(c => c is not null);
-        if (lines.Length == 4 && log is not null)
-        {
-            problem = string.Empty;
-            return log with { Text = text };
-        }
-
-        // Extension lines (not written by this vault): check the signature over the whole body.
-        if (lines[0] != key.Name)
-        {
-            problem = $"origin '{lines[0]}' is not the key's name '{key.Name}'";
-            return null;
-        }
-
-        var valid = lines.Length > 4 && parts.Signatures.Any(s => s.StartsWith($"\u2014 {key.Name} ", StringComparison.Ordinal) &&
-            VerifierKey.Base64Strict(s[(key.Name.Length + 3)..]) is { Length: 68 } blob &&
-            BinaryPrimitives.ReadUInt32BigEndian(blob) == key.KeyHash && key.Verify(Encoding.UTF8.GetBytes(parts.Body), blob.AsSpan(4)));
-        if (!valid || !long.TryParse(lines[1], NumberStyles.None, CultureInfo.InvariantCulture, out var size) || size.ToString(CultureInfo.InvariantCulture) != lines[1] ||
+        if (!long.TryParse(lines[1], NumberStyles.None, CultureInfo.InvariantCulture, out var size) || size.ToString(CultureInfo.InvariantCulture) != lines[1] ||
             VerifierKey.Base64Strict(lines[2]) is not { Length: Rfc9162.HashLength } root)
         {
-            problem = $"no valid signature by {key.Name} on a checkpoint body";
+            problem = "the checkpoint body is not origin, decimal size and base64 root";
             return null;
         }
 
-        problem = string.Empty;
-        return new CheckpointNote(lines[0], size, root, text);
+        // The signature covers the whole body, extension lines included (signed-note).
+        var body = Encoding.UTF8.GetBytes(parts.Body);
+        var prefix = $"\u2014 {key.Name} ";
+        var signed = parts.Signatures.Any(line => line.StartsWith(prefix, StringComparison.Ordinal) &&
+            VerifierKey.Base64Strict(line[prefix.Length..]) is { Length: 68 } blob &&
+            BinaryPrimitives.ReadUInt32BigEndian(blob) == key.KeyHash && key.Verify(body, blob.AsSpan(4)));
+        problem = signed ? string.Empty : $"no valid signature by {key.Name}";
+        return signed ? new CheckpointNote(lines[0], size, root, text) : null;
     }
 }
 

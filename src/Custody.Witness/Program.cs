@@ -46,7 +46,7 @@ CommandLine.Verb(root, "status", "The newest checkpoint cosigned for each log.",
     foreach (var log in folder.TrustedLogs())
     {
         var latest = folder.Latest(log.Name) is { } text ? CosignedCheckpoint.Open(text, log, out _) : null;
-        long? time = latest is null ? null : key.Public.Verify(NoteParts.Split(latest.Text)!.Body, NoteParts.Split(latest.Text)!.Signatures, out _);
+        long? time = latest is null || NoteParts.Split(latest.Text) is not { } parts ? null : key.Public.Verify(parts.Body, parts.Signatures, out _);
         Console.WriteLine(a.Has("json")
             ? JsonSerializer.Serialize(new { origin = log.Name, logKey = log.Text, size = latest?.Size, root = latest is null ? null : Convert.ToBase64String(latest.Root), cosignedAt = time })
             : latest is null ? $"{log.Name}: nothing cosigned yet" : $"{log.Name}: size {latest.Size}, root {Convert.ToBase64String(latest.Root)}, cosigned at {time}");

@@ -105,6 +105,9 @@ public static class Subjects
     /// <summary>Every imported holiday calendar (also filed under calendar:YEAR).</summary>
     public const string Calendars = "calendar";
 
+    /// <summary>Every added or removed witness (also filed under witness:NAME): read through the subject index, never a scan.</summary>
+    public const string Witnesses = "witness";
+
     public static string Clip(Sha256Digest sha256) => "clip:" + sha256.ToHex();
 
     public static string Device(string serial) => "device:" + serial;

@@ -36,10 +36,16 @@ public sealed class VaultWitnesses(Vault vault, TimeSpan timeout)
     public IReadOnlyList<ConfiguredWitness> EverConfigured()
     {
         var witnesses = new List<ConfiguredWitness>();
-        foreach (var row in vault.Ledger.EntriesOfType(EntryTypes.WitnessAdded).Concat(vault.Ledger.EntriesOfType(EntryTypes.WitnessRemoved)).OrderBy(e => e.Index))
+        // Through the subject index: this runs after every checkpoint, and a scan by type would read the whole ledger.
+        foreach (var row in vault.Ledger.Entries(Subjects.Witnesses))
         {
             // Trust nothing but the verified ledger: the row only says where to look.
             if (vault.Proven.Entry(row.Index, out _) is not { } entry)
+            {
+                continue;
+            }
+
+            if (entry.Type is not (EntryTypes.WitnessAdded or EntryTypes.WitnessRemoved))
             {
                 continue;
             }
@@ -192,8 +198,8 @@ public sealed class VaultWitnesses(Vault vault, TimeSpan timeout)
         return key.Verify(parts.Body, lines, out _) is { } time ? (time, lines[0]) : null;
     }
 
-    /// <summary>The checkpoint of <paramref name="size"/> with every published cosignature by these witnesses appended.</summary>
-    public async Task<string> CosignedNoteAsync(long size, string note, IEnumerable<CosignerKey> witnesses, CancellationToken cancellationToken = default)
+    /// <summary>The published cosignature lines of the checkpoint of <paramref name="size"/> by these witnesses, each checked.</summary>
+    public async Task<IReadOnlyList<string>> CosignatureLinesAsync(long size, IEnumerable<CosignerKey> witnesses, CancellationToken cancellationToken = default)
     {
         var lines = new List<string>();
         foreach (var key in witnesses)
@@ -204,7 +210,7 @@ public sealed class VaultWitnesses(Vault vault, TimeSpan timeout)
             }
         }
 
-        return lines.Count == 0 ? note : note + string.Concat(lines.Select(l => l + "\n"));
+        return lines;
     }
 
     private async Task RoundsAsync()
@@ -281,8 +287,8 @@ public sealed class VaultWitnesses(Vault vault, TimeSpan timeout)
             {
                 if (response.StatusCode == HttpStatusCode.OK)
                 {
-                    var lines = body.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-                    var ours = lines.Where(l => witness.Key.Verify(NoteParts.Split(checkpoint.Note)!.Body, [l], out _) is not null).ToList();
+                    var checkpointBody = NoteParts.Split(checkpoint.Note)!.Body;
+                    var ours = body.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => witness.Key.Verify(checkpointBody, [l], out _) is not null).ToList();
                     if (ours.Count == 0)
                     {
                         Serilog.Log.Error("Witness {Witness} answered without a valid cosignature by its configured key", witness.Key.Name);

@@ -66,7 +66,7 @@ internal sealed class WitnessCommandHandlers(Vault vault) :
             throw new VaultException($"The witness {key.Name} is already configured: remove it first to change its URL.");
         }
 
-        var index = await vault.RecordActAsync(EntryTypes.WitnessAdded, request.By, [Subjects.Vault, "witness:" + key.Name], request.Reason,
+        var index = await vault.RecordActAsync(EntryTypes.WitnessAdded, request.By, [Subjects.Vault, Subjects.Witnesses, Subjects.Witnesses + ":" + key.Name], request.Reason,
             new WitnessAddedPayload(key.Name, request.Url, key.Text), cancellationToken).ConfigureAwait(false);
         // The new witness sees the ledger at once (its first cosignature), or on the next offer when down.
         await vault.Witnesses.OfferAsync(cancellationToken).ConfigureAwait(false);
@@ -81,7 +81,7 @@ internal sealed class WitnessCommandHandlers(Vault vault) :
             throw new VaultException($"No witness with the key {key.Text} is configured.");
         }
 
-        return vault.RecordActAsync(EntryTypes.WitnessRemoved, request.By, [Subjects.Vault, "witness:" + key.Name], request.Reason,
+        return vault.RecordActAsync(EntryTypes.WitnessRemoved, request.By, [Subjects.Vault, Subjects.Witnesses, Subjects.Witnesses + ":" + key.Name], request.Reason,
             new WitnessRemovedPayload(key.Name, key.Text), cancellationToken);
     }
 }
