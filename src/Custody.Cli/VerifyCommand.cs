@@ -66,6 +66,7 @@ internal static class VerifyCommand
                 objectsChecked = arguments.Has("objects") ? report.ObjectsChecked : (long?)null,
                 entriesAfterLastCheckpoint = report.EntriesAfterLastCheckpoint,
                 verifierKey = report.VerifierKey,
+                unclaimedObjects = arguments.Has("objects") ? report.Unclaimed.Select(d => d.ToHex()) : null,
                 firstProblem = problems.FirstOrDefault(),
                 problems,
                 witnesses = verdicts.Select(v => new { witness = v.Witness, verdict = v.Kind, witnessedSize = v.WitnessedSize, cosignedAt = v.CosignedAt is { } t ? NodaTime.Instant.FromUnixTimeSeconds(t).ToString() : null, detail = v.Detail }),
@@ -81,6 +82,7 @@ internal static class VerifyCommand
             }
 
             Console.WriteLine($"key: {report.VerifierKey}");
+            Unclaimed(report);
             foreach (var verdict in verdicts)
             {
                 Console.WriteLine(Output.Printable($"witness: {verdict.Detail}"));
@@ -94,8 +96,22 @@ internal static class VerifyCommand
             {
                 Console.WriteLine(Output.Printable($"  also: {problem}"));
             }
+
+            Unclaimed(report);
         }
 
         return ok ? 0 : 1;
+    }
+
+    private static void Unclaimed(EvidenceVault.Custody.Verification.VerificationReport report)
+    {
+        if (report.Unclaimed.Count > 0)
+        {
+            Console.WriteLine($"{report.Unclaimed.Count} objects in the store are named by no ledger entry (uploads never registered, or put there behind the vault): not custody.");
+            foreach (var digest in report.Unclaimed.Take(20))
+            {
+                Console.WriteLine($"  unclaimed: {digest}");
+            }
+        }
     }
 }

@@ -24,7 +24,9 @@ public static class CustodyServices
             }
         }
 
-        services.AddValidatorsFromAssembly(typeof(CustodyServices).Assembly, includeInternalTypes: true);
+        // Singletons: validators hold no state, and the mediator (a singleton) resolves them from the root
+        // provider; scoped ones fail every command where scopes are checked (ASP.NET Core's Development).
+        services.AddValidatorsFromAssembly(typeof(CustodyServices).Assembly, ServiceLifetime.Singleton, includeInternalTypes: true);
         return services;
     }
 }

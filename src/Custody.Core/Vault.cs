@@ -546,6 +546,36 @@ public sealed class Vault : IDisposable
     /// </summary>
     public string? LedgerProblem => _syncProblem is { } sync ? sync : _signingRefusal;
 
+    /// <summary>
+    /// Why this node could not append right now (its ledger, or the central one it writes to, is
+    /// read-only, locked or unreachable), or null (<see cref="ILedgerStore.WriteProblem"/>).
+    /// </summary>
+    public string? LedgerWriteProblem() => _central is null ? Ledger.WriteProblem() : _central.Ledger.WriteProblem();
+
+    /// <summary>
+    /// Why this node could not sign a checkpoint right now, or null: the key is missing or not the
+    /// vault's, a signature it makes does not verify under the vault's key, or the signer refused the
+    /// newest entries.
+    /// </summary>
+    public string? SigningProblem()
+    {
+        try
+        {
+            var key = SigningKey();
+            var probe = System.Text.Encoding.UTF8.GetBytes($"{key.Name}\nsigning probe {Guid.NewGuid():N}\n");
+            if (!VerifierKey.Verify(probe, key.Sign(probe)))
+            {
+                return "a signature made with the signing key does not verify under the vault's public key";
+            }
+        }
+        catch (VaultException e)
+        {
+            return e.Message;
+        }
+
+        return _signingRefusal;
+    }
+
     /// <summary>Appends facts, then signs a checkpoint once <see cref="VaultOptions.CheckpointEvery"/> entries are uncovered.</summary>
     public async Task<IReadOnlyList<LedgerEntry>> RecordAsync(IReadOnlyList<NewEntry> facts, CancellationToken cancellationToken = default)
     {

@@ -85,9 +85,11 @@ public sealed class AttachWrittenExplanationValidator : AbstractValidator<Attach
     {
         RuleFor(c => c.Category).Must(ExplanationCategories.All.Contains)
             .WithMessage($"Category must be one of {string.Join(", ", ExplanationCategories.All)}.");
-        RuleFor(c => c.Text).NotEmpty();
+        RuleFor(c => c.Text).NotEmpty().MaximumLength(8000);
         RuleFor(c => c.SignedBy).Must(s => s.Distinct(StringComparer.Ordinal).Count() == s.Count)
-            .WithMessage("Each officer signs once: signatures must be distinct.");
+            .WithMessage("Each officer signs once: signatures must be distinct.")
+            .Must(s => s.Count <= 20).WithMessage("At most 20 officers sign one explanation.");
+        RuleForEach(c => c.SignedBy).NotEmpty().MaximumLength(64);
         RuleFor(c => c.By).IsIdentity();
     }
 }

@@ -25,4 +25,10 @@ public static class ClipFlags
     /// the camera re-used the name (after a wipe) or the file was replaced. Both originals are kept.
     /// </summary>
     public const string NameReused = "name-reused";
+
+    /// <summary>Every flag a dock or the vault may set; a station sending another is refused (issue 21).</summary>
+    public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal)
+    {
+        UnparsedName, Empty, ChangedWhileRead, SerialMismatch, ClockOffsetExceedsAllowance, NameNotUtf8, NameReused,
+    };
 }

@@ -60,17 +60,36 @@ public sealed class RegisterStoredClipValidator : AbstractValidator<RegisterStor
     {
         RuleFor(c => c.Size).GreaterThanOrEqualTo(0);
         RuleFor(c => c.Station).NotEmpty();
-        RuleFor(c => c.Facts).SetValidator(new ClipFactsValidator());
+        RuleFor(c => c.Facts).NotNull().WithMessage("A clip is registered with its facts (fileName at least).").SetValidator(new ClipFactsValidator());
     }
 }
 
+/// <summary>
+/// What a dock may say about a clip, bounded (issue 21): every field has a length or range a real
+/// camera stays within, flags are the known ones, so a station cannot grow the ledger (and every
+/// trail that serves it) by sending megabytes of "facts".
+/// </summary>
 public sealed class ClipFactsValidator : AbstractValidator<ClipFacts>
 {
     public ClipFactsValidator()
     {
-        RuleFor(c => c.FileName).NotEmpty().MaximumLength(4096);
+        RuleFor(c => c.FileName).NotEmpty().MaximumLength(1024);
         RuleFor(c => c.DeviceSerial).MaximumLength(64);
         RuleFor(c => c.OfficerId).MaximumLength(64);
+        RuleFor(c => c.OfficerName).MaximumLength(64);
+        RuleFor(c => c.UnitId).MaximumLength(64);
+        RuleFor(c => c.UnitName).MaximumLength(128);
+        RuleFor(c => c.RecordedStartLocal).MaximumLength(40);
+        RuleFor(c => c.RecordedStart).MaximumLength(40);
+        RuleFor(c => c.ClockOffsetSeconds).Must(o => o is null || (double.IsFinite(o.Value) && Math.Abs(o.Value) <= 10 * 366 * 86_400.0))
+            .WithMessage("A clock offset is a finite number of seconds within ten years.");
+        RuleFor(c => c.Sequence).GreaterThanOrEqualTo(0);
+        RuleFor(c => c.SizeOnCamera).GreaterThanOrEqualTo(0);
+        RuleFor(c => c.Flags).NotNull().Must(f => f is null || f.Count <= ClipFlags.All.Count)
+            .WithMessage($"A clip carries at most {ClipFlags.All.Count} flags, each once.");
+        RuleForEach(c => c.Flags).Must(ClipFlags.All.Contains)
+            .WithMessage($"'{{PropertyValue}}' is not a flag; flags are {string.Join(", ", ClipFlags.All.Order(StringComparer.Ordinal))}.")
+            .When(c => c.Flags is { Count: <= 16 });
         RuleFor(c => c.TimeZone)
             .Must(zone => zone is null || NodaTime.DateTimeZoneProviders.Tzdb.GetZoneOrNull(zone) is not null)
             .WithMessage("'{PropertyValue}' is not a TZDB time zone.");

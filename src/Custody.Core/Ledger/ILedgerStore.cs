@@ -35,6 +35,13 @@ public interface ILedgerStore : IMerkleNodes, IDisposable
     IReadOnlyList<Sha256Digest> InclusionProof(long index, long size);
 
     Sha256Digest Root(long size);
+
+    /// <summary>
+    /// Why an append would fail right now (the database is read-only, another process holds its write
+    /// lock, the server is a standby), or null when it can be written. Takes the write lock for an
+    /// instant and writes nothing; waits at most about a second.
+    /// </summary>
+    string? WriteProblem();
 }
 
 /// <summary>The durable work queue: the outbox of ledger appends, leased to one worker at a time.</summary>

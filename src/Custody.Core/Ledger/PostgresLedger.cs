@@ -23,6 +23,26 @@ public sealed class PostgresLedger(NpgsqlDataSource dataSource, IClock clock) : 
         return SizeIn(connection, null);
     });
 
+    public string? WriteProblem()
+    {
+        try
+        {
+            using var connection = dataSource.OpenConnection();
+            using var probe = connection.CreateCommand();
+            probe.CommandText = "SELECT pg_is_in_recovery(), current_setting('transaction_read_only')";
+            probe.CommandTimeout = 2;
+            using var reader = probe.ExecuteReader();
+            reader.Read();
+            return reader.GetBoolean(0) ? "the PostgreSQL server is a standby (in recovery): appends go to the primary"
+                : reader.GetString(1) == "on" ? "the PostgreSQL session is read-only (default_transaction_read_only)"
+                : null;
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
+        {
+            return $"the PostgreSQL ledger cannot be reached: {e.Message}";
+        }
+    }
+
     public IReadOnlyList<LedgerEntry> Append(IReadOnlyList<NewEntry> batch, EntrySealer sealer) => AppendRetrying(batch, sealer, onlyIfEmpty: false);
 
     /// <summary>The set-up entries, unless another node set the ledger up first (then nothing, and an empty list).</summary>

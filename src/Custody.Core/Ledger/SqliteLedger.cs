@@ -69,6 +69,46 @@ public sealed class SqliteLedger : ILedgerStore
         _clock = clock;
     }
 
+    public string? WriteProblem()
+    {
+        lock (_gate)
+        {
+            using var probe = _connection.CreateCommand();
+            try
+            {
+                // The writer's own connection, so a probe never blocks a commit for long: a second, not the
+                // 30 s a commit waits, then back to what appends use.
+                // One statement per command: a busy statement inside a batch was passed over, not thrown.
+                probe.CommandTimeout = 1; // Microsoft.Data.Sqlite retries a busy statement until this runs out
+                probe.CommandText = "PRAGMA busy_timeout = 1000";
+                probe.ExecuteNonQuery();
+                probe.CommandText = "BEGIN IMMEDIATE";
+                probe.ExecuteNonQuery();
+                probe.CommandText = "ROLLBACK";
+                probe.ExecuteNonQuery();
+                return null;
+            }
+            catch (SqliteException e)
+            {
+                return e.SqliteErrorCode switch
+                {
+                    5 or 6 => $"the catalog's write lock is held by another process or connection (SQLite: {e.Message}); appends wait for it and fail after 30 s",
+                    8 => $"the catalog is read-only (SQLite: {e.Message})",
+                    _ => $"the catalog cannot be written: {e.Message}",
+                };
+            }
+            finally
+            {
+                if (_connection.State == System.Data.ConnectionState.Open)
+                {
+                    using var restore = _connection.CreateCommand();
+                    restore.CommandText = "PRAGMA busy_timeout = 30000;";
+                    restore.ExecuteNonQuery();
+                }
+            }
+        }
+    }
+
     public long Size
     {
         get

@@ -49,25 +49,30 @@ public sealed class FileSystemObjectStore : IObjectStore
     /// chunk at once, so reading the camera, hashing and the disk write overlap, and the fsync in
     /// <see cref="StoreAsync"/> has little left to wait for (see docs/benchmarks.md).
     /// </summary>
-    public async Task<SpooledObject> SpoolAsync(Stream source, CancellationToken cancellationToken = default)
+    public Task<SpooledObject> SpoolAsync(Stream source, CancellationToken cancellationToken = default) =>
+        SpoolAsync(source, BufferSize, cancellationToken);
+
+    public async Task<SpooledObject> SpoolAsync(Stream source, int bufferBytes, CancellationToken cancellationToken = default)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(bufferBytes, 4096);
         var temporary = NewTemporaryPath();
         try
         {
             using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             await using var target = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 0, FileOptions.None);
             // Pooled: a new pair per clip would pile up in the large-object heap and push a dock's RSS up.
-            var current = Buffers.Rent(BufferSize);
-            var next = Buffers.Rent(BufferSize);
+            var pool = bufferBytes == BufferSize ? Buffers : System.Buffers.ArrayPool<byte>.Shared;
+            var current = pool.Rent(bufferBytes);
+            var next = pool.Rent(bufferBytes);
             try
             {
-                var (key, size) = await SpoolAsync(source, target, sha, current, next, cancellationToken).ConfigureAwait(false);
+                var (key, size) = await SpoolAsync(source, target, sha, current.AsMemory(0, bufferBytes), next.AsMemory(0, bufferBytes), cancellationToken).ConfigureAwait(false);
                 return new SpooledObject(key, size, temporary);
             }
             finally
             {
-                Buffers.Return(current);
-                Buffers.Return(next);
+                pool.Return(current);
+                pool.Return(next);
             }
         }
         catch
@@ -97,7 +102,7 @@ public sealed class FileSystemObjectStore : IObjectStore
         }
     }
 
-    private static async Task<(Sha256Digest Key, long Size)> SpoolAsync(Stream source, FileStream target, IncrementalHash sha, byte[] current, byte[] next, CancellationToken cancellationToken)
+    private static async Task<(Sha256Digest Key, long Size)> SpoolAsync(Stream source, FileStream target, IncrementalHash sha, Memory<byte> current, Memory<byte> next, CancellationToken cancellationToken)
     {
         long size = 0;
         var read = await ReadChunkAsync(source, current, cancellationToken).ConfigureAwait(false);
@@ -107,8 +112,8 @@ public sealed class FileSystemObjectStore : IObjectStore
             var nextRead = Task.Run(() => ReadChunkAsync(source, into, cancellationToken), cancellationToken);
             try
             {
-                sha.AppendData(current, 0, read);
-                target.Write(current, 0, read);
+                sha.AppendData(current.Span[..read]);
+                target.Write(current.Span[..read]);
                 Posix.StartWriteback(target.SafeFileHandle, size, read);
             }
             catch
@@ -132,12 +137,12 @@ public sealed class FileSystemObjectStore : IObjectStore
     }
 
     /// <summary>Fills the buffer as far as the source allows; 0 only at its end.</summary>
-    private static async Task<int> ReadChunkAsync(Stream source, byte[] buffer, CancellationToken cancellationToken)
+    private static async Task<int> ReadChunkAsync(Stream source, Memory<byte> buffer, CancellationToken cancellationToken)
     {
         var filled = 0;
         while (filled < buffer.Length)
         {
-            var read = await source.ReadAsync(buffer.AsMemory(filled), cancellationToken).ConfigureAwait(false);
+            var read = await source.ReadAsync(buffer[filled..], cancellationToken).ConfigureAwait(false);
             if (read == 0)
             {
                 break;

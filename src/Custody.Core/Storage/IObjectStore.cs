@@ -29,6 +29,13 @@ public interface IObjectStore
     Task<SpooledObject> SpoolAsync(Stream source, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// <see cref="SpoolAsync(Stream, CancellationToken)"/> holding at most 2 × <paramref name="bufferBytes"/>
+    /// of the source in memory at a time: for sources a stranger controls (an upload over the network,
+    /// <see cref="SpoolBuffers.Network"/>), whose pace must not decide how much memory they pin.
+    /// </summary>
+    Task<SpooledObject> SpoolAsync(Stream source, int bufferBytes, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// The second half of <see cref="PutAsync"/>: stores the spooled bytes under their key, durable
     /// and verified as <see cref="PutAsync"/> does (an existing key is a no-op). The spooled copy is
     /// consumed whether or not this succeeds.
@@ -88,6 +95,17 @@ public interface IObjectStore
 /// <param name="AlreadyStored">True when identical bytes were already in the store (one object, several custody facts).</param>
 /// <param name="Version">The store's version id of exactly these verified bytes (S3), recorded in the custody entry; null on the folder store.</param>
 public sealed record StoredObject(Sha256Digest Key, long Size, bool AlreadyStored, string? Version = null);
+
+/// <summary>How much memory a spooled copy may hold at a time.</summary>
+public static class SpoolBuffers
+{
+    /// <summary>
+    /// Per buffer for a source on the network (Ingest.Api's uploads; two at a time). A client that
+    /// sends a few megabytes and stalls pins at most twice this; large enough that the disk write and
+    /// hash are not the bottleneck of a gigabit upload.
+    /// </summary>
+    public const int Network = 128 << 10;
+}
 
 /// <summary>Bytes read into a store's spool and hashed, not yet stored; disposing it removes the spooled copy.</summary>
 /// <param name="Key">SHA-256 of the bytes.</param>

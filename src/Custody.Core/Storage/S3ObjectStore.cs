@@ -169,8 +169,12 @@ public sealed class S3ObjectStore : IObjectStore
     public string? LocalFileOf(Sha256Digest key) => null;
 
     /// <summary>Reads source into the local spool, hashing it: the SHA-256 is the object's key and the PUT's signed payload hash.</summary>
-    public async Task<SpooledObject> SpoolAsync(Stream source, CancellationToken cancellationToken = default)
+    public Task<SpooledObject> SpoolAsync(Stream source, CancellationToken cancellationToken = default) =>
+        SpoolAsync(source, 1 << 20, cancellationToken);
+
+    public async Task<SpooledObject> SpoolAsync(Stream source, int bufferBytes, CancellationToken cancellationToken = default)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(bufferBytes, 4096);
         var spooled = Path.Combine(_spool, $"{Environment.ProcessId}-{Guid.NewGuid():N}.part");
         try
         {
@@ -179,11 +183,11 @@ public sealed class S3ObjectStore : IObjectStore
             await using (var file = new FileStream(spooled, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0))
             {
                 // A pooled buffer: a fresh megabyte per clip churned the large-object heap into full collections.
-                var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(1 << 20);
+                var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(bufferBytes);
                 try
                 {
                     int read;
-                    while ((read = await source.ReadAsync(buffer.AsMemory(0, 1 << 20), cancellationToken).ConfigureAwait(false)) > 0)
+                    while ((read = await source.ReadAsync(buffer.AsMemory(0, bufferBytes), cancellationToken).ConfigureAwait(false)) > 0)
                     {
                         sha.AppendData(buffer, 0, read);
                         await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);

@@ -14,8 +14,15 @@ public sealed record VerificationReport(
     long ObjectsChecked,
     long EntriesAfterLastCheckpoint,
     string? VerifierKey,
-    IReadOnlyList<string> Problems)
+    IReadOnlyList<string> Problems,
+    IReadOnlyList<Sha256Digest>? UnclaimedObjects = null)
 {
+    /// <summary>
+    /// With objects: what the store holds that no ledger entry names (an upload a dock never registered,
+    /// bytes put there behind the vault's back). Not custody, and not broken custody: a finding for the clerk.
+    /// </summary>
+    public IReadOnlyList<Sha256Digest> Unclaimed => UnclaimedObjects ?? [];
+
     public bool Ok => Problems.Count == 0;
 }
 
@@ -65,6 +72,8 @@ public static class VaultVerifier
         var tree = new MerkleTree();
         var subjects = new Dictionary<string, SubjectState>(StringComparer.Ordinal);
         var clips = new Dictionary<Sha256Digest, long>();
+        var documents = new HashSet<Sha256Digest>();
+        var unclaimed = new List<Sha256Digest>();
         // The S3 versions the server verified at ingest, from the entries (issue 18 §10).
         var versions = new Dictionary<Sha256Digest, HashSet<string>>();
         NoteVerifierKey? key = null;
@@ -125,6 +134,20 @@ public static class VaultVerifier
             {
                 key = ReadIdentity(entry, pinnedKey, Problem);
                 sealScheme = SealScheme(entry);
+            }
+            else if (entry.Type == EntryTypes.WrittenExplanationAttached)
+            {
+                try
+                {
+                    if (PayloadJson.Deserialize<WrittenExplanationPayload>(entry.Payload).DocumentSha256 is { } document)
+                    {
+                        documents.Add(Sha256Digest.ParseHex(document));
+                    }
+                }
+                catch (Exception e) when (e is FormatException or System.Text.Json.JsonException)
+                {
+                    Problem($"ledger entry {index}: WrittenExplanationAttached payload is unreadable: {e.Message}");
+                }
             }
             else if (entry.Type == EntryTypes.ClipIngested)
             {
@@ -296,6 +319,11 @@ public static class VaultVerifier
                 await foreach (var digest in vault.Objects.ListAsync(cancellationToken).ConfigureAwait(false))
                 {
                     objectsChecked++;
+                    if (!clips.ContainsKey(digest) && !documents.Contains(digest))
+                    {
+                        unclaimed.Add(digest);
+                    }
+
                     // On S3 a newer version or a delete marker over an original is an attempt on it (issue 18 §10):
                     // named, and the original version must still be there.
                     var recorded = RecordedVersions(digest);
@@ -349,7 +377,7 @@ public static class VaultVerifier
         }
 
         var covered = rows.Count > 0 ? rows[^1].Size : 0;
-        return new VerificationReport(tree.Size, rows.Count, published.Count, objectsChecked, Math.Max(0, tree.Size - covered), key?.ToString(), problems);
+        return new VerificationReport(tree.Size, rows.Count, published.Count, objectsChecked, Math.Max(0, tree.Size - covered), key?.ToString(), problems, unclaimed);
     }
 
     private static (List<List<Sha256Digest>> Levels, string? Problem) ReadStoredNodes(SqliteLedger ledger)
