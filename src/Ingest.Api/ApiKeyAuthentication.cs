@@ -28,13 +28,35 @@ internal sealed class ApiKeyAuthentication(IOptionsMonitor<AuthenticationSchemeO
         var account = accounts.Find(header["Bearer ".Length..].Trim());
         if (account is null)
         {
-            return Task.FromResult(AuthenticateResult.Fail("unknown or revoked key"));
+            return Task.FromResult(AuthenticateResult.Fail(UnknownKey));
         }
 
         List<Claim> claims = [new(ClaimTypes.Name, account.Id), new(KindClaim, account.Kind), new(PrincipalClaim, account.Principal)];
         claims.AddRange(account.Roles.Select(r => new Claim(ClaimTypes.Role, r)));
         var identity = new ClaimsIdentity(claims, SchemeName);
         return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName)));
+    }
+
+    private const string UnknownKey = "The key is unknown or revoked.";
+
+    // RFC 6750 §3: a Bearer challenge, with invalid_token when a key was presented and refused; a problem document as the body.
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        var presented = Request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.Ordinal);
+        Response.Headers.WWWAuthenticate = presented
+            ? "Bearer realm=\"evidencevault\", error=\"invalid_token\", error_description=\"unknown or revoked key\""
+            : "Bearer realm=\"evidencevault\"";
+        await Results.Problem(
+            presented ? UnknownKey + " Ask the vault's administrator for a key (custody account issue)." : "This endpoint needs an API key: Authorization: Bearer evk_…",
+            statusCode: StatusCodes.Status401Unauthorized).ExecuteAsync(Context);
+    }
+
+    protected override async Task HandleForbiddenAsync(AuthenticationProperties properties)
+    {
+        var held = Context.User.FindAll(ClaimTypes.Role).Select(r => r.Value).ToList();
+        await Results.Problem(
+            $"The key of {Context.User.FindFirst(PrincipalClaim)?.Value} is valid, but its account's kind and role ({(held.Count > 0 ? string.Join(", ", held) : "no role")}) do not allow {Request.Method} {Request.Path.Value}.",
+            statusCode: StatusCodes.Status403Forbidden).ExecuteAsync(Context);
     }
 }
 

@@ -35,10 +35,16 @@ internal static class HealthEndpoints
 
             // A ledger this node cannot vouch for (a central row it cannot replicate, an entry the signer
             // refuses to cover) leaves it serving what it holds: "degraded", with what is wrong (docs/deploy.md §9).
+            // One it cannot write to, or a key it cannot sign with, takes no custody: "failing" (issue 21),
+            // asked now, not remembered from the last append.
             var problem = vault.LedgerProblem;
-            var ledger = new { ok = problem is null, problem };
+            var writeProblem = healthy ? vault.LedgerWriteProblem() : null;
+            var signingProblem = vault.SigningProblem();
+            healthy &= writeProblem is null && signingProblem is null;
+            var ledger = new { ok = problem is null, problem, writable = writeProblem is null, writeProblem };
+            var signing = new { ok = signingProblem is null, problem = signingProblem, keyFingerprint = vault.VerifierKey.Fingerprint };
             var status = !healthy ? "failing" : problem is null ? "ok" : "degraded";
-            return Results.Json(new { status, database, objectStore = objects, ledger }, statusCode: healthy ? 200 : 503);
+            return Results.Json(new { status, database, objectStore = objects, ledger, signing }, statusCode: healthy ? 200 : 503);
         }).AllowAnonymous().WithName("Health");
 
         app.MapGet("/checkpoints/latest", (Vault vault) =>

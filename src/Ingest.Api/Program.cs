@@ -11,7 +11,7 @@ using System.CommandLine;
 Log.Logger = ConsoleLog.Configuration().CreateLogger();
 var root = new RootCommand("Ingest.Api: between docks, people and the vault. Exit codes: 1 the vault cannot be used, 2 the command line is wrong.");
 Arguments? arguments = null;
-CommandLine.Declare(root, ["data!", "urls"], given =>
+CommandLine.Declare(root, ["data!", "urls", "max-uploads#", "upload-idle-seconds#"], given =>
 {
     arguments = given;
     return Task.FromResult(0);
@@ -22,9 +22,19 @@ if (arguments is null)
     return parseCode; // --help, or a wrong command line (2)
 }
 
+Uploads uploads;
 try
 {
     arguments.Required("data");
+    // Docs/deploy.md §4: the memory a burst of stalled uploads may pin is max-uploads × 256 KiB.
+    var maxUploads = arguments.Long("max-uploads") ?? 64;
+    var idleSeconds = arguments.Long("upload-idle-seconds") ?? 60;
+    if (maxUploads is < 1 or > 10_000 || idleSeconds is < 1 or > 3600)
+    {
+        throw new UsageException("--max-uploads is 1 to 10000 and --upload-idle-seconds 1 to 3600.");
+    }
+
+    uploads = new Uploads((int)maxUploads, TimeSpan.FromSeconds(idleSeconds));
 }
 catch (UsageException e)
 {
@@ -56,8 +66,14 @@ ThreadPool.GetMinThreads(out var workers, out var completion);
 ThreadPool.SetMinThreads(Math.Max(workers, 64), Math.Max(completion, 64));
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [] });
 builder.WebHost.UseUrls(arguments.Value("urls") ?? "http://127.0.0.1:5080");
-// Originals can be gigabytes: the dock streams them, the store hashes as it writes.
-builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = null);
+// JSON bodies are small: 1 MiB at most (a 413 problem beyond). Originals can be gigabytes: their
+// upload endpoint lifts the limit and streams them, the store hashing as it writes.
+builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = 1 << 20);
+builder.Services.AddSingleton(uploads);
+// Every error is a problem document: the framework's own answers (404, 405, 415) get one too, and a
+// binding failure (malformed JSON, a missing body) reaches ErrorResponses as an exception with its reason.
+builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = ErrorResponses.Describe);
+builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
 builder.Logging.ClearProviders();
 builder.Services.AddSerilog();
 builder.Services.AddCustody(vault);
@@ -73,6 +89,7 @@ builder.Services.AddOpenApi();
 
 await using var app = builder.Build();
 app.UseMiddleware<ErrorResponses>();
+app.UseStatusCodePages();
 // A deployment node reads its replica of the central ledger: bring it up to date before a request,
 // at most every 100 ms and never with two requests waiting on the same round trip; a write through
 // this node syncs at once (Vault.RecordAsync), so a caller always sees its own facts.

@@ -12,10 +12,15 @@ public sealed class ApiServer : IDisposable
     private readonly ApiProcess _process;
 
     public ApiServer()
+        : this(null, null)
+    {
+    }
+
+    private ApiServer(IDictionary<string, string>? environment, IEnumerable<string>? arguments)
     {
         Work = Tools.TempDirectory("ev-api");
         BaseAddress = new Uri($"http://127.0.0.1:{Tools.FreePort()}");
-        _process = new ApiProcess(Data, BaseAddress);
+        _process = new ApiProcess(Data, BaseAddress, environment, arguments: arguments);
 
         // The API created the vault; keys issued now by the CLI work at once (they share it through SQLite WAL).
         Custody("policy", "set", "--profile", "hebei-street-office", "--reason", "set-up", "--by", "admin");
@@ -38,6 +43,14 @@ public sealed class ApiServer : IDisposable
     public string OfficerKey { get; }
 
     public string NoRoleKey { get; }
+
+    /// <summary>A server of its own for one test.</summary>
+    /// <param name="environment">The server's environment (e.g. ASPNETCORE_ENVIRONMENT).</param>
+    /// <param name="arguments">More of its command line.</param>
+    public static ApiServer Start(IDictionary<string, string>? environment, IEnumerable<string>? arguments) => new(environment, arguments);
+
+    /// <summary>The running server process: its log and its memory.</summary>
+    public ApiProcess Process => _process;
 
     public HttpClient Client(string? key)
     {

@@ -83,6 +83,21 @@ internal static class Tools
         return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
+    /// <summary>Waits until <paramref name="condition"/> holds (default: up to 10 s), failing with <paramref name="because"/>.</summary>
+    public static async Task EventuallyAsync(Func<bool> condition, string because, TimeSpan? within = null)
+    {
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (waited.Elapsed > (within ?? TimeSpan.FromSeconds(10)))
+            {
+                throw new Xunit.Sdk.XunitException($"Still not true after {waited.Elapsed.TotalSeconds:F0} s: {because}");
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
     public static string TempDirectory(string prefix)
     {
         var path = Path.Combine(Path.GetTempPath(), $"{prefix}-{Guid.NewGuid():N}");
