@@ -74,7 +74,8 @@ static void Verbs(RootCommand root)
     CommandLine.Verb(root, "retention record", "Record a retention trigger, legal hold or evidence fact.", [Data, "kind!", "subject!", "trigger", "note", "by!"], a => PolicyCommand.RunAsync("retention", "record", a));
     CommandLine.Verb(root, "role grant", "Grant a user a role.", [Data, "user!", "role!", "reason", "by!"], a => AccountCommand.RunAsync("role", "grant", a));
     CommandLine.Verb(root, "account issue", "Issue an API key for a station or a person (shown once).", [Data, "id!", "kind!", "reason", "by!", "?json"], a => AccountCommand.RunAsync("account", "issue", a));
-    CommandLine.Verb(root, "account revoke", "Revoke an account's API key.", [Data, "id!", "reason", "by!"], a => AccountCommand.RunAsync("account", "revoke", a));
+    CommandLine.Verb(root, "role revoke", "Withdraw a role from a user (only a role held now).", [Data, "user!", "role!", "reason", "by!"], a => AccountCommand.RunAsync("role", "revoke", a));
+    CommandLine.Verb(root, "account revoke", "Revoke every key of one account (--kind station|person when the id is both); a person's roles go with it.", [Data, "id!", "kind", "reason", "by!"], a => AccountCommand.RunAsync("account", "revoke", a));
     CommandLine.Verb(root, "export", "Write a certified court export of a case (R8, R9) and verify it as a court will.", [Data, "case!", "clips*", "out!", "reason", "by", "?iso", "tsa", "since-checkpoint", "?json"], a => ExportCommand.RunAsync(null, a));
     CommandLine.Verb(root, "export request", "Request an export of a case for approval.", [Data, "case!", "clips*", "reason", "by!"], a => ExportCommand.RunAsync("request", a));
     CommandLine.Verb(root, "export approve", "Approve an export request (by its ledger entry).", [Data, "request#", "opinion", "by!"], a => ExportCommand.RunAsync("approve", a));

@@ -31,8 +31,14 @@ public sealed record IssueAccount(string Id, string Kind, string By, string Reas
 
 public sealed record IssuedAccount(long LedgerIndex, string Key);
 
-/// <summary>Withdraw every key of an account at once.</summary>
-public sealed record RevokeAccount(string Id, string By, string Reason) : IRequest<long>;
+/// <summary>
+/// Withdraw every key of one account at once: the station or the person <paramref name="Id"/>, named
+/// by <paramref name="Kind"/> when both exist. A person's roles go with it (a new key holds none).
+/// </summary>
+public sealed record RevokeAccount(string Id, string By, string Reason, string? Kind = null) : IRequest<long>;
+
+/// <summary>Withdraw one role from a person (R8); ledgered with the reason. Only a role held now can be revoked.</summary>
+public sealed record RevokeRole(string User, string Role, string By, string Reason) : IRequest<long>;
 
 /// <summary>An authenticated caller: id, kind, and roles held now.</summary>
 public sealed record Account(string Id, string Kind, IReadOnlySet<string> Roles)
@@ -43,7 +49,14 @@ public sealed record Account(string Id, string Kind, IReadOnlySet<string> Roles)
 
 public sealed record AccountIssuedPayload(string Account, string Kind, string KeySha256);
 
-public sealed record AccountRevokedPayload(string Account);
+/// <param name="Kind">The kind revoked; absent in entries written before issue 21, which revoked every kind of that id.</param>
+/// <param name="Keys">SHA-256 of each key this revocation withdrew (absent before issue 21).</param>
+public sealed record AccountRevokedPayload(string Account, string? Kind = null, IReadOnlyList<string>? Keys = null)
+{
+    public bool Revokes(string kind) => Kind is null || Kind == kind;
+}
+
+public sealed record RoleRevokedPayload(string User, string Role);
 
 public sealed class IssueAccountValidator : AbstractValidator<IssueAccount>
 {
@@ -62,27 +75,70 @@ public sealed class RevokeAccountValidator : AbstractValidator<RevokeAccount>
     public RevokeAccountValidator()
     {
         RuleFor(c => c.Reason).NotEmpty().WithMessage("Revoking a key says why (--reason).");
+        RuleFor(c => c.Kind).Must(k => k is null || AccountKinds.All.Contains(k)).WithMessage($"Kind must be one of {string.Join(", ", AccountKinds.All)}.");
         RuleFor(c => c.By).IsIdentity();
     }
 }
 
-internal sealed class AccountHandlers(Vault vault) : IRequestHandler<IssueAccount, IssuedAccount>, IRequestHandler<RevokeAccount, long>
+public sealed class RevokeRoleValidator : AbstractValidator<RevokeRole>
+{
+    public RevokeRoleValidator()
+    {
+        RuleFor(c => c.User).NotEmpty().Must(u => !u.Contains(':', StringComparison.Ordinal)).WithMessage("--user is a person's id, without a prefix.");
+        RuleFor(c => c.Role).NotEmpty();
+        RuleFor(c => c.Reason).NotEmpty().WithMessage("Revoking a role says why (--reason).");
+        RuleFor(c => c.By).IsIdentity();
+    }
+}
+
+internal sealed class AccountHandlers(Vault vault) : IRequestHandler<IssueAccount, IssuedAccount>, IRequestHandler<RevokeAccount, long>, IRequestHandler<RevokeRole, long>
 {
     public async Task<IssuedAccount> Handle(IssueAccount request, CancellationToken cancellationToken)
     {
         var key = "evk_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
-        var subject = request.Kind == AccountKinds.Station ? "station:" + request.Id : Subjects.User(request.Id);
-        var index = await vault.RecordActAsync(EntryTypes.AccountIssued, request.By, [subject], request.Reason,
+        var index = await vault.RecordActAsync(EntryTypes.AccountIssued, request.By, [AccountDirectory.SubjectOf(request.Kind, request.Id)], request.Reason,
             new AccountIssuedPayload(request.Id, request.Kind, AccountDirectory.Hash(key)), cancellationToken).ConfigureAwait(false);
         return new IssuedAccount(index, key);
     }
 
     public Task<long> Handle(RevokeAccount request, CancellationToken cancellationToken)
     {
-        var issued = vault.Ledger.EntriesOfType(EntryTypes.AccountIssued).Select(e => PayloadJson.Deserialize<AccountIssuedPayload>(e.Payload)).LastOrDefault(a => a.Account == request.Id)
-            ?? throw new VaultException($"No account '{request.Id}'.");
-        var subject = issued.Kind == AccountKinds.Station ? "station:" + request.Id : Subjects.User(request.Id);
-        return vault.RecordActAsync(EntryTypes.AccountRevoked, request.By, [subject], request.Reason, new AccountRevokedPayload(request.Id), cancellationToken);
+        // The accounts of that id, and the keys each holds now, from the entries (not the api_key rows).
+        var issued = vault.Ledger.EntriesOfType(EntryTypes.AccountIssued).Select(e => (e.Index, Payload: PayloadJson.Deserialize<AccountIssuedPayload>(e.Payload)))
+            .Where(a => a.Payload.Account == request.Id).ToList();
+        var revocations = vault.Ledger.EntriesOfType(EntryTypes.AccountRevoked).Select(e => (e.Index, Payload: PayloadJson.Deserialize<AccountRevokedPayload>(e.Payload)))
+            .Where(r => r.Payload.Account == request.Id).ToList();
+        var kinds = issued.Select(a => a.Payload.Kind).Distinct().ToList();
+        if (kinds.Count == 0)
+        {
+            throw new VaultException($"No account '{request.Id}'.");
+        }
+
+        if (request.Kind is null && kinds.Count > 1)
+        {
+            throw new VaultException($"'{request.Id}' is both a station and a person: say which to revoke (--kind station or --kind person).");
+        }
+
+        var kind = request.Kind ?? kinds[0];
+        if (!kinds.Contains(kind))
+        {
+            throw new VaultException($"No {kind} account '{request.Id}'.");
+        }
+
+        var live = issued.Where(a => a.Payload.Kind == kind && !revocations.Any(r => r.Index > a.Index && r.Payload.Revokes(kind))).Select(a => a.Payload.KeySha256).ToList();
+        return vault.RecordActAsync(EntryTypes.AccountRevoked, request.By, [AccountDirectory.SubjectOf(kind, request.Id)], request.Reason,
+            new AccountRevokedPayload(request.Id, kind, live), cancellationToken);
+    }
+
+    public Task<long> Handle(RevokeRole request, CancellationToken cancellationToken)
+    {
+        if (!AccountDirectory.RolesOf(vault, request.User).Contains(request.Role))
+        {
+            throw new VaultException($"{request.User} does not hold the role '{request.Role}': nothing to revoke.");
+        }
+
+        return vault.RecordActAsync(EntryTypes.RoleRevoked, request.By, [Subjects.User(request.User)], request.Reason,
+            new RoleRevokedPayload(request.User, request.Role), cancellationToken);
     }
 }
 
@@ -95,6 +151,9 @@ internal sealed class AccountHandlers(Vault vault) : IRequestHandler<IssueAccoun
 /// </summary>
 public sealed class AccountDirectory(Vault vault)
 {
+    /// <summary>The ledger subject of an account: <c>station:ID</c> or <c>user:ID</c>, so the two kinds never share a trail.</summary>
+    public static string SubjectOf(string kind, string id) => kind == AccountKinds.Station ? "station:" + id : Subjects.User(id);
+
     public static string Hash(string key) => Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)));
 
     public Account? Find(string key)
@@ -124,13 +183,19 @@ public sealed class AccountDirectory(Vault vault)
             return null;
         }
 
-        // A revocation counts from its entry, not from the derived row's revoked_idx (which an administrator could clear).
+        // A revocation counts from its entry, not from the derived row's revoked_idx (which an administrator
+        // could clear), and only for the kind it names: a station and a person of one id are two accounts.
         var revoked = vault.Ledger.EntriesOfType(EntryTypes.AccountRevoked)
-            .Any(e => e.Index > found.Index && PayloadJson.Deserialize<AccountRevokedPayload>(e.Payload).Account == found.Id);
-        return revoked ? null : new Account(found.Id, found.Kind, RolesOf(vault, found.Id));
+            .Any(e => e.Index > found.Index && PayloadJson.Deserialize<AccountRevokedPayload>(e.Payload) is var r && r.Account == found.Id && r.Revokes(found.Kind));
+        // Roles are a person's: a station's key carries none, whatever a person of the same id holds.
+        return revoked ? null : new Account(found.Id, found.Kind, found.Kind == AccountKinds.Person ? RolesOf(vault, found.Id) : new HashSet<string>());
     }
 
-    /// <summary>The roles a person holds now: RoleGranted entries, proven, that the role_grant rows point to.</summary>
+    /// <summary>
+    /// The roles a person holds now: RoleGranted entries, proven, that the role_grant rows point to,
+    /// with no RoleRevoked of that role and no revocation of the person's account after them (the
+    /// entries decide: a row rewritten to an older grant does not bring a withdrawn role back).
+    /// </summary>
     public static IReadOnlySet<string> RolesOf(Vault vault, string user)
     {
         var rows = vault.Ledger.Query(statements =>
@@ -152,7 +217,10 @@ public sealed class AccountDirectory(Vault vault)
             var entry = Proven(vault, index, EntryTypes.RoleGranted, $"role_grant row ({user}, {role})");
             if (entry is not null && PayloadJson.Deserialize<RoleGrantedPayload>(entry.Payload) is { } granted && granted.User == user && granted.Role == role)
             {
-                roles.Add(role);
+                if (!WithdrawnSince(vault, user, role, index))
+                {
+                    roles.Add(role);
+                }
             }
             else if (entry is not null)
             {
@@ -162,6 +230,10 @@ public sealed class AccountDirectory(Vault vault)
 
         return roles;
     }
+
+    private static bool WithdrawnSince(Vault vault, string user, string role, long grantIndex) =>
+        vault.Ledger.EntriesOfType(EntryTypes.RoleRevoked).Any(e => e.Index > grantIndex && PayloadJson.Deserialize<RoleRevokedPayload>(e.Payload) is var r && r.User == user && r.Role == role)
+        || vault.Ledger.EntriesOfType(EntryTypes.AccountRevoked).Any(e => e.Index > grantIndex && PayloadJson.Deserialize<AccountRevokedPayload>(e.Payload) is var r && r.Account == user && r.Revokes(AccountKinds.Person));
 
     private static LedgerEntry? Proven(Vault vault, long index, string type, string row)
     {

@@ -119,8 +119,19 @@ internal static class CatalogProjection
                     issued.KeySha256, issued.Account, issued.Kind, entry.Index);
                 break;
             case EntryTypes.AccountRevoked:
-                Run(statements("UPDATE api_key SET revoked_idx = $idx WHERE account = $a AND revoked_idx IS NULL", ["$idx", "$a"]),
-                    entry.Index, PayloadJson.Deserialize<Access.AccountRevokedPayload>(entry.Payload).Account);
+                // Only the kind named (every kind in entries written before issue 21); a person's roles go with the account.
+                var revokedAccount = PayloadJson.Deserialize<Access.AccountRevokedPayload>(entry.Payload);
+                Run(statements("UPDATE api_key SET revoked_idx = $idx WHERE account = $a AND revoked_idx IS NULL AND ($kind IS NULL OR kind = $kind)", ["$idx", "$a", "$kind"]),
+                    entry.Index, revokedAccount.Account, revokedAccount.Kind);
+                if (revokedAccount.Revokes(Access.AccountKinds.Person))
+                {
+                    Run(statements("DELETE FROM role_grant WHERE account = $a", ["$a"]), revokedAccount.Account);
+                }
+
+                break;
+            case EntryTypes.RoleRevoked:
+                var withdrawn = PayloadJson.Deserialize<Access.RoleRevokedPayload>(entry.Payload);
+                Run(statements("DELETE FROM role_grant WHERE account = $a AND role = $r", ["$a", "$r"]), withdrawn.User, withdrawn.Role);
                 break;
             case EntryTypes.RoleGranted:
                 var granted = PayloadJson.Deserialize<RoleGrantedPayload>(entry.Payload);

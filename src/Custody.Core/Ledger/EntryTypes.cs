@@ -78,6 +78,9 @@ public static class EntryTypes
     /// <summary>A person was given a role (clerk, supervisor, an approver role named by the policy profile).</summary>
     public const string RoleGranted = "RoleGranted";
 
+    /// <summary>A person lost a role (custody role revoke); a revoked account loses its roles too (issue 21).</summary>
+    public const string RoleRevoked = "RoleRevoked";
+
     /// <summary>R8/R9: somebody asked to hand a case's recordings to a court or another outside party.</summary>
     public const string ExportRequested = "ExportRequested";
 
