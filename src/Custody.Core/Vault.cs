@@ -43,6 +43,8 @@ public sealed record VaultOptions
             SigningKeySeed = Environment.GetEnvironmentVariable("EVIDENCEVAULT_SIGNING_KEY") is { Length: > 0 } seed ? seed : null,
             SigningKeyFile = Environment.GetEnvironmentVariable("EVIDENCEVAULT_SIGNING_KEY_FILE") is { Length: > 0 } keyFile ? keyFile : null,
             PolicyProfile = Environment.GetEnvironmentVariable("EVIDENCEVAULT_POLICY") is { Length: > 0 } policy ? policy : null,
+            RefusalWindow = int.TryParse(Environment.GetEnvironmentVariable("EVIDENCEVAULT_REFUSAL_WINDOW_SECONDS"), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var window) && window > 0
+                ? NodaTime.Duration.FromSeconds(window) : defaults.RefusalWindow,
             Deployment = DeploymentOptions.FromEnvironment(),
         };
     }
@@ -61,6 +63,9 @@ public sealed record VaultOptions
 
     /// <summary>How long one witness may take to answer an offer before the next offer tries again. Default 5 s.</summary>
     public TimeSpan WitnessTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Refusals of one caller's one action on one subject within this window are one entry and one summary (<see cref="Access.Refusals"/>). Default 60 s.</summary>
+    public NodaTime.Duration RefusalWindow { get; init; } = NodaTime.Duration.FromMinutes(1);
 }
 
 /// <param name="Postgres">Connection string of the application role (SELECT and INSERT on custody tables only).</param>
@@ -657,8 +662,23 @@ public sealed class Vault : IDisposable
 
     private Witnesses.VaultWitnesses? _witnesses;
 
+    /// <summary>Refused accesses, ledgered without letting a client flood the ledger (issue 21).</summary>
+    public Access.Refusals Refusals => _refusals ??= new Access.Refusals(this, _options.RefusalWindow);
+
+    private Access.Refusals? _refusals;
+
     public void Dispose()
     {
+        try
+        {
+            // The summaries of refusals still counting in their window are facts too.
+            _refusals?.FlushAsync(all: true).GetAwaiter().GetResult();
+        }
+        catch (Exception e) when (e is VaultException or IOException or Microsoft.Data.Sqlite.SqliteException)
+        {
+            Serilog.Log.Error(e, "Could not ledger the summaries of refused accesses before closing the vault");
+        }
+
         _witnesses?.Settle();
         Ledger.Dispose();
         _connection.Dispose();

@@ -10,7 +10,7 @@ namespace EvidenceVault.Api;
 /// Every caller presents its own key (<c>Authorization: Bearer evk_…</c>): each dock station has one,
 /// each person has one; the vault knows them by SHA-256 from the ledger (custody account issue).
 /// </summary>
-internal sealed class ApiKeyAuthentication(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, AccountDirectory accounts)
+internal sealed class ApiKeyAuthentication(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, AccountDirectory accounts, EvidenceVault.Custody.Vault vault)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiKey";
@@ -54,10 +54,23 @@ internal sealed class ApiKeyAuthentication(IOptionsMonitor<AuthenticationSchemeO
     protected override async Task HandleForbiddenAsync(AuthenticationProperties properties)
     {
         var held = Context.User.FindAll(ClaimTypes.Role).Select(r => r.Value).ToList();
-        await Results.Problem(
-            $"The key of {Context.User.FindFirst(PrincipalClaim)?.Value} is valid, but its account's kind and role ({(held.Count > 0 ? string.Join(", ", held) : "no role")}) do not allow {Request.Method} {Request.Path.Value}.",
-            statusCode: StatusCodes.Status403Forbidden).ExecuteAsync(Context);
+        var principal = Context.User.FindFirst(PrincipalClaim)?.Value;
+        var why = $"the key of {principal} is valid, but its account's kind and role ({(held.Count > 0 ? string.Join(", ", held) : "no role")}) do not allow {Request.Method} {Request.Path.Value}";
+        if (principal is not null)
+        {
+            // A refused access by a known caller is a fact (issue 21), summarised when repeated.
+            var action = Context.GetEndpoint()?.Metadata.GetMetadata<IEndpointNameMetadata>()?.EndpointName ?? $"{Request.Method} {Request.Path.Value}";
+            await vault.Refusals.RecordAsync(principal, action, SubjectOf(Context.Request.RouteValues), why, Context.RequestAborted);
+        }
+
+        await Results.Problem(char.ToUpperInvariant(why[0]) + why[1..] + ".", statusCode: StatusCodes.Status403Forbidden).ExecuteAsync(Context);
     }
+
+    /// <summary>The ledger subject a request is about, from its route: a clip by its digest, a case by its number.</summary>
+    private static string? SubjectOf(RouteValueDictionary route) =>
+        route.TryGetValue("sha256", out var sha) && EvidenceVault.Custody.Sha256Digest.TryParseHex(sha?.ToString() ?? string.Empty, out var digest) ? EvidenceVault.Custody.Ledger.Subjects.Clip(digest)
+        : route.TryGetValue("number", out var number) && number?.ToString() is { Length: > 0 and <= 128 } caseNumber ? EvidenceVault.Custody.Ledger.Subjects.Case(caseNumber)
+        : null;
 }
 
 internal static class Policies

@@ -70,6 +70,7 @@ builder.WebHost.UseUrls(arguments.Value("urls") ?? "http://127.0.0.1:5080");
 // upload endpoint lifts the limit and streams them, the store hashing as it writes.
 builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = 1 << 20);
 builder.Services.AddSingleton(uploads);
+builder.Services.AddHostedService<RefusalSummaries>();
 // Every error is a problem document: the framework's own answers (404, 405, 415) get one too, and a
 // binding failure (malformed JSON, a missing body) reaches ErrorResponses as an exception with its reason.
 builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = ErrorResponses.Describe);

@@ -77,19 +77,21 @@ internal sealed class ExportCommandHandlers(Vault vault) :
             new ExportRequestedPayload(request.CaseNumber, [.. clips.Select(c => c.ToHex())], request.Reason), cancellationToken);
     }
 
-    public Task<long> Handle(ApproveExport request, CancellationToken cancellationToken)
+    public async Task<long> Handle(ApproveExport request, CancellationToken cancellationToken)
     {
         var entry = ReadRequest(vault, request.RequestIndex);
         var asked = PayloadJson.Deserialize<ExportRequestedPayload>(entry.Payload);
         var role = vault.Policy.ActiveProfile().ExternalReleaseApprover;
-        if (entry.Actor == "user:" + request.By)
+        // A refused approval is a fact (issue 21): who tried, on which case, and why not.
+        string? refusal = entry.Actor == "user:" + request.By
+            ? $"{request.By} requested export {request.RequestIndex} and cannot approve it (R8: {role.Cite})."
+            : !ExportApprovals.HoldsRole(vault, request.By, role.Role)
+            ? $"{request.By} does not hold the role '{role.Role}' that approves external release under this profile (R8: {role.Cite})."
+            : null;
+        if (refusal is not null)
         {
-            throw new VaultException($"{request.By} requested export {request.RequestIndex} and cannot approve it (R8: {role.Cite}).");
-        }
-
-        if (!ExportApprovals.HoldsRole(vault, request.By, role.Role))
-        {
-            throw new VaultException($"{request.By} does not hold the role '{role.Role}' that approves external release under this profile (R8: {role.Cite}).");
+            await vault.Refusals.RecordAsync("user:" + request.By, "ApproveExport", Subjects.Case(asked.CaseNumber), refusal, cancellationToken).ConfigureAwait(false);
+            throw new VaultException(refusal);
         }
 
         if (ExportApprovals.ApprovalOf(vault, asked.CaseNumber, request.RequestIndex) is not null)
@@ -101,9 +103,9 @@ internal sealed class ExportCommandHandlers(Vault vault) :
         // follows it back to the grant of the role and sees nothing withdrew it (issue 18 §7).
         var head = vault.Ledger.Entries(Subjects.User(request.By))[^1];
         var trail = new TrailHead(head.Index, MerkleHash.Leaf(LedgerEntryCodec.Encode(head)).ToHex());
-        return vault.RecordActAsync(EntryTypes.ExportApproved, request.By,
+        return await vault.RecordActAsync(EntryTypes.ExportApproved, request.By,
             [Subjects.Case(asked.CaseNumber), .. asked.Clips.Select(c => "clip:" + c)], $"R8: external release approved ({role.Cite})",
-            new ExportApprovedPayload(request.RequestIndex, role.Role, request.Opinion, trail), cancellationToken);
+            new ExportApprovedPayload(request.RequestIndex, role.Role, request.Opinion, trail), cancellationToken).ConfigureAwait(false);
     }
 
     internal static LedgerEntry ReadRequest(Vault vault, long index)

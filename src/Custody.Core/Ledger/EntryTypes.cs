@@ -81,6 +81,9 @@ public static class EntryTypes
     /// <summary>A person lost a role (custody role revoke); a revoked account loses its roles too (issue 21).</summary>
     public const string RoleRevoked = "RoleRevoked";
 
+    /// <summary>A known caller was refused a view, copy, approval or other access (Access.Refusals; issue 21).</summary>
+    public const string AccessRefused = "AccessRefused";
+
     /// <summary>R8/R9: somebody asked to hand a case's recordings to a court or another outside party.</summary>
     public const string ExportRequested = "ExportRequested";
 
