@@ -137,6 +137,35 @@ demo() {
   echo "== custody verify-export (needs nothing but the package and the keys the court pins: the agency's and the witness's)"
   $custody verify-export "$out/export.zip" --key "$($custody key --data "$out/vault" | head -1)" --witness-key "$wkey"
   echo
+  echo "== the camera register (R15): a fault is reported, and stays open until a repair record closes it"
+  $custody device register --data "$out/vault" --serial A1B2C3D --model DSJ-V9 --unit 城关街道办事处 --administrator admin07 --reason "issued to the street office" --by admin07 >/dev/null
+  $custody device assign --data "$out/vault" --serial A1B2C3D --officer 123456 --reason "day shift" --by admin07 >/dev/null
+  $custody device fault --data "$out/vault" --serial A1B2C3D --fault "屏幕不亮，按键无反应" --by officer01
+  $custody device list --data "$out/vault" --at "$next_morning"
+  echo
+  echo "== Ingest.Api: an officer asks for a clip's bytes; the refusal is itself a ledger entry (who, what, why)"
+  local api="dotnet src/Ingest.Api/bin/Release/net10.0/Ingest.Api.dll" aurl="" officer_key clip
+  officer_key=$($custody account issue --data "$out/vault" --id officer01 --kind person --reason "demo" --by admin --json | grep -o '"key":"[^"]*"' | cut -d'"' -f4)
+  $custody role grant --data "$out/vault" --user officer01 --role officer --reason "demo" --by admin >/dev/null
+  for attempt in 1 2 3 4 5; do
+    port=$((20000 + RANDOM % 20000))
+    $api --data "$out/vault" --urls "http://127.0.0.1:$port" >"$out/api.log" 2>&1 &
+    API_PID=$!
+    trap 'kill $WITNESS_PID $API_PID 2>/dev/null || true' EXIT
+    for _ in $(seq 100); do
+      curl -fs "http://127.0.0.1:$port/health" >/dev/null 2>&1 && { aurl="http://127.0.0.1:$port"; break; }
+      kill -0 $API_PID 2>/dev/null || break
+      sleep 0.2
+    done
+    [ -n "$aurl" ] && break
+    kill $API_PID 2>/dev/null || true
+  done
+  [ -n "$aurl" ] || { echo "build.sh: Ingest.Api did not start (see $out/api.log)" >&2; return 1; }
+  clip=$($custody clips --data "$out/vault" --json | grep -o '"sha256":"[0-9a-f]*"' | cut -d'"' -f4 | head -1)
+  curl -s -H "Authorization: Bearer $officer_key" "$aurl/clips/$clip/content?reason=curious" | sed 's/^/   403: /'; echo
+  kill $API_PID 2>/dev/null || true; wait $API_PID 2>/dev/null || true
+  $custody log --data "$out/vault" | grep -E "AccessRefused" | sed 's/^/   /'
+  echo
   echo "== whoever holds the server puts the backup back: the export and its entries are gone"
   rm -rf "$out/rolled-back"; cp -a "$out/vault-copy" "$out/rolled-back"
   $custody verify --data "$out/rolled-back" --objects | head -1

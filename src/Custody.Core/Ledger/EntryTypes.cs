@@ -84,6 +84,17 @@ public static class EntryTypes
     /// <summary>A known caller was refused a view, copy, approval or other access (Access.Refusals; issue 21).</summary>
     public const string AccessRefused = "AccessRefused";
 
+    /// <summary>R15 (台账): a camera put on the register, assigned, reported faulty, repaired, retired (Devices.DeviceRegister).</summary>
+    public const string DeviceRegistered = "DeviceRegistered";
+
+    public const string DeviceAssigned = "DeviceAssigned";
+
+    public const string DeviceFaultReported = "DeviceFaultReported";
+
+    public const string DeviceRepaired = "DeviceRepaired";
+
+    public const string DeviceRetired = "DeviceRetired";
+
     /// <summary>R8/R9: somebody asked to hand a case's recordings to a court or another outside party.</summary>
     public const string ExportRequested = "ExportRequested";
 
