@@ -13,7 +13,13 @@ internal static class ClipsCommand
     {
         using var vault = Output.OpenVault(arguments);
         using var services = new ServiceCollection().AddCustody(vault).BuildServiceProvider();
-        var clips = services.GetRequiredService<IMediator>().Send(new ListClips()).GetAwaiter().GetResult();
+        var search = new ClipSearch(
+            arguments.Value("device"), arguments.Value("officer"),
+            arguments.Value("from") is { } from ? DeadlinesCommand.Time(from) : null,
+            arguments.Value("to") is { } to ? DeadlinesCommand.Time(to) : null,
+            arguments.Value("case"), arguments.Value("party"), arguments.Value("cause"),
+            arguments.Long("after"), arguments.Long("limit") is { } limit ? (int)Math.Min(limit, int.MaxValue) : null);
+        var clips = services.GetRequiredService<IMediator>().Send(new ListClips(Search: search)).GetAwaiter().GetResult();
         foreach (var clip in clips)
         {
             if (arguments.Has("json"))

@@ -14,7 +14,21 @@ internal static class QueryEndpoints
     public static void MapQueryEndpoints(this WebApplication app)
     {
         var reader = app.MapGroup(string.Empty).RequireAuthorization(Policies.Reader);
-        reader.MapGet("/clips", (IMediator mediator, string? device, CancellationToken cancellationToken) => mediator.Send(new ListClips(device), cancellationToken)).WithName("ListClips");
+        // R7 (001 §25): find recordings by officer, device, time of recording, case, party and cause; paged
+        // with limit and after (a ledger entry), the next page named in a Link header (RFC 8288).
+        reader.MapGet("/clips", async (IMediator mediator, HttpContext context, string? device, string? officer, string? from, string? to,
+            [Microsoft.AspNetCore.Mvc.FromQuery(Name = "case")] string? caseNumber, string? party, string? cause, long? after, int? limit, CancellationToken cancellationToken) =>
+        {
+            var search = new ClipSearch(device, officer, Time("from", from), Time("to", to), caseNumber, party, cause, after, limit);
+            var clips = await mediator.Send(new ListClips(Search: search), cancellationToken);
+            if (limit is { } size && clips.Count == size)
+            {
+                var next = QueryString.Create(context.Request.Query.Where(q => q.Key != "after").SelectMany(q => q.Value.Select(v => KeyValuePair.Create(q.Key, v))).Append(KeyValuePair.Create("after", (string?)clips[^1].LedgerIndex.ToString(System.Globalization.CultureInfo.InvariantCulture))));
+                context.Response.Headers.Link = $"<{context.Request.PathBase}{context.Request.Path}{next}>; rel=\"next\"";
+            }
+
+            return clips;
+        }).WithName("ListClips");
 
         reader.MapGet("/clips/{sha256}", (string sha256, Vault vault) =>
         {
@@ -72,6 +86,19 @@ internal static class QueryEndpoints
                 caseNumber = r.CaseNumber,
             });
         }).WithName("Interruptions");
+    }
+
+    /// <summary>An ISO 8601 instant from the query string, or a 400 naming the parameter.</summary>
+    private static NodaTime.Instant? Time(string parameter, string? text)
+    {
+        if (text is null)
+        {
+            return null;
+        }
+
+        var parsed = OffsetDateTimePattern.ExtendedIso.Parse(text);
+        return parsed.Success ? parsed.Value.ToInstant()
+            : throw new FluentValidation.ValidationException([new FluentValidation.Results.ValidationFailure(parameter, $"'{text}' is not an ISO 8601 time with an offset (2026-11-23T09:00:00+08:00).")]);
     }
 
     /// <summary>Every entry about a subject, oldest first, with what a verifier needs to check it (custody proof gives the proof).</summary>

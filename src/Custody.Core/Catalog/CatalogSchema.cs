@@ -163,6 +163,12 @@ internal static class CatalogSchema
         """
         CREATE TABLE entry_seal(last_idx INTEGER PRIMARY KEY, first_idx INTEGER NOT NULL, node TEXT NOT NULL, signature BLOB NOT NULL);
         """ + AppendOnly("entry_seal"),
+        // 8: issue 21 (R7 search): a page of one officer's or one camera's clips, or of a case's, through an index.
+        """
+        CREATE INDEX clip_custody_by_officer ON clip_custody(officer_id, idx);
+        CREATE INDEX clip_custody_by_device ON clip_custody(device_serial, idx);
+        CREATE INDEX clip_link_by_case ON clip_link(case_number, sha256);
+        """,
     ];
 
     /// <summary>Migrations after which the derived tables must be rebuilt from the ledger.</summary>

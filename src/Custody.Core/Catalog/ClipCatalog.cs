@@ -1,6 +1,7 @@
 using EvidenceVault.Custody.Ledger;
 using EvidenceVault.Custody.Interruptions;
 using NodaTime;
+using NodaTime.Text;
 
 namespace EvidenceVault.Custody.Catalog;
 
@@ -43,12 +44,57 @@ public sealed class ClipCatalog
     });
 
     /// <summary>Every custody fact about clips, oldest first, as the catalog holds it.</summary>
-    public IReadOnlyList<ClipRow> All() => _ledger.Query(statements =>
+    public IReadOnlyList<ClipRow> All() => Search(new ClipSearch());
+
+    /// <summary>
+    /// R7 (001 §25): the custody facts matching every filter given, by officer, device, time of
+    /// recording, case, party and cause. Unpaged (no <see cref="ClipSearch.Limit"/> or
+    /// <see cref="ClipSearch.After"/>) they come by device and recording time; paged, in ledger order
+    /// after the given entry, so a page is found through an index however many clips there are.
+    /// </summary>
+    public IReadOnlyList<ClipRow> Search(ClipSearch search) => _ledger.Query(statements =>
     {
-        var command = statements("""
-            SELECT c.idx, c.sha256, k.size, c.file_name, c.device_serial, c.officer_id, c.station, c.recorded_start, c.important, c.flags, c.ingested_ns
-            FROM clip_custody c JOIN clip k ON k.sha256 = c.sha256 ORDER BY c.device_serial, c.recorded_start, c.idx
-            """, []);
+        var where = new List<string>();
+        var names = new List<string>();
+        var values = new List<object>();
+        void Filter(string clause, string name, object? value)
+        {
+            if (value is not null)
+            {
+                where.Add(clause);
+                names.Add(name);
+                values.Add(value);
+            }
+        }
+
+        static string? Second(Instant? instant) => instant is { } at ? InstantPattern.CreateWithInvariantCulture("uuuu'-'MM'-'dd'T'HH':'mm':'ss").Format(at) : null;
+        Filter("c.device_serial = $device", "$device", search.Device);
+        Filter("c.officer_id = $officer", "$officer", search.Officer);
+        // recorded_start is ISO 8601 UTC: its first 19 characters order as the instants do, to the second.
+        Filter("substr(c.recorded_start, 1, 19) >= $from", "$from", Second(search.From));
+        Filter("substr(c.recorded_start, 1, 19) < $to", "$to", Second(search.To));
+        Filter("EXISTS (SELECT 1 FROM clip_link l WHERE l.sha256 = c.sha256 AND l.case_number = $case)", "$case", search.Case);
+        Filter("EXISTS (SELECT 1 FROM clip_link l JOIN case_file f ON f.case_number = l.case_number, json_each(f.facts, '$.parties') p WHERE l.sha256 = c.sha256 AND p.value = $party)", "$party", search.Party);
+        Filter("EXISTS (SELECT 1 FROM clip_link l JOIN case_file f ON f.case_number = l.case_number WHERE l.sha256 = c.sha256 AND instr(json_extract(f.facts, '$.cause'), $cause) > 0)", "$cause", search.Cause);
+        Filter("c.idx > $after", "$after", search.After);
+        var paged = search.Limit is not null || search.After is not null;
+        var sql = "SELECT c.idx, c.sha256, k.size, c.file_name, c.device_serial, c.officer_id, c.station, c.recorded_start, c.important, c.flags, c.ingested_ns " +
+            "FROM clip_custody c JOIN clip k ON k.sha256 = c.sha256" +
+            (where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : string.Empty) +
+            (paged ? " ORDER BY c.idx" : " ORDER BY c.device_serial, c.recorded_start, c.idx") +
+            (search.Limit is not null ? " LIMIT $limit" : string.Empty);
+        if (search.Limit is { } limit)
+        {
+            names.Add("$limit");
+            values.Add(limit);
+        }
+
+        var command = statements(sql, [.. names]);
+        for (var i = 0; i < values.Count; i++)
+        {
+            command.Parameters[i].Value = values[i];
+        }
+
         var rows = new List<ClipRow>();
         using var reader = command.ExecuteReader();
         while (reader.Read())
@@ -178,6 +224,18 @@ public sealed class ClipCatalog
 /// <summary>One custody fact about a clip, from the catalog.</summary>
 /// <param name="LedgerIndex">The ClipIngested entry.</param>
 /// <param name="RecordedStart">Offset-corrected start, UTC ISO 8601, when the name carried one.</param>
+/// <summary>Filters of <see cref="ClipCatalog.Search"/>; each given one must hold. <see cref="Limit"/> and <see cref="After"/> page in ledger order.</summary>
+public sealed record ClipSearch(
+    string? Device = null,
+    string? Officer = null,
+    Instant? From = null,
+    Instant? To = null,
+    string? Case = null,
+    string? Party = null,
+    string? Cause = null,
+    long? After = null,
+    int? Limit = null);
+
 public sealed record ClipRow(
     long LedgerIndex,
     Sha256Digest Sha256,

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using EvidenceVault.Custody.Ledger;
+using FluentValidation;
 using MediatR;
 using NodaTime.Text;
 
@@ -11,7 +12,18 @@ namespace EvidenceVault.Custody.Catalog;
 /// same shape from <c>custody clips --json</c> and <c>GET /clips</c>.
 /// </summary>
 /// <param name="DeviceSerial">Only the clips docked from this camera, when given.</param>
-public sealed record ListClips(string? DeviceSerial = null) : IRequest<IReadOnlyList<ClipView>>;
+/// <param name="Search">R7 filters and paging (<see cref="ClipCatalog.Search"/>); none: every clip.</param>
+public sealed record ListClips(string? DeviceSerial = null, ClipSearch? Search = null) : IRequest<IReadOnlyList<ClipView>>;
+
+public sealed class ListClipsValidator : AbstractValidator<ListClips>
+{
+    public ListClipsValidator()
+    {
+        RuleFor(c => c.Search!.Limit).InclusiveBetween(1, 1000).When(c => c.Search?.Limit is not null).WithName("limit");
+        RuleFor(c => c.Search!.After).GreaterThanOrEqualTo(0).When(c => c.Search?.After is not null).WithName("after");
+        RuleFor(c => c.Search).Must(s => s is null || s.From is null || s.To is null || s.From < s.To).WithMessage("--from must be before --to.").WithName("from");
+    }
+}
 
 /// <summary>A clip as every host shows it. Field names are a contract: scripts read them; a field without a value is left out.</summary>
 /// <param name="LedgerIndex">The ClipIngested entry (<c>custody clips</c> has called it so from the start).</param>
@@ -55,7 +67,8 @@ internal sealed class ListClipsHandler(Vault vault) : IRequestHandler<ListClips,
 {
     public Task<IReadOnlyList<ClipView>> Handle(ListClips request, CancellationToken cancellationToken)
     {
-        var clips = vault.Clips.All().Where(c => request.DeviceSerial is null || c.DeviceSerial == request.DeviceSerial);
+        var search = request.Search ?? new ClipSearch();
+        var clips = vault.Clips.Search(request.DeviceSerial is null ? search : search with { Device = request.DeviceSerial });
         IReadOnlyList<ClipView> views = [.. clips.Select(View)];
         return Task.FromResult(views);
     }
