@@ -12,6 +12,7 @@ using EvidenceVault.Bench;
 //   dotnet run -c Release --project bench/Custody.Bench -- deploy-trail [clips] [clients] [requests]
 //   dotnet run -c Release --project bench/Custody.Bench -- deploy-workers [clips]
 //   dotnet run -c Release --project bench/Custody.Bench -- witness [clips] [rounds]   (two custody-witness processes from out/)
+//   dotnet run -c Release --project bench/Custody.Bench -- search [clips] [rounds]    (R7 filters, a page of 100; EV_BENCH_SEARCH_DIR keeps the vault)
 var which = args.FirstOrDefault() ?? "ledger";
 switch (which)
 {
@@ -53,8 +54,12 @@ switch (which)
         await WitnessBench.RunAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 300,
             args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 5);
         break;
+    case "search":
+        await SearchBench.RunAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1_000_000,
+            args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 500);
+        break;
     default:
-        Console.Error.WriteLine($"unknown benchmark '{which}' (known: ledger, interruptions, deadlines, export, probe, deploy-ingest, deploy-env, deploy-trail, deploy-workers, witness)");
+        Console.Error.WriteLine($"unknown benchmark '{which}' (known: ledger, interruptions, deadlines, export, probe, deploy-ingest, deploy-env, deploy-trail, deploy-workers, witness, search)");
         return 2;
 }
 

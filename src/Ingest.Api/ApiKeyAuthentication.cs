@@ -60,7 +60,15 @@ internal sealed class ApiKeyAuthentication(IOptionsMonitor<AuthenticationSchemeO
         {
             // A refused access by a known caller is a fact (issue 21), summarised when repeated.
             var action = Context.GetEndpoint()?.Metadata.GetMetadata<IEndpointNameMetadata>()?.EndpointName ?? $"{Request.Method} {Request.Path.Value}";
-            await vault.Refusals.RecordAsync(principal, action, SubjectOf(Context.Request.RouteValues), why, Context.RequestAborted);
+            try
+            {
+                await vault.Refusals.RecordAsync(principal, action, SubjectOf(Context.Request.RouteValues), why, Context.RequestAborted);
+            }
+            catch (Exception e) when (e is EvidenceVault.Custody.VaultException or IOException or Microsoft.Data.Sqlite.SqliteException)
+            {
+                // The caller is refused all the same; what could not be ledgered is logged.
+                Logger.LogError(e, "Could not ledger the refusal of {Principal} ({Action}): {Why}", principal, action, why);
+            }
         }
 
         await Results.Problem(char.ToUpperInvariant(why[0]) + why[1..] + ".", statusCode: StatusCodes.Status403Forbidden).ExecuteAsync(Context);

@@ -19,9 +19,9 @@ public sealed class ListClipsValidator : AbstractValidator<ListClips>
 {
     public ListClipsValidator()
     {
-        RuleFor(c => c.Search!.Limit).InclusiveBetween(1, 1000).When(c => c.Search?.Limit is not null).WithName("limit");
-        RuleFor(c => c.Search!.After).GreaterThanOrEqualTo(0).When(c => c.Search?.After is not null).WithName("after");
-        RuleFor(c => c.Search).Must(s => s is null || s.From is null || s.To is null || s.From < s.To).WithMessage("--from must be before --to.").WithName("from");
+        RuleFor(c => c.Search!.Limit).InclusiveBetween(1, 1000).When(c => c.Search?.Limit is not null).OverridePropertyName("limit");
+        RuleFor(c => c.Search!.After).GreaterThanOrEqualTo(0).When(c => c.Search?.After is not null).OverridePropertyName("after");
+        RuleFor(c => c.Search).Must(s => s is null || s.From is null || s.To is null || s.From < s.To).WithMessage("--from must be before --to.").OverridePropertyName("from");
     }
 }
 
