@@ -143,6 +143,15 @@ demo() {
   $custody device fault --data "$out/vault" --serial A1B2C3D --fault "屏幕不亮，按键无反应" --by officer01
   $custody device list --data "$out/vault" --at "$next_morning"
   echo
+  echo "== a copy for a party (R8): asked by the clerk, approved by the head (not the clerk), made from verified originals"
+  local copy_request copy_clip
+  copy_clip=$($custody clips --data "$out/vault" --json | grep -o '"sha256":"[0-9a-f]*"' | cut -d'"' -f4 | head -1)
+  copy_request=$($custody copy request --data "$out/vault" --clip "$copy_clip" --party "张三（当事人）" --reason "当事人申请复制本人被检查时的录像" --by clerk01 | awk '{print $NF}')
+  $custody copy approve --data "$out/vault" --request "$copy_request" --opinion "同意" --by head01 >/dev/null
+  rm -rf "$out/copy-for-party"
+  $custody copy make --data "$out/vault" --request "$copy_request" --out "$out/copy-for-party" --by clerk02
+  sed 's/^/   /' "$out/copy-for-party/COPY.txt"
+  echo
   echo "== Ingest.Api: an officer asks for a clip's bytes; the refusal is itself a ledger entry (who, what, why)"
   local api="dotnet src/Ingest.Api/bin/Release/net10.0/Ingest.Api.dll" aurl="" officer_key clip
   officer_key=$($custody account issue --data "$out/vault" --id officer01 --kind person --reason "demo" --by admin --json | grep -o '"key":"[^"]*"' | cut -d'"' -f4)

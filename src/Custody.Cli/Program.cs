@@ -74,6 +74,9 @@ static void Verbs(RootCommand root)
     CommandLine.Verb(root, "retention record", "Record a retention trigger, legal hold or evidence fact.", [Data, "kind!", "subject!", "trigger", "note", "by!"], a => PolicyCommand.RunAsync("retention", "record", a));
     CommandLine.Verb(root, "role grant", "Grant a user a role.", [Data, "user!", "role!", "reason", "by!"], a => AccountCommand.RunAsync("role", "grant", a));
     CommandLine.Verb(root, "account issue", "Issue an API key for a station or a person (shown once).", [Data, "id!", "kind!", "reason", "by!", "?json"], a => AccountCommand.RunAsync("account", "issue", a));
+    CommandLine.Verb(root, "copy request", "Ask for a copy of clips for a party (R8), saying why.", [Data, "clip*", "party!", "reason", "by!"], a => CopyCommand.RunAsync("request", a));
+    CommandLine.Verb(root, "copy approve", "Approve a copy request: the profile's copy approver, never the requester (R8).", [Data, "request#", "opinion", "by!"], a => CopyCommand.RunAsync("approve", a));
+    CommandLine.Verb(root, "copy make", "Make an approved copy into a new folder from verified originals; ledgered with viewer, copier, approver, time and reason (004 §32).", [Data, "request#", "out!", "by!"], a => CopyCommand.RunAsync("make", a));
     CommandLine.Verb(root, "device register", "Put a camera on the register (R15): serial, model, unit, responsible administrator.", [Data, "serial!", "model!", "unit!", "administrator!", "reason", "by!"], a => DeviceCommand.RunAsync("register", a));
     CommandLine.Verb(root, "device assign", "Hand a registered camera to an officer.", [Data, "serial!", "officer!", "reason", "by!"], a => DeviceCommand.RunAsync("assign", a));
     CommandLine.Verb(root, "device fault", "Report a camera's fault (R15): it stays faulty until a repair record closes it.", [Data, "serial!", "fault!", "by!"], a => DeviceCommand.RunAsync("fault", a));

@@ -84,6 +84,13 @@ public static class EntryTypes
     /// <summary>A known caller was refused a view, copy, approval or other access (Access.Refusals; issue 21).</summary>
     public const string AccessRefused = "AccessRefused";
 
+    /// <summary>R8 (000 §22, 003 §34, 002 §18; 004 §32): a copy for a party asked for, approved, made (Access/Copies.cs).</summary>
+    public const string CopyRequested = "CopyRequested";
+
+    public const string CopyApproved = "CopyApproved";
+
+    public const string ClipCopied = "ClipCopied";
+
     /// <summary>R15 (台账): a camera put on the register, assigned, reported faulty, repaired, retired (Devices.DeviceRegister).</summary>
     public const string DeviceRegistered = "DeviceRegistered";
 

@@ -1,0 +1,93 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+
+namespace EvidenceVault.Custody.Tests.Cli;
+
+/// <summary>custody copy: a copy for a party (R8), approved by the copy approver, made from verified originals, ledgered (004 §32).</summary>
+public sealed class CopyCommandTests : IDisposable
+{
+    private readonly string _work = Tools.TempDirectory("ev-copies");
+
+    public void Dispose() => Directory.Delete(_work, recursive: true);
+
+    [Fact]
+    public void ACopy_NeedsTheApproverNotTheRequester_AndIsTheVerifiedOriginal_LedgeredWithEveryone()
+    {
+        var (data, originals) = DockTwoClips();
+        var (sha, bytes) = originals[0];
+        Custody(data, "role", "grant", "--user", "head01", "--role", "agency-head", "--reason", "head of the office", "--by", "admin");
+        var request = long.Parse(Custody(data, "copy", "request", "--clip", sha, "--party", "张三（当事人）", "--reason", "当事人申请复制执法录像", "--by", "clerk01").Split(' ')[^1], System.Globalization.CultureInfo.InvariantCulture);
+        var target = Path.Combine(_work, "copy-for-zhang");
+
+        Fails(data, "copy", "make", "--request", $"{request}", "--out", target, "--by", "clerk02").Should().Contain("not approved");
+        Fails(data, "copy", "approve", "--request", $"{request}", "--by", "clerk01").Should().Contain("cannot approve");
+        Fails(data, "copy", "approve", "--request", $"{request}", "--by", "officer02").Should().Contain("agency-head");
+        Directory.Exists(target).Should().BeFalse();
+        Custody(data, "copy", "approve", "--request", $"{request}", "--opinion", "同意", "--by", "head01");
+        Custody(data, "copy", "make", "--request", $"{request}", "--out", target, "--by", "clerk02");
+
+        File.ReadAllBytes(Path.Combine(target, sha + ".mp4")).Should().Equal(bytes);
+        File.ReadAllText(Path.Combine(target, "COPY.txt")).Should().Contain("张三（当事人）").And.Contain(sha);
+        var log = Tools.Dotnet("custody", ["log", "--data", data, "--json"]).JsonLines();
+        var copied = log.Single(e => e.GetProperty("type").GetString() == "ClipCopied").GetProperty("payload");
+        copied.GetProperty("requestedBy").GetString().Should().Be("user:clerk01");
+        copied.GetProperty("copier").GetString().Should().Be("user:clerk02");
+        copied.GetProperty("approvedBy").GetString().Should().Be("user:head01");
+        copied.GetProperty("party").GetString().Should().Be("张三（当事人）");
+        copied.GetProperty("reason").GetString().Should().Be("当事人申请复制执法录像");
+        copied.GetProperty("clips").EnumerateArray().Single().GetProperty("sha256").GetString().Should().Be(sha);
+        log.Where(e => e.GetProperty("type").GetString() == "AccessRefused").Select(e => e.GetProperty("payload").GetProperty("action").GetString())
+            .Should().Equal(["ApproveCopy", "ApproveCopy"], "the two refused approvals are facts");
+    }
+
+    [Fact]
+    public void ADamagedOriginal_IsNotCopied_AndNothingIsLedgeredOrLeftBehind()
+    {
+        var (data, originals) = DockTwoClips();
+        var (sha, _) = originals[1];
+        Custody(data, "role", "grant", "--user", "head01", "--role", "agency-head", "--reason", "head of the office", "--by", "admin");
+        var request = long.Parse(Custody(data, "copy", "request", "--clip", sha, "--party", "李四", "--reason", "申请复制", "--by", "clerk01").Split(' ')[^1], System.Globalization.CultureInfo.InvariantCulture);
+        Custody(data, "copy", "approve", "--request", $"{request}", "--by", "head01");
+        var stored = Path.Combine(data, "objects", "sha256", sha[..2], sha[2..4], sha);
+        File.SetAttributes(stored, FileAttributes.Normal);
+        File.WriteAllBytes(stored, RandomNumberGenerator.GetBytes(500));
+
+        var failed = Fails(data, "copy", "make", "--request", $"{request}", "--out", Path.Combine(_work, "copy"), "--by", "clerk02");
+
+        failed.Should().Contain(sha);
+        Directory.EnumerateFileSystemEntries(_work, "copy*").Should().BeEmpty("no copy, not even a partial one, of a damaged original");
+        Tools.Dotnet("custody", ["log", "--data", data, "--json"]).JsonLines().Should().NotContain(e => e.GetProperty("type").GetString() == "ClipCopied");
+    }
+
+    private (string Data, List<(string Sha, byte[] Bytes)> Originals) DockTwoClips()
+    {
+        var camera = Path.Combine(_work, "camera", "DCIM");
+        Directory.CreateDirectory(camera);
+        var originals = new List<(string, byte[])>();
+        for (var i = 1; i <= 2; i++)
+        {
+            var bytes = RandomNumberGenerator.GetBytes(3_000 * i);
+            File.WriteAllBytes(Path.Combine(camera, $"A1B2C3D_123456_{RunDates.Compact}08{i:D2}00_000{i}.MP4"), bytes);
+            originals.Add((Convert.ToHexStringLower(SHA256.HashData(bytes)), bytes));
+        }
+
+        var data = Path.Combine(_work, "data");
+        Tools.Dotnet("deviceagent", ["ingest", Path.Combine(_work, "camera"), "--data", data], new Dictionary<string, string> { ["EVIDENCEVAULT_POLICY"] = "hebei-street-office" }).ExitCode.Should().Be(0);
+        return (data, originals);
+    }
+
+    private static string Fails(string data, params string[] args)
+    {
+        var result = Tools.Dotnet("custody", [.. args[..2], "--data", data, .. args[2..]]);
+        result.ExitCode.Should().NotBe(0, result.Output);
+        return result.Error + result.Output;
+    }
+
+    private static string Custody(string data, params string[] args)
+    {
+        var head = args.Length > 1 && !args[1].StartsWith("--", StringComparison.Ordinal) ? 2 : 1;
+        var result = Tools.Dotnet("custody", [.. args[..head], "--data", data, .. args[head..]]);
+        result.ExitCode.Should().Be(0, result.Error);
+        return result.Output.Trim();
+    }
+}
