@@ -146,11 +146,22 @@ demo() {
   echo "== a copy for a party (R8): asked by the clerk, approved by the head (not the clerk), made from verified originals"
   local copy_request copy_clip
   copy_clip=$($custody clips --data "$out/vault" --json | grep -o '"sha256":"[0-9a-f]*"' | cut -d'"' -f4 | head -1)
+  for clerk in clerk01 clerk02; do
+    $custody role grant --data "$out/vault" --user "$clerk" --role clerk --reason "evidence clerk of the office" --by admin >/dev/null
+  done
   copy_request=$($custody copy request --data "$out/vault" --clip "$copy_clip" --party "张三（当事人）" --reason "当事人申请复制本人被检查时的录像" --by clerk01 | awk '{print $NF}')
   $custody copy approve --data "$out/vault" --request "$copy_request" --opinion "同意" --by head01 >/dev/null
   rm -rf "$out/copy-for-party"
   $custody copy make --data "$out/vault" --request "$copy_request" --out "$out/copy-for-party" --by clerk02
   sed 's/^/   /' "$out/copy-for-party/COPY.txt"
+  echo
+  echo "== units and labels (R8 004 §28, R10): an agency-level supervisor labels the clip personal-privacy; an uncleared clerk's next request is refused"
+  $custody unit create --data "$out/vault" --id chengguan --name 城关街道办事处 --reason "the office" --by admin >/dev/null
+  $custody unit assign --data "$out/vault" --user 123456 --unit chengguan --reason "posted to the office: clips docked from now on are the office's" --by admin >/dev/null
+  $custody role grant --data "$out/vault" --user sup01 --role supervisor --reason "head of enforcement" --by admin >/dev/null
+  $custody unit list --data "$out/vault"
+  $custody label set --data "$out/vault" --clip "$copy_clip" --label personal-privacy --reason "录像中可见未成年人" --by sup01
+  $custody copy request --data "$out/vault" --clip "$copy_clip" --party "李四" --reason "申请复制" --by clerk01 2>&1 | sed 's/^/   refused: /' || true
   echo
   echo "== Ingest.Api: an officer asks for a clip's bytes; the refusal is itself a ledger entry (who, what, why)"
   local api="dotnet src/Ingest.Api/bin/Release/net10.0/Ingest.Api.dll" aurl="" officer_key clip

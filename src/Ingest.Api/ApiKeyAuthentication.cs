@@ -89,7 +89,7 @@ internal static class Policies
     /// <summary>Custody metadata: officers, clerks, supervisors, auditors.</summary>
     public const string Reader = "reader";
 
-    /// <summary>A clip's bytes (R8): clerks, supervisors, auditors, with a reason.</summary>
+    /// <summary>A clip's bytes (R8): clerks and supervisors (an auditor only when also granted one of those), with a reason; the unit and labels then decide.</summary>
     public const string Viewer = "viewer";
 
     /// <summary>Written explanations: the dock (scanned at the station), officers, clerks, supervisors.</summary>

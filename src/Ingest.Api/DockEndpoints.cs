@@ -1,6 +1,7 @@
 using MediatR;
 using System.Security.Claims;
 using EvidenceVault.Custody;
+using EvidenceVault.Custody.Access;
 using EvidenceVault.Custody.Cases;
 using EvidenceVault.Custody.Ingest;
 using EvidenceVault.Custody.Ledger;
@@ -73,7 +74,7 @@ internal static class DockEndpoints
         }).WithName("RegisterClip");
 
         // R3: a written explanation of an interruption, signed by the officers, with its scan (multipart form).
-        app.MapPost("/explanations", async (HttpRequest request, ClaimsPrincipal user, IMediator sender, CancellationToken cancellationToken) =>
+        app.MapPost("/explanations", async (HttpRequest request, ClaimsPrincipal user, IMediator sender, Vault vault, CancellationToken cancellationToken) =>
         {
             if (!request.HasFormContentType)
             {
@@ -84,6 +85,14 @@ internal static class DockEndpoints
             if (form["resumed"].ToString() is not { Length: > 0 } resumed)
             {
                 return Results.ValidationProblem(new Dictionary<string, string[]> { ["resumed"] = ["The SHA-256 of the clip recorded after the interruption is required."] });
+            }
+
+            // A person explains only a recording they may see (R8); the station hands in what was scanned at the dock.
+            var clip = Digest(resumed);
+            if (user.FindFirst(ApiKeyAuthentication.KindClaim)?.Value == AccountKinds.Person && vault.Clips.Holds(clip)
+                && ClipAccess.For(vault, user.Account()).Refusal(clip, bytes: false) is { } why)
+            {
+                return await Scope.RefuseAsync(request.HttpContext, vault, "AttachWrittenExplanation", Subjects.Clip(clip), why);
             }
 
             await using var document = form.Files.GetFile("document")?.OpenReadStream();

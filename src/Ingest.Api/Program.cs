@@ -83,7 +83,7 @@ builder.Services.AddAuthentication(ApiKeyAuthentication.SchemeName).AddScheme<Au
 builder.Services.AddAuthorizationBuilder()
     .AddPolicy(Policies.Station, p => p.RequireClaim(ApiKeyAuthentication.KindClaim, AccountKinds.Station))
     .AddPolicy(Policies.Reader, p => p.RequireRole(Roles.Officer, Roles.Clerk, Roles.Supervisor, Roles.Auditor))
-    .AddPolicy(Policies.Viewer, p => p.RequireRole(Roles.Clerk, Roles.Supervisor, Roles.Auditor))
+    .AddPolicy(Policies.Viewer, p => p.RequireRole(Roles.Clerk, Roles.Supervisor))
     .AddPolicy(Policies.Explainer, p => p.RequireAssertion(c => c.User.HasClaim(ApiKeyAuthentication.KindClaim, AccountKinds.Station) ||
         c.User.IsInRole(Roles.Officer) || c.User.IsInRole(Roles.Clerk) || c.User.IsInRole(Roles.Supervisor)));
 builder.Services.AddOpenApi();

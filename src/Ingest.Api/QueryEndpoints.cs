@@ -20,7 +20,7 @@ internal static class QueryEndpoints
             [Microsoft.AspNetCore.Mvc.FromQuery(Name = "case")] string? caseNumber, string? party, string? cause, long? after, int? limit, CancellationToken cancellationToken) =>
         {
             var search = new ClipSearch(device, officer, Time("from", from), Time("to", to), caseNumber, party, cause, after, limit);
-            var clips = await mediator.Send(new ListClips(Search: search), cancellationToken);
+            var clips = await mediator.Send(new ListClips(Search: search, Viewer: context.User.Account()), cancellationToken);
             if (limit is { } size && clips.Count == size)
             {
                 var next = QueryString.Create(context.Request.Query.Where(q => q.Key != "after").SelectMany(q => q.Value.Select(v => KeyValuePair.Create(q.Key, v))).Append(KeyValuePair.Create("after", (string?)clips[^1].LedgerIndex.ToString(System.Globalization.CultureInfo.InvariantCulture))));
@@ -30,12 +30,17 @@ internal static class QueryEndpoints
             return clips;
         }).WithName("ListClips");
 
-        reader.MapGet("/clips/{sha256}", (string sha256, Vault vault) =>
+        reader.MapGet("/clips/{sha256}", async (string sha256, Vault vault, HttpContext context) =>
         {
             var digest = DockEndpoints.Digest(sha256);
             if (!vault.Clips.Holds(digest))
             {
                 return Results.NotFound();
+            }
+
+            if (context.Access(vault).Refusal(digest, bytes: false) is { } why)
+            {
+                return await Scope.RefuseAsync(context, vault, "GetClip", Subjects.Clip(digest), why);
             }
 
             return Results.Ok(new
@@ -48,29 +53,50 @@ internal static class QueryEndpoints
             });
         }).WithName("GetClip");
 
-        reader.MapGet("/clips/{sha256}/trail", (string sha256, Vault vault) => Trail(vault, Subjects.Clip(DockEndpoints.Digest(sha256)))).WithName("ClipTrail");
+        reader.MapGet("/clips/{sha256}/trail", async (string sha256, Vault vault, HttpContext context) =>
+        {
+            var digest = DockEndpoints.Digest(sha256);
+            return vault.Clips.Holds(digest) && context.Access(vault).Refusal(digest, bytes: false) is { } why
+                ? await Scope.RefuseAsync(context, vault, "ClipTrail", Subjects.Clip(digest), why)
+                : Trail(vault, Subjects.Clip(digest));
+        }).WithName("ClipTrail");
 
-        reader.MapGet("/cases/{number}", (string number, Vault vault) =>
+        reader.MapGet("/cases/{number}", async (string number, Vault vault, HttpContext context) =>
         {
             var trail = vault.Ledger.Entries(Subjects.Case(number));
             var registered = trail.FirstOrDefault(e => e.Type == EntryTypes.CaseRegistered);
-            return registered is null
-                ? Results.NotFound()
-                : Results.Ok(new
-                {
-                    caseNumber = number,
-                    facts = JsonDocument.Parse(registered.Payload).RootElement,
-                    actions = trail.Where(e => e.Type == EntryTypes.ActionRecorded).Select(e => new { ledgerEntry = e.Index, facts = JsonDocument.Parse(e.Payload).RootElement }),
-                    clips = vault.Clips.ClipsOf(number).Select(c => c.ToHex()),
-                });
+            if (registered is null)
+            {
+                return Results.NotFound();
+            }
+
+            var access = context.Access(vault);
+            if (access.CaseRefusal(number) is { } why)
+            {
+                return await Scope.RefuseAsync(context, vault, "GetCase", Subjects.Case(number), why);
+            }
+
+            return Results.Ok(new
+            {
+                caseNumber = number,
+                facts = JsonDocument.Parse(registered.Payload).RootElement,
+                actions = trail.Where(e => e.Type == EntryTypes.ActionRecorded).Select(e => new { ledgerEntry = e.Index, facts = JsonDocument.Parse(e.Payload).RootElement }),
+                // Only the clips this caller may see (R8, R10); the case's trail names every link.
+                clips = vault.Clips.ClipsOf(number).Where(c => access.Refusal(c, bytes: false) is null).Select(c => c.ToHex()),
+            });
         }).WithName("GetCase");
 
-        reader.MapGet("/cases/{number}/trail", (string number, Vault vault) => Trail(vault, Subjects.Case(number))).WithName("CaseTrail");
+        reader.MapGet("/cases/{number}/trail", async (string number, Vault vault, HttpContext context) =>
+            context.Access(vault).CaseRefusal(number) is { } why
+                ? await Scope.RefuseAsync(context, vault, "CaseTrail", Subjects.Case(number), why)
+                : Trail(vault, Subjects.Case(number))).WithName("CaseTrail");
 
-        reader.MapGet("/interruptions", (Vault vault) =>
+        reader.MapGet("/interruptions", (Vault vault, HttpContext context) =>
         {
             var policy = vault.Policy.InterruptionPolicy();
-            return InterruptionReport.Build(vault, policy).Select(r => new
+            var access = context.Access(vault);
+            // A gap between two clips is shown to whoever may see both (R8, R10).
+            return InterruptionReport.Build(vault, policy).Where(r => access.Refusal(r.Gap.Previous, bytes: false) is null && access.Refusal(r.Gap.Resumed, bytes: false) is null).Select(r => new
             {
                 kind = r.Gap.Kind == GapKind.Interruption ? "interruption" : "overlap",
                 deviceSerial = r.Gap.Device,

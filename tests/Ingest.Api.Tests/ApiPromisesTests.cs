@@ -71,7 +71,11 @@ public sealed class ApiPromisesTests(ApiServer server) : IClassFixture<ApiServer
         var manyFlags = await dock.PostAsJsonAsync("/clips", new { sha256 = sha, size, facts = new { fileName = "B.MP4", flags = Enumerable.Range(0, 10_000).Select(i => $"flag-{i}") } });
         var unknownFlag = await dock.PostAsJsonAsync("/clips", new { sha256 = sha, size, facts = new { fileName = "C.MP4", flags = new[] { "empty", "made-up" } } });
         var longSerial = await dock.PostAsJsonAsync("/dock/sessions", new { deviceSerial = new string('9', 1_000) });
-        var huge = await dock.PostAsync("/clips", new StringContent($"{{\"sha256\":\"{sha}\",\"size\":{size},\"facts\":{{\"fileName\":\"{new string('x', 3 << 20)}\"}}}}", Encoding.UTF8, "application/json"));
+        // With Expect: 100-continue, as a client sending a large body should: the 413 comes before the body
+        // is sent (without it the server may close while the client still writes, a broken pipe).
+        using var oversized = new HttpRequestMessage(HttpMethod.Post, "/clips") { Content = new StringContent($"{{\"sha256\":\"{sha}\",\"size\":{size},\"facts\":{{\"fileName\":\"{new string('x', 3 << 20)}\"}}}}", Encoding.UTF8, "application/json") };
+        oversized.Headers.ExpectContinue = true;
+        var huge = await dock.SendAsync(oversized);
 
         (await ShouldBeProblemAsync(longName, HttpStatusCode.BadRequest, "officerName")).GetProperty("errors").EnumerateObject().Select(e => e.Name).Should().Contain("facts.officerName");
         await ShouldBeProblemAsync(manyFlags, HttpStatusCode.BadRequest, "flags");

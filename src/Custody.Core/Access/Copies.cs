@@ -59,7 +59,7 @@ public sealed class MakeCopyValidator : AbstractValidator<MakeCopy>
 
 internal sealed class CopyHandlers(Vault vault) : IRequestHandler<RequestCopy, long>, IRequestHandler<ApproveCopy, long>, IRequestHandler<MakeCopy, long>
 {
-    public Task<long> Handle(RequestCopy request, CancellationToken cancellationToken)
+    public async Task<long> Handle(RequestCopy request, CancellationToken cancellationToken)
     {
         var clips = request.Clips.Distinct().ToList();
         if (clips.FirstOrDefault(c => !vault.Clips.Holds(c)) is var missing && missing != default)
@@ -67,8 +67,49 @@ internal sealed class CopyHandlers(Vault vault) : IRequestHandler<RequestCopy, l
             throw new VaultException($"No clip {missing} in custody.");
         }
 
-        return vault.RecordActAsync(EntryTypes.CopyRequested, request.By, [.. clips.Select(Subjects.Clip), Subjects.User(request.By)], request.Reason,
-            new CopyRequestedPayload([.. clips.Select(c => c.ToHex())], request.Party, request.Reason), cancellationToken);
+        if (CopyRefusal(request.By, clips, Scope.Metadata) is { } refused)
+        {
+            await vault.Refusals.RecordAsync("user:" + request.By, "RequestCopy", Subjects.Clip(clips[0]), refused, cancellationToken).ConfigureAwait(false);
+            throw new VaultException(refused);
+        }
+
+        return await vault.RecordActAsync(EntryTypes.CopyRequested, request.By, [.. clips.Select(Subjects.Clip), Subjects.User(request.By)], request.Reason,
+            new CopyRequestedPayload([.. clips.Select(c => c.ToHex())], request.Party, request.Reason), cancellationToken).ConfigureAwait(false);
+    }
+
+    private enum Scope
+    {
+        LabelsOnly,
+        Metadata,
+        Bytes,
+    }
+
+    /// <summary>
+    /// R8 (004 §28): no one copies beyond their authority: the requester must be one who may see the
+    /// clips, the copier one who may see their bytes (a clerk of the unit, a supervisor above it); the
+    /// approver is the profile's head, cleared for the labels. R10 and R8's "secrets excepted" (000 §22,
+    /// 003 §34): no copy for a party of a clip labelled a state or trade secret (on the clip or its case).
+    /// Checked at each step, against the ledger as it stands then.
+    /// </summary>
+    private string? CopyRefusal(string user, IReadOnlyList<Sha256Digest> clips, Scope scope)
+    {
+        var access = ClipAccess.ForPerson(vault, user);
+        foreach (var clip in clips)
+        {
+            if (access.LabelsOf(clip).FirstOrDefault(Labels.IsSecret) is { } secret)
+            {
+                return $"clip {clip} is labelled {secret}: a party's copy excepts secrets (R8: 000 §22, 003 §34; R10)";
+            }
+
+            if (scope != Scope.LabelsOnly && access.Refusal(clip, bytes: scope == Scope.Bytes) is { } refused)
+            {
+                return refused;
+            }
+        }
+
+        return access.Uncleared(clips) is { } uncleared
+            ? $"clip {uncleared.Clip} is labelled {uncleared.Label} (R10) and {user} holds no {Labels.Clearance(uncleared.Label)}"
+            : null;
     }
 
     public async Task<long> Handle(ApproveCopy request, CancellationToken cancellationToken)
@@ -79,7 +120,7 @@ internal sealed class CopyHandlers(Vault vault) : IRequestHandler<RequestCopy, l
             ? $"{request.By} requested copy {request.RequestIndex} and cannot approve it (R8: {role.Cite})."
             : !AccountDirectory.RolesOf(vault, request.By).Contains(role.Role)
             ? $"{request.By} does not hold the role '{role.Role}' that approves copies for a party under this profile (R8: {role.Cite})."
-            : null;
+            : CopyRefusal(request.By, [.. asked.Clips.Select(Sha256Digest.ParseHex)], Scope.LabelsOnly);
         if (refusal is not null)
         {
             await vault.Refusals.RecordAsync("user:" + request.By, "ApproveCopy", Subjects.Clip(Sha256Digest.ParseHex(asked.Clips[0])), refusal, cancellationToken).ConfigureAwait(false);
@@ -99,6 +140,12 @@ internal sealed class CopyHandlers(Vault vault) : IRequestHandler<RequestCopy, l
     {
         var asked = Request(request.RequestIndex, out var requested);
         var approval = ApprovalOf(request.RequestIndex) ?? throw new VaultException($"Copy request {request.RequestIndex} is not approved (custody copy approve).");
+        if (CopyRefusal(request.By, [.. asked.Clips.Select(Sha256Digest.ParseHex)], Scope.Bytes) is { } refused)
+        {
+            await vault.Refusals.RecordAsync("user:" + request.By, "MakeCopy", Subjects.Clip(Sha256Digest.ParseHex(asked.Clips[0])), refused, cancellationToken).ConfigureAwait(false);
+            throw new VaultException(refused);
+        }
+
         var target = Path.GetFullPath(request.OutDirectory);
         if (Directory.Exists(target) || File.Exists(target))
         {

@@ -13,7 +13,8 @@ namespace EvidenceVault.Custody.Catalog;
 /// </summary>
 /// <param name="DeviceSerial">Only the clips docked from this camera, when given.</param>
 /// <param name="Search">R7 filters and paging (<see cref="ClipCatalog.Search"/>); none: every clip.</param>
-public sealed record ListClips(string? DeviceSerial = null, ClipSearch? Search = null) : IRequest<IReadOnlyList<ClipView>>;
+/// <param name="Viewer">The person asking through the API: only the clips they may see (<see cref="Access.ClipAccess"/>); none: the custody host's own operator.</param>
+public sealed record ListClips(string? DeviceSerial = null, ClipSearch? Search = null, Access.Account? Viewer = null) : IRequest<IReadOnlyList<ClipView>>;
 
 public sealed class ListClipsValidator : AbstractValidator<ListClips>
 {
@@ -68,9 +69,45 @@ internal sealed class ListClipsHandler(Vault vault) : IRequestHandler<ListClips,
     public Task<IReadOnlyList<ClipView>> Handle(ListClips request, CancellationToken cancellationToken)
     {
         var search = request.Search ?? new ClipSearch();
-        var clips = vault.Clips.Search(request.DeviceSerial is null ? search : search with { Device = request.DeviceSerial });
-        IReadOnlyList<ClipView> views = [.. clips.Select(View)];
+        search = request.DeviceSerial is null ? search : search with { Device = request.DeviceSerial };
+        IReadOnlyList<ClipView> views = [.. (request.Viewer is { } viewer ? Visible(search, Access.ClipAccess.For(vault, viewer), viewer) : vault.Clips.Search(search)).Select(View)];
         return Task.FromResult(views);
+    }
+
+    /// <summary>
+    /// The rows of a search the viewer may see (R8, R10). An officer's search is narrowed to their own
+    /// recordings in SQL; other rows are checked one by one against their proven entries, and a page
+    /// is filled from the pages after it, so a short page still means the end.
+    /// </summary>
+    private List<ClipRow> Visible(ClipSearch search, Access.ClipAccess access, Access.Account viewer)
+    {
+        if (access.OwnOnly)
+        {
+            if (search.Officer is { } asked && asked != viewer.Id)
+            {
+                return [];
+            }
+
+            search = search with { Officer = viewer.Id };
+        }
+
+        if (search.Limit is not { } limit)
+        {
+            return [.. vault.Clips.Search(search).Where(r => access.Refusal(r) is null)];
+        }
+
+        var visible = new List<ClipRow>(limit);
+        while (true)
+        {
+            var page = vault.Clips.Search(search);
+            visible.AddRange(page.Where(r => access.Refusal(r) is null).Take(limit - visible.Count));
+            if (visible.Count == limit || page.Count < limit)
+            {
+                return visible;
+            }
+
+            search = search with { After = page[^1].LedgerIndex };
+        }
     }
 
     private ClipView View(ClipRow clip)

@@ -53,7 +53,7 @@ internal sealed class ExportCommandHandlers(Vault vault) :
         vault.RecordActAsync(EntryTypes.RoleGranted, request.By, [Subjects.User(request.User)], request.Reason,
             new RoleGrantedPayload(request.User, request.Role), cancellationToken);
 
-    public Task<long> Handle(RequestExport request, CancellationToken cancellationToken)
+    public async Task<long> Handle(RequestExport request, CancellationToken cancellationToken)
     {
         if (!vault.Clips.CaseExists(request.CaseNumber))
         {
@@ -72,10 +72,22 @@ internal sealed class ExportCommandHandlers(Vault vault) :
             throw new VaultException($"Clip {stray} is not linked to case {request.CaseNumber}; link it first (custody case link).");
         }
 
-        return vault.RecordActAsync(EntryTypes.ExportRequested, request.By,
+        // R10: a labelled recording leaves only through people cleared for its labels.
+        if (LabelRefusal(vault, request.By, clips) is { } refused)
+        {
+            await vault.Refusals.RecordAsync("user:" + request.By, "RequestExport", Subjects.Case(request.CaseNumber), refused, cancellationToken).ConfigureAwait(false);
+            throw new VaultException(refused);
+        }
+
+        return await vault.RecordActAsync(EntryTypes.ExportRequested, request.By,
             [Subjects.Case(request.CaseNumber), .. clips.Select(Subjects.Clip)], request.Reason,
-            new ExportRequestedPayload(request.CaseNumber, [.. clips.Select(c => c.ToHex())], request.Reason), cancellationToken);
+            new ExportRequestedPayload(request.CaseNumber, [.. clips.Select(c => c.ToHex())], request.Reason), cancellationToken).ConfigureAwait(false);
     }
+
+    internal static string? LabelRefusal(Vault vault, string user, IEnumerable<Sha256Digest> clips) =>
+        Access.ClipAccess.ForPerson(vault, user).Uncleared(clips) is { } uncleared
+            ? $"clip {uncleared.Clip} is labelled {uncleared.Label} (R10) and {user} holds no {Access.Labels.Clearance(uncleared.Label)}"
+            : null;
 
     public async Task<long> Handle(ApproveExport request, CancellationToken cancellationToken)
     {
@@ -87,7 +99,7 @@ internal sealed class ExportCommandHandlers(Vault vault) :
             ? $"{request.By} requested export {request.RequestIndex} and cannot approve it (R8: {role.Cite})."
             : !ExportApprovals.HoldsRole(vault, request.By, role.Role)
             ? $"{request.By} does not hold the role '{role.Role}' that approves external release under this profile (R8: {role.Cite})."
-            : null;
+            : LabelRefusal(vault, request.By, asked.Clips.Select(Sha256Digest.ParseHex));
         if (refusal is not null)
         {
             await vault.Refusals.RecordAsync("user:" + request.By, "ApproveExport", Subjects.Case(asked.CaseNumber), refusal, cancellationToken).ConfigureAwait(false);

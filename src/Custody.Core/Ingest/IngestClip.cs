@@ -149,7 +149,8 @@ internal sealed class IngestClipHandler(Vault vault) :
         }
 
         FaultPoints.Reach("object-stored");
-        var payload = new ClipIngestedPayload { Sha256 = stored.Key.ToHex(), Size = stored.Size, Station = station, Clip = facts, StoreVersion = stored.Version };
+        var unit = facts.OfficerId is null ? null : Access.UnitTree.Load(vault).UnitOf(facts.OfficerId);
+        var payload = new ClipIngestedPayload { Sha256 = stored.Key.ToHex(), Size = stored.Size, Station = station, Clip = facts, StoreVersion = stored.Version, Unit = unit };
         List<string> subjects = [Subjects.Clip(stored.Key)];
         if (facts.DeviceSerial is { } serial)
         {

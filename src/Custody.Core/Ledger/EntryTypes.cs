@@ -102,6 +102,16 @@ public static class EntryTypes
 
     public const string DeviceRetired = "DeviceRetired";
 
+    /// <summary>R8 (004 §28): a unit added to the agency's tree; a person placed in a unit (Access.UnitTree).</summary>
+    public const string UnitCreated = "UnitCreated";
+
+    public const string MemberAssigned = "MemberAssigned";
+
+    /// <summary>R10: a confidentiality label set on, or cleared from, a clip or a case (Access.LabelBook).</summary>
+    public const string LabelSet = "LabelSet";
+
+    public const string LabelCleared = "LabelCleared";
+
     /// <summary>R8/R9: somebody asked to hand a case's recordings to a court or another outside party.</summary>
     public const string ExportRequested = "ExportRequested";
 
@@ -139,4 +149,6 @@ public static class Subjects
     public static string Case(string caseNumber) => "case:" + caseNumber;
 
     public static string User(string id) => "user:" + id;
+
+    public static string Unit(string id) => "unit:" + id;
 }

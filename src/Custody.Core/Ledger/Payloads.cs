@@ -72,6 +72,13 @@ public sealed record ClipIngestedPayload
     /// store's credentials can put over it. Absent on the folder store and in entries written before.
     /// </summary>
     public string? StoreVersion { get; init; }
+
+    /// <summary>
+    /// R8 (004 §28): the custody unit, the vault's own answer (not the camera's UnitId): the unit the
+    /// docking officer belonged to in the member register when the clip was ingested. Absent when the
+    /// officer is in no unit (the agency's own) and in entries written before issue 21.
+    /// </summary>
+    public string? Unit { get; init; }
 }
 
 /// <summary>Payload of ClipProbed and ProbeFailed: what ffprobe said about an original (never re-encoded).</summary>

@@ -73,6 +73,11 @@ public sealed class CopyCommandTests : IDisposable
 
         var data = Path.Combine(_work, "data");
         Tools.Dotnet("deviceagent", ["ingest", Path.Combine(_work, "camera"), "--data", data], new Dictionary<string, string> { ["EVIDENCEVAULT_POLICY"] = "hebei-street-office" }).ExitCode.Should().Be(0);
+        foreach (var clerk in new[] { "clerk01", "clerk02" })
+        {
+            Custody(data, "role", "grant", "--user", clerk, "--role", "clerk", "--reason", "evidence clerk of the office", "--by", "admin");
+        }
+
         return (data, originals);
     }
 
