@@ -143,7 +143,7 @@ public sealed class ClipCatalog
         {
             var action = System.Text.Json.JsonSerializer.Deserialize<ActionRecordedPayload>(reader.GetString(1), PayloadJson.Options)!;
             rows.Add(new Interruptions.ActionWindow(action.CaseNumber, action.Officers.ToArray(),
-                NodaTime.Text.InstantPattern.ExtendedIso.Parse(action.Start).Value, NodaTime.Text.InstantPattern.ExtendedIso.Parse(action.End).Value) { Index = reader.GetInt64(0) });
+                NodaTime.Text.InstantPattern.ExtendedIso.Parse(action.Start).Value, NodaTime.Text.InstantPattern.ExtendedIso.Parse(action.End).Value) { Index = reader.GetInt64(0), ActionType = action.ActionType });
         }
 
         return rows;

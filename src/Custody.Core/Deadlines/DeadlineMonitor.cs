@@ -7,7 +7,7 @@ using NodaTime;
 namespace EvidenceVault.Custody.Deadlines;
 
 /// <summary>One thing the monitor holds against a clip, case, device, officer or record.</summary>
-/// <param name="Rule">R1, R2, R3, R11, R15, R16.</param>
+/// <param name="Rule">R1, R2, R3, R11, R12, R15, R16.</param>
 /// <param name="Article">The article of the active profile it comes from.</param>
 /// <param name="Subject">clip:SHA, case:N, device:SERIAL, work-record:INDEX, action:INDEX.</param>
 /// <param name="DueAt">When it was or is due; null when it cannot be computed (see Message).</param>
@@ -44,7 +44,8 @@ public sealed record DeadlineReport(string ProfileId, Instant At, IReadOnlyList<
 /// Holds every clip, case, device and officer to the active profile's deadlines, as of a given time:
 /// R1 late uploads (or 24 h after a declared return), R15 cameras not docked for too long, R2 case
 /// files not archived in time (calendar or working days), R3 interruptions without a confirmed
-/// explanation past their deadline, R16 emergency actions not approved in time, and R11 work records
+/// explanation past their deadline, R12 required actions not recorded start to end, R16 emergency
+/// actions not approved in time, and R11 work records
 /// awaiting review. Reads the derived tables in bulk: one pass per kind.
 /// </summary>
 public static class DeadlineMonitor
@@ -152,7 +153,8 @@ public static class DeadlineMonitor
         // R3: an interruption needs a confirmed spoken or a written explanation, at the latest
         // WrittenWithinHoursOfReturn after the officer docked the resumed recording (004 §17: within 24 h of returning).
         var within = Duration.FromHours(profile.Interruption.WrittenWithinHoursOfReturn);
-        var gaps = InterruptionAnalysis.FindInOrder(timings, profile.InterruptionPolicy, source.Clips.Actions());
+        var actions = source.Clips.Actions();
+        var gaps = InterruptionAnalysis.FindInOrder(timings, profile.InterruptionPolicy, actions);
         foreach (var row in InterruptionReport.Explain(source.Policy, profile.InterruptionPolicy, gaps).Where(r => r.Gap.Kind == GapKind.Interruption))
         {
             var missing = !row.Explained;
@@ -182,6 +184,9 @@ public static class DeadlineMonitor
                     "interruption awaiting its explanation", row.Gap.Officer, null, row.Gap.Device));
             }
         }
+
+        // R12/R4: every action the profile says must be recorded, recorded from start to end by each of its officers.
+        findings.AddRange(RecordingCoverage.Find(profile, actions, timings, at));
 
         // R16: an action started before approval is approved within EmergencyStart.ApprovalWithinHours.
         if (profile.EmergencyStart is { } emergency)

@@ -30,6 +30,9 @@ public sealed record ActionWindow(string CaseNumber, IReadOnlyCollection<string>
 {
     /// <summary>The ActionRecorded entry, when the window comes from the ledger.</summary>
     public long? Index { get; init; }
+
+    /// <summary>The action's type (on-site-inspection, sealing, …: R12), when the window comes from the ledger.</summary>
+    public string? ActionType { get; init; }
 }
 
 public enum GapKind

@@ -183,6 +183,44 @@ public sealed class PolicyScenarioTests : IDisposable
     }
 
     [Fact]
+    public async Task Mingshan_ARequiredActionNotRecordedStartToEnd_IsReportedPerOfficerWithTheUncoveredMinutes()
+    {
+        var vault = Vault("mingshan-emergency");
+        await Clip(vault, Beijing(11, 20, 9), 1200, Beijing(11, 20, 12));
+        await Clip(vault, Beijing(11, 20, 9, 30), 1800, Beijing(11, 20, 12, 1));
+        await Clip(vault, Beijing(11, 20, 14), 7200, Beijing(11, 20, 17), officer: "222222", device: "B2C3D4E");
+        await Send(vault, new RegisterCase("明应急〔2026〕10号", "危险化学品", [], "clerk", "test"));
+        var sealing = await Send(vault, new RecordAction("明应急〔2026〕10号", "sealing-seizure", ["123456", "654321"], "某仓库", Beijing(11, 20, 9), Beijing(11, 20, 10), "clerk", "test"));
+        await Send(vault, new RecordAction("明应急〔2026〕10号", "telephone-notice", ["123456"], null, Beijing(11, 20, 11), Beijing(11, 20, 12), "clerk", "test"));
+        await Send(vault, new RecordAction("明应急〔2026〕10号", "on-site-inspection", ["222222"], "某仓库", Beijing(11, 20, 14), Beijing(11, 20, 16), "clerk", "test"));
+        await Send(vault, new RecordAction("明应急〔2026〕10号", "hearing", ["123456"], "会议室", Beijing(11, 21, 9), Beijing(11, 21, 11), "clerk", "test"));
+
+        var findings = Scan(vault, Beijing(11, 21, 10)).Where(f => f.Rule == "R12").ToList();
+
+        findings.Select(f => (f.Subject, f.OfficerId)).Should().Equal([($"action:{sealing}", "123456"), ($"action:{sealing}", "654321")],
+            "the sealing is required and was not covered; a telephone notice is not required; the inspection was covered; the hearing has not ended");
+        findings[0].Message.Should().Contain("10.0 of its 60.0 min").And.Contain("from 2026-11-20T01:20:00Z");
+        findings[1].Message.Should().Contain("no recording of 654321's covers any of it");
+        findings.Should().OnlyContain(f => f.Article == "003 §13, §15, §25, §27, §30");
+        findings[0].LateBy.Should().Be(Duration.FromHours(24));
+    }
+
+    [Fact]
+    public async Task Police_EveryActionMustBeRecorded_AndAFewSecondsLateIsNotAFinding()
+    {
+        var vault = Vault("changzhi-police");
+        await Clip(vault, Beijing(11, 20, 9, 0) + Duration.FromSeconds(20), 3580, Beijing(11, 20, 12));
+        await Send(vault, new RegisterCase("长公〔2026〕3号", "盘查", [], "clerk", "test"));
+        await Send(vault, new RecordAction("长公〔2026〕3号", "street-check", ["123456"], "街口", Beijing(11, 20, 9), Beijing(11, 20, 10), "clerk", "test"));
+        var unrecorded = await Send(vault, new RecordAction("长公〔2026〕3号", "questioning", ["123456"], "所内", Beijing(11, 20, 13), Beijing(11, 20, 14), "clerk", "test"));
+
+        var finding = Scan(vault, Beijing(11, 20, 15)).Where(f => f.Rule == "R12").Should().ContainSingle().Subject;
+
+        finding.Subject.Should().Be($"action:{unrecorded}", "police record every action (004 §3); 20 s late on the street check is within tolerance");
+        finding.Message.Should().StartWith("questioning of case 长公〔2026〕3号");
+    }
+
+    [Fact]
     public async Task Mingshan_DeclaredReturn_DoesNotMoveTheDeadlineWhereTheRegulationGrantsNoException()
     {
         var vault = Vault("mingshan-emergency");
