@@ -18,6 +18,11 @@ internal static class CaseCommand
         using var services = new ServiceCollection().AddCustody(vault).BuildServiceProvider();
         var sender = services.GetRequiredService<IMediator>();
         var by = arguments.Required("by");
+        if (verb == "transfer")
+        {
+            return await TransferAsync(vault, arguments, by);
+        }
+
         long index = verb switch
         {
             "register" => await sender.Send(new RegisterCase(arguments.Required("number"), arguments.Required("cause"), arguments.Values("party"), by, arguments.Value("reason") ?? "case registered")),
@@ -35,6 +40,32 @@ internal static class CaseCommand
             _ => throw new UsageException($"Unknown case verb '{verb}'."),
         };
         Console.WriteLine($"ledger entry {index}");
+        return 0;
+    }
+
+    private static async Task<int> TransferAsync(Vault vault, Arguments arguments, string by)
+    {
+        var result = await Export.CaseTransfer.WriteAsync(vault, new Export.TransferOptions(arguments.Required("number"), arguments.Required("to"), arguments.Value("receiver"),
+            arguments.Value("reason") ?? string.Empty, arguments.Required("out"), by));
+        if (arguments.Has("json"))
+        {
+            Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(new
+            {
+                ledgerEntry = result.TransferEntry,
+                exportEntry = result.Package.EntryIndex,
+                zip = result.Package.Zip,
+                manifestSha256 = result.Package.ManifestSha256,
+                record = result.Record,
+                clips = result.Package.Report.Clips,
+            }, Output.Json));
+        }
+        else
+        {
+            Console.WriteLine($"ledger entry {result.TransferEntry}: case {arguments.Required("number")} transferred to {arguments.Required("to")}");
+            Console.WriteLine($"  package {result.Package.Zip} (export entry {result.Package.EntryIndex}, {result.Package.Report.Clips} clips, verified as the receiver will verify it)");
+            Console.WriteLine($"  transfer record {result.Record}");
+        }
+
         return 0;
     }
 

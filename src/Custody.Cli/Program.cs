@@ -60,6 +60,7 @@ static void Verbs(RootCommand root)
     CommandLine.Verb(root, "case review-speech", "Confirm or reject the spoken explanation heard on resuming (R3).", [Data, "resumed!", "heard!", "reason", "by!"], a => CaseCommand.RunAsync("review-speech", a));
     CommandLine.Verb(root, "case end", "Record that a case's matter ended.", [Data, "number!", "at!", "by!"], a => CaseCommand.RunAsync("end", a));
     CommandLine.Verb(root, "case archive", "Record that a case was archived.", [Data, "number!", "at!", "by!"], a => CaseCommand.RunAsync("archive", a));
+    CommandLine.Verb(root, "case transfer", "Hand a case to another body (R18, 000 §23): its approved export package, a CaseTransferred entry and a transfer record beside the package; the case then takes nothing more here.", [Data, "number!", "to!", "receiver", "out!", "reason!", "by!", "?json"], a => CaseCommand.RunAsync("transfer", a));
     CommandLine.Verb(root, "case approve-action", "Approve an enforcement action (by its ledger entry).", [Data, "number!", "index#", "opinion", "at", "by!"], a => CaseCommand.RunAsync("approve-action", a));
     CommandLine.Verb(root, "policy show", "The active policy profile.", [Data, "?json"], a => PolicyCommand.RunAsync("policy", "show", a));
     CommandLine.Verb(root, "policy set", "Select the agency's policy profile.", [Data, "profile!", "reason", "by!"], a => PolicyCommand.RunAsync("policy", "set", a));

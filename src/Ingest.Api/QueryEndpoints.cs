@@ -83,6 +83,10 @@ internal static class QueryEndpoints
                 actions = trail.Where(e => e.Type == EntryTypes.ActionRecorded).Select(e => new { ledgerEntry = e.Index, facts = JsonDocument.Parse(e.Payload).RootElement }),
                 // Only the clips this caller may see (R8, R10); the case's trail names every link.
                 clips = vault.Clips.ClipsOf(number).Where(c => access.Refusal(c, bytes: false) is null).Select(c => c.ToHex()),
+                // R18: handed to another body, from its CaseTransferred entry.
+                transferred = Custody.Cases.CaseTransfers.Of(vault, number) is { } transfer && PayloadJson.Deserialize<Custody.Cases.CaseTransferredPayload>(transfer.Payload) is var moved
+                    ? new { to = moved.To, receiver = moved.Receiver, at = InstantPattern.ExtendedIso.Format(transfer.Time), ledgerEntry = transfer.Index, exportEntry = moved.ExportEntry }
+                    : null,
             });
         }).WithName("GetCase");
 

@@ -126,7 +126,7 @@ internal sealed class CaseCommandHandlers(Vault vault) :
 
     public async Task<long> Handle(RecordAction request, CancellationToken cancellationToken)
     {
-        RequireCase(request.CaseNumber);
+        RequireOpenCase(request.CaseNumber);
         var payload = new ActionRecordedPayload
         {
             CaseNumber = request.CaseNumber,
@@ -144,7 +144,15 @@ internal sealed class CaseCommandHandlers(Vault vault) :
 
     public async Task<long> Handle(LinkClip request, CancellationToken cancellationToken)
     {
-        RequireCase(request.CaseNumber);
+        if (request.Link)
+        {
+            RequireOpenCase(request.CaseNumber);
+        }
+        else
+        {
+            RequireCase(request.CaseNumber);
+        }
+
         if (!vault.Clips.Holds(request.Clip))
         {
             throw new VaultException($"Clip {request.Clip} is not in custody.");
@@ -195,6 +203,13 @@ internal sealed class CaseCommandHandlers(Vault vault) :
             throw new VaultException($"Case {caseNumber} is not registered.");
         }
     }
+
+    /// <summary>R18: a transferred case is the receiving body's; nothing is added to it here.</summary>
+    private void RequireOpenCase(string caseNumber)
+    {
+        RequireCase(caseNumber);
+        CaseTransfers.RefuseIfTransferred(vault, caseNumber);
+    }
 }
 
 /// <summary>
@@ -241,5 +256,25 @@ public static class CaseLinks
         }
 
         return facts.Count;
+    }
+}
+
+/// <summary>R18 (000 §23): payload of CaseTransferred: to whom, who received it, the package handed over.</summary>
+/// <param name="ExportEntry">The EvidenceExported entry of the package handed over.</param>
+public sealed record CaseTransferredPayload(string CaseNumber, string To, string? Receiver, string Reason, long ExportEntry, string ManifestSha256, IReadOnlyList<string> Clips);
+
+/// <summary>Whether a case was handed to another body, from its CaseTransferred entry.</summary>
+public static class CaseTransfers
+{
+    public static LedgerEntry? Of(Vault vault, string caseNumber) =>
+        vault.Ledger.Entries(Subjects.Case(caseNumber)).LastOrDefault(e => e.Type == EntryTypes.CaseTransferred);
+
+    public static void RefuseIfTransferred(Vault vault, string caseNumber)
+    {
+        if (Of(vault, caseNumber) is { } transferred)
+        {
+            var to = PayloadJson.Deserialize<CaseTransferredPayload>(transferred.Payload).To;
+            throw new VaultException($"Case {caseNumber} was transferred to {to} (ledger entry {transferred.Index}, R18): it is theirs now, and nothing more is added to it here.");
+        }
     }
 }

@@ -60,6 +60,8 @@ internal sealed class ExportCommandHandlers(Vault vault) :
             throw new VaultException($"Case {request.CaseNumber} is not registered.");
         }
 
+        CaseTransfers.RefuseIfTransferred(vault, request.CaseNumber);
+
         var linked = vault.Clips.ClipsOf(request.CaseNumber);
         var clips = request.Clips.Count == 0 ? linked : request.Clips.Distinct().ToList();
         if (clips.Count == 0)

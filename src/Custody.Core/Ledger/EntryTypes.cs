@@ -112,6 +112,9 @@ public static class EntryTypes
 
     public const string LabelCleared = "LabelCleared";
 
+    /// <summary>R18 (000 §23): a case handed over to another body with its package and a transfer record (Export.CaseTransfer).</summary>
+    public const string CaseTransferred = "CaseTransferred";
+
     /// <summary>R8/R9: somebody asked to hand a case's recordings to a court or another outside party.</summary>
     public const string ExportRequested = "ExportRequested";
 

@@ -121,6 +121,49 @@ public sealed class ExportApprovalTests : IDisposable
         manifests[0].ToJsonString().Should().Be(manifests[1].ToJsonString());
     }
 
+    [Fact]
+    public void Transfer_HandsTheApprovedPackageToTheOtherBody_WithARecord_AndTheCaseTakesNothingMore()
+    {
+        // R18 (000 §23): a case moved to another body goes with a transfer record; release outside needs the approval (R8 004 §33).
+        var clips = SetUpCase("changzhi-police");
+        var package = Path.Combine(_scenario.Work, "to-procuratorate");
+        var unapproved = _scenario.Custody("case", "transfer", "--number", Case, "--to", "某区人民检察院", "--out", package, "--reason", "移送审查起诉", "--by", "clerk01");
+        unapproved.ExitCode.Should().Be(1);
+        unapproved.Error.Should().Contain("No approved");
+        _scenario.Entries("CaseTransferred").Should().BeEmpty();
+
+        var request = Request();
+        ExportedCase.Must(_scenario.Custody("role", "grant", "--user", "deputy", "--role", "county-level-head", "--reason", "appointed", "--by", "admin"));
+        ExportedCase.Must(_scenario.Custody("export", "approve", "--request", request, "--opinion", "同意移送", "--by", "deputy"));
+        var result = JsonDocument.Parse(ExportedCase.Must(_scenario.Custody("case", "transfer", "--number", Case, "--to", "某区人民检察院", "--receiver", "王检察官",
+            "--out", package, "--reason", "移送审查起诉", "--by", "clerk01", "--json")).Output).RootElement;
+
+        var transferred = _scenario.Entries("CaseTransferred").Should().ContainSingle().Subject;
+        var payload = transferred.GetProperty("payload");
+        payload.GetProperty("to").GetString().Should().Be("某区人民检察院");
+        payload.GetProperty("receiver").GetString().Should().Be("王检察官");
+        payload.GetProperty("exportEntry").GetInt64().Should().Be(result.GetProperty("exportEntry").GetInt64());
+        payload.GetProperty("clips").EnumerateArray().Select(c => c.GetString()).Should().BeEquivalentTo(clips.Select(Scenario.Sha));
+        var key = ExportedCase.Must(_scenario.Custody("key")).Output.Trim().Split('\n')[0].Trim();
+        Tools.Dotnet("custody", ["verify-export", result.GetProperty("zip").GetString()!, "--key", key]).ExitCode.Should().Be(0, "the receiving body verifies the package offline");
+        var record = File.ReadAllText(result.GetProperty("record").GetString()!);
+        record.Should().Contain("某区人民检察院").And.Contain("王检察官").And.Contain(result.GetProperty("manifestSha256").GetString()!);
+        clips.Should().OnlyContain(c => record.Contains(Scenario.Sha(c), StringComparison.Ordinal));
+
+        foreach (var args in new[]
+        {
+            new[] { "case", "action", "--number", Case, "--type", "questioning", "--officer", "123456", "--start", RunDates.Local("08:00:00"), "--end", RunDates.Local("09:00:00"), "--by", "clerk01" },
+            ["case", "link", "--number", Case, "--clip", new string('b', 64), "--reason", "late", "--by", "clerk01"],
+            ["export", "request", "--case", Case, "--reason", "again", "--by", "clerk01"],
+            ["case", "transfer", "--number", Case, "--to", "另一单位", "--out", Path.Combine(_scenario.Work, "twice"), "--reason", "again", "--by", "clerk01"],
+        })
+        {
+            var refused = _scenario.Custody(args);
+            refused.ExitCode.Should().Be(1, string.Join(' ', args));
+            refused.Error.Should().Contain("was transferred to 某区人民检察院");
+        }
+    }
+
     private List<JsonElement> SetUpCase(string profile)
     {
         var clips = _scenario.Dock("clip:2", "clip:2");
