@@ -204,6 +204,7 @@ internal static class DeploymentBench
         Console.WriteLine($"set-up: {clips:N0} clips ({2 * clips:N0} entries) on PostgreSQL in {stopwatch.Elapsed.TotalSeconds:F1} s");
         var port = FreePort();
         using var api = Start("dotnet", [Tool("Ingest.Api", "Ingest.Api"), "--data", Path.Combine(servers.Work, "api"), "--urls", $"http://127.0.0.1:{port}"], environment);
+        using var stopA = new StopOnDispose(api);
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromMinutes(5) };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", clerkKey);
         stopwatch.Restart();
@@ -225,6 +226,12 @@ internal static class DeploymentBench
 
         Console.WriteLine($"API node up with its replica of {2 * clips:N0} entries after {stopwatch.Elapsed.TotalSeconds:F1} s");
         var random = new Random(7);
+        if (Environment.GetEnvironmentVariable("EV_BENCH_TRAIL_B") is { Length: > 0 } other)
+        {
+            await TrailAbAsync(http, other, environment, servers, shas, clients, requests, random, clerkKey);
+            return;
+        }
+
         // Warm both paths first (JIT, connection pools, thread pool), so neither pays for it in the figures.
         await LoadAsync(http, clients, requests / 4, _ => "/checkpoints/latest");
         await LoadAsync(http, clients, requests / 4, _ => $"/clips/{shas[random.Next(shas.Count)]}/trail");
@@ -233,6 +240,65 @@ internal static class DeploymentBench
         Console.WriteLine($"{requests:N0} requests from {clients} concurrent clients (HttpClient, same machine), latency:");
         Console.WriteLine($"  GET /checkpoints/latest (baseline): p50 {baseline.P50,6:F1} ms  p99 {baseline.P99,6:F1} ms  {baseline.PerSecond,6:F0} req/s");
         Console.WriteLine($"  GET /clips/{{sha}}/trail:            p50 {trail.P50,6:F1} ms  p99 {trail.P99,6:F1} ms  {trail.PerSecond,6:F0} req/s  ({trail.P50 / baseline.P50:F2}x / {trail.P99 / baseline.P99:F2}x baseline)");
+    }
+
+    /// <summary>
+    /// Same-run A/B of the trail path: node A (this tree) and node B (the Ingest.Api.dll named by
+    /// EV_BENCH_TRAIL_B, e.g. a build of an earlier commit) on the same PostgreSQL, loaded in turn
+    /// A, B, A, B after warming both, so machine noise falls on both alike.
+    /// </summary>
+    private static async Task TrailAbAsync(HttpClient a, string otherDll, Dictionary<string, string> environment, Servers servers, List<string> shas, int clients, int requests, Random random, string key)
+    {
+        var port = FreePort();
+        using var api = Start("dotnet", [otherDll, "--data", Path.Combine(servers.Work, "api-b"), "--urls", $"http://127.0.0.1:{port}"], environment);
+        using var stopB = new StopOnDispose(api);
+        using var b = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromMinutes(5) };
+        b.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        while (true)
+        {
+            try
+            {
+                if ((await b.GetAsync("/health")).IsSuccessStatusCode)
+                {
+                    break;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+
+            await Task.Delay(100);
+        }
+
+        foreach (var node in new[] { a, b })
+        {
+            await LoadAsync(node, clients, requests / 4, _ => $"/clips/{shas[random.Next(shas.Count)]}/trail");
+        }
+
+        Console.WriteLine($"{requests:N0} trail requests per round from {clients} concurrent clients, A = this tree, B = {otherDll}:");
+        foreach (var (name, node) in new[] { ("A", a), ("B", b), ("A", a), ("B", b) })
+        {
+            var round = await LoadAsync(node, clients, requests, _ => $"/clips/{shas[random.Next(shas.Count)]}/trail");
+            Console.WriteLine($"  {name}: p50 {round.P50,6:F1} ms  p99 {round.P99,6:F1} ms  {round.PerSecond,6:F0} req/s");
+        }
+    }
+
+    /// <summary>An API node started for a benchmark is stopped when it ends, also when it fails.</summary>
+    private sealed class StopOnDispose(Process process) : IDisposable
+    {
+        public void Dispose()
+        {
+            try
+            {
+                if (!process.HasExited)
+                {
+                    process.Kill(entireProcessTree: true);
+                }
+            }
+            catch (InvalidOperationException)
+            {
+            }
+        }
     }
 
     public static async Task WorkersAsync(int clips)

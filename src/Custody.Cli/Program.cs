@@ -84,6 +84,7 @@ static void Verbs(RootCommand root)
     CommandLine.Verb(root, "device repair", "A repair record: --started sends the camera for repair; without it the repair is done and closes its open faults.", [Data, "serial!", "record!", "?started", "by!"], a => DeviceCommand.RunAsync("repair", a));
     CommandLine.Verb(root, "device retire", "Take a camera out of service for good.", [Data, "serial!", "reason", "by!"], a => DeviceCommand.RunAsync("retire", a));
     CommandLine.Verb(root, "device list", "The camera register (台账) with status, open faults, docking history and the R15 'not docked' finding as of --at.", [Data, "at", "?json"], a => DeviceCommand.RunAsync("list", a));
+    CommandLine.Verb(root, "inbox", "What awaits this person's decision (copies, exports, work records, emergency actions: R16) and what they asked for that awaits someone else's.", [Data, "user!", "?json"], Sync(InboxCommand.Run));
     CommandLine.Verb(root, "unit create", "Add a unit to the agency's tree (R8, 004 §28), under --parent or directly under the agency.", [Data, "id!", "name!", "parent", "reason", "by!"], a => UnitCommand.RunAsync("unit", "create", a));
     CommandLine.Verb(root, "unit assign", "Place a person in a unit: what they may see follows it, and clips they dock from now on belong to it.", [Data, "user!", "unit!", "reason", "by!"], a => UnitCommand.RunAsync("unit", "assign", a));
     CommandLine.Verb(root, "unit list", "The tree of units and who belongs where.", [Data, "?json"], a => UnitCommand.RunAsync("unit", "list", a));

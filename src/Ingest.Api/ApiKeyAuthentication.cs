@@ -86,6 +86,9 @@ internal static class Policies
     /// <summary>A dock station's key.</summary>
     public const string Station = "station";
 
+    /// <summary>Any person (not a station), whatever roles they hold: their own inbox.</summary>
+    public const string Person = "person";
+
     /// <summary>Custody metadata: officers, clerks, supervisors, auditors.</summary>
     public const string Reader = "reader";
 

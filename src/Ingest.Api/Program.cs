@@ -82,6 +82,7 @@ builder.Services.AddSingleton<AccountDirectory>();
 builder.Services.AddAuthentication(ApiKeyAuthentication.SchemeName).AddScheme<AuthenticationSchemeOptions, ApiKeyAuthentication>(ApiKeyAuthentication.SchemeName, null);
 builder.Services.AddAuthorizationBuilder()
     .AddPolicy(Policies.Station, p => p.RequireClaim(ApiKeyAuthentication.KindClaim, AccountKinds.Station))
+    .AddPolicy(Policies.Person, p => p.RequireClaim(ApiKeyAuthentication.KindClaim, AccountKinds.Person))
     .AddPolicy(Policies.Reader, p => p.RequireRole(Roles.Officer, Roles.Clerk, Roles.Supervisor, Roles.Auditor))
     .AddPolicy(Policies.Viewer, p => p.RequireRole(Roles.Clerk, Roles.Supervisor))
     .AddPolicy(Policies.Explainer, p => p.RequireAssertion(c => c.User.HasClaim(ApiKeyAuthentication.KindClaim, AccountKinds.Station) ||
@@ -105,6 +106,7 @@ app.MapOpenApi();
 app.MapHealthEndpoints();
 app.MapDockEndpoints();
 app.MapQueryEndpoints();
+app.MapInboxEndpoint();
 app.MapViewEndpoints();
 Log.Information("Ingest.Api serving vault {Data} ({Origin}) on {Urls}", vault.DataDirectory, vault.VerifierKey.Name, arguments.Value("urls") ?? "http://127.0.0.1:5080");
 try

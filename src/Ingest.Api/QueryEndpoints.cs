@@ -118,6 +118,19 @@ internal static class QueryEndpoints
         }).WithName("Interruptions");
     }
 
+    /// <summary>R16: the caller's own inbox, what awaits their decision and what they wait for (the same view as custody inbox).</summary>
+    public static void MapInboxEndpoint(this WebApplication app) =>
+        app.MapGet("/inbox", (Vault vault, System.Security.Claims.ClaimsPrincipal user) =>
+        {
+            var inbox = Custody.Access.Inbox.For(vault, user.Id());
+            static object Item(Custody.Access.InboxItem i) => new
+            {
+                kind = i.Kind, ledgerEntry = i.Entry, subject = i.Subject, summary = i.Summary, requestedBy = i.RequestedBy,
+                requestedAt = InstantPattern.ExtendedIso.Format(i.RequestedAt), role = i.Role, article = i.Cite, command = i.Command,
+            };
+            return Results.Ok(new { user = inbox.User, toDecide = inbox.ToDecide.Select(Item), waiting = inbox.Waiting.Select(Item) });
+        }).RequireAuthorization(Policies.Person).WithName("Inbox");
+
     /// <summary>An ISO 8601 instant from the query string, or a 400 naming the parameter.</summary>
     private static NodaTime.Instant? Time(string parameter, string? text)
     {

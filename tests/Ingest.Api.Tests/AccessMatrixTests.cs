@@ -64,7 +64,7 @@ public sealed class AccessMatrixTests(ApiServer server) : IClassFixture<ApiServe
             ["auditor, cleared"] = Issue("a-1c", null, Roles.Auditor, "clearance:personal-privacy"),
         };
         // o-e1c did not record it: a clearance opens a label, not another officer's recording.
-        var byLabel = await MatrixAsync(labelled, Endpoints(secret, secretBytes, LabelledCase).Where(e => e.Name.StartsWith("GET", StringComparison.Ordinal) && e.Name is not ("GET /health" or "GET /checkpoints/latest" or "GET /openapi/v1.json")).ToArray());
+        var byLabel = await MatrixAsync(labelled, Endpoints(secret, secretBytes, LabelledCase).Where(e => e.Name.StartsWith("GET", StringComparison.Ordinal) && e.Name is not ("GET /health" or "GET /checkpoints/latest" or "GET /openapi/v1.json" or "GET /inbox")).ToArray());
 
         var document = Path.Combine(Tools.RepoRoot, "docs", "access.md");
         var written = File.Exists(document) ? File.ReadAllText(document) : string.Empty;
@@ -94,6 +94,7 @@ public sealed class AccessMatrixTests(ApiServer server) : IClassFixture<ApiServe
             ("GET /cases/{number}", () => new(HttpMethod.Get, $"/cases/{number}")),
             ("GET /cases/{number}/trail", () => new(HttpMethod.Get, $"/cases/{number}/trail")),
             ("GET /interruptions", () => new(HttpMethod.Get, "/interruptions")),
+            ("GET /inbox", () => new(HttpMethod.Get, "/inbox")),
             ("GET /health", () => new(HttpMethod.Get, "/health")),
             ("GET /checkpoints/latest", () => new(HttpMethod.Get, "/checkpoints/latest")),
             ("GET /openapi/v1.json", () => new(HttpMethod.Get, "/openapi/v1.json")),

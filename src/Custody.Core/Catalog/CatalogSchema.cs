@@ -169,6 +169,12 @@ internal static class CatalogSchema
         CREATE INDEX clip_custody_by_device ON clip_custody(device_serial, idx);
         CREATE INDEX clip_link_by_case ON clip_link(case_number, sha256);
         """,
+        // 9: issue 21: access decisions read the few account, role, unit and label entries of their type on
+        // every request (EntriesOfType); without this index each was a scan of the whole ledger. PostgreSQL
+        // has had it from its first version.
+        """
+        CREATE INDEX IF NOT EXISTS ledger_entry_by_type ON ledger_entry(type, idx);
+        """,
     ];
 
     /// <summary>Migrations after which the derived tables must be rebuilt from the ledger.</summary>
