@@ -20,7 +20,7 @@ public sealed record InboxView(string User, IReadOnlyList<InboxItem> ToDecide, I
 /// <summary>
 /// One inbox per person over every approval the regulations ask for: copies for a party (the profile's
 /// copy approver), exports and transfers (the external-release approver), work records (the profile's
-/// reviewer, R11) and actions started before approval (R16: supervisors). Read from the ledger's
+/// reviewer, R11) and actions started before approval (R16: the profile's approver). Read from the ledger's
 /// entries: a request is open until an entry decides it.
 /// </summary>
 public static class Inbox
@@ -56,14 +56,15 @@ public static class Inbox
                 request.Actor, request.Time, profile.ExternalReleaseApprover.Role, profile.ExternalReleaseApprover.Cite, $"custody export approve --request {request.Index}");
         }
 
-        if (profile.WorkRecordReview is { } review)
         {
+            var reviewer = profile.WorkRecordReview?.Reviewer ?? Policy.WorkRecordRule.DefaultReviewer;
+            var cite = profile.WorkRecordReview?.Cite ?? "R11: 000 §9, 002 §8";
             var reviewed = ledger.EntriesOfType(Ledger.EntryTypes.WorkRecordReviewed).Select(e => PayloadJson.Deserialize<WorkRecordReviewedPayload>(e.Payload).RecordIndex).ToHashSet();
             foreach (var filed in ledger.EntriesOfType(Ledger.EntryTypes.WorkRecordFiled).Where(e => !reviewed.Contains(e.Index)))
             {
                 var record = PayloadJson.Deserialize<WorkRecordFiledPayload>(filed.Payload);
-                yield return new InboxItem("work-record", filed.Index, Subjects.User(record.OfficerId), $"officer {record.OfficerId} did not record: {record.Reason} ({record.Basis})",
-                    filed.Actor, filed.Time, review.Reviewer, review.Cite, $"custody workrecord review --index {filed.Index}");
+                yield return new InboxItem("work-record", filed.Index, "officer:" + record.OfficerId, $"officer {record.OfficerId} did not record: {record.Reason} ({record.Basis})",
+                    filed.Actor, filed.Time, reviewer, cite, $"custody workrecord review --index {filed.Index}");
             }
         }
 
@@ -77,7 +78,7 @@ public static class Inbox
                 {
                     yield return new InboxItem("emergency-action", recorded.Index, Subjects.Case(action.CaseNumber),
                         $"{action.ActionType} of case {action.CaseNumber} started {action.Start} before approval: approve within {emergency.ApprovalWithinHours} h",
-                        recorded.Actor, recorded.Time, Roles.Supervisor, emergency.Cite, $"custody case approve-action --number {action.CaseNumber} --index {recorded.Index}");
+                        recorded.Actor, recorded.Time, emergency.Approver, emergency.Cite, $"custody case approve-action --number {action.CaseNumber} --index {recorded.Index}");
                 }
             }
         }

@@ -102,7 +102,7 @@ internal sealed class PolicyCommandHandlers(Vault vault) :
             new CaseArchivedPayload(request.CaseNumber, Iso(request.ArchivedAt)), cancellationToken);
     }
 
-    public Task<long> Handle(ApproveAction request, CancellationToken cancellationToken)
+    public async Task<long> Handle(ApproveAction request, CancellationToken cancellationToken)
     {
         var entry = vault.Ledger.Read(request.ActionIndex);
         if (entry.Type != EntryTypes.ActionRecorded || PayloadJson.Deserialize<ActionRecordedPayload>(entry.Payload).CaseNumber != request.CaseNumber)
@@ -110,15 +110,34 @@ internal sealed class PolicyCommandHandlers(Vault vault) :
             throw new VaultException($"Ledger entry {request.ActionIndex} is not an action of case {request.CaseNumber}.");
         }
 
-        return vault.RecordActAsync(EntryTypes.ActionApproved, request.By, [Subjects.Case(request.CaseNumber)], "R16: approval of an action started in an emergency",
-            new ActionApprovedPayload(request.CaseNumber, request.ActionIndex, Iso(request.ApprovedAt), request.Opinion), cancellationToken);
+        // R16 (003 §8, 004 §9): the profile's approver (主管领导 / 本单位负责人), never whoever recorded the action.
+        var rule = vault.Policy.ActiveProfile().EmergencyStart;
+        var role = rule?.Approver ?? Access.Roles.Supervisor;
+        await RefuseUnlessAsync("ApproveAction", Subjects.Case(request.CaseNumber), request.By, entry, role, rule?.Cite ?? "R16", "an action started before approval", cancellationToken).ConfigureAwait(false);
+        return await vault.RecordActAsync(EntryTypes.ActionApproved, request.By, [Subjects.Case(request.CaseNumber)], "R16: approval of an action started in an emergency",
+            new ActionApprovedPayload(request.CaseNumber, request.ActionIndex, Iso(request.ApprovedAt), request.Opinion), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Only a holder of <paramref name="role"/> who did not write <paramref name="asked"/> decides it; a refusal is ledgered.</summary>
+    private async Task RefuseUnlessAsync(string action, string subject, string by, LedgerEntry asked, string role, string cite, string what, CancellationToken cancellationToken)
+    {
+        var refusal = asked.Actor == "user:" + by
+            ? $"{by} recorded {what} (entry {asked.Index}) and cannot also decide it ({cite})."
+            : !Access.AccountDirectory.RolesOf(vault, by).Contains(role)
+            ? $"{by} does not hold the role '{role}' that decides {what} under this profile ({cite})."
+            : null;
+        if (refusal is not null)
+        {
+            await vault.Refusals.RecordAsync("user:" + by, action, subject, refusal, cancellationToken).ConfigureAwait(false);
+            throw new VaultException(refusal);
+        }
     }
 
     public Task<long> Handle(FileWorkRecord request, CancellationToken cancellationToken) =>
         vault.RecordActAsync(EntryTypes.WorkRecordFiled, request.By, ["officer:" + request.OfficerId], "R11: action not recorded",
             new WorkRecordFiledPayload(request.OfficerId, request.Reason, request.Basis, Iso(request.At)), cancellationToken);
 
-    public Task<long> Handle(ReviewWorkRecord request, CancellationToken cancellationToken)
+    public async Task<long> Handle(ReviewWorkRecord request, CancellationToken cancellationToken)
     {
         var entry = vault.Ledger.Read(request.RecordIndex);
         if (entry.Type != EntryTypes.WorkRecordFiled)
@@ -126,9 +145,12 @@ internal sealed class PolicyCommandHandlers(Vault vault) :
             throw new VaultException($"Ledger entry {request.RecordIndex} is not a work record.");
         }
 
+        // R11 (000 §9, 002 §8): reviewed by the agency head (the profile's reviewer), not by whoever filed it.
         var officer = PayloadJson.Deserialize<WorkRecordFiledPayload>(entry.Payload).OfficerId;
-        return vault.RecordActAsync(EntryTypes.WorkRecordReviewed, request.By, ["officer:" + officer], "R11: reviewed by the head",
-            new WorkRecordReviewedPayload(request.RecordIndex, request.Opinion), cancellationToken);
+        var rule = vault.Policy.ActiveProfile().WorkRecordReview;
+        await RefuseUnlessAsync("ReviewWorkRecord", "officer:" + officer, request.By, entry, rule?.Reviewer ?? WorkRecordRule.DefaultReviewer, rule?.Cite ?? "R11: 000 §9, 002 §8", "a work record", cancellationToken).ConfigureAwait(false);
+        return await vault.RecordActAsync(EntryTypes.WorkRecordReviewed, request.By, ["officer:" + officer], "R11: reviewed by the head",
+            new WorkRecordReviewedPayload(request.RecordIndex, request.Opinion), cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<long> Handle(RecordRetentionFact request, CancellationToken cancellationToken)

@@ -79,8 +79,12 @@ public sealed record RecordingRule(IReadOnlyList<string> ActionTypes, bool Every
 /// <summary>R15: a camera must come back to the dock at least this often, or its clips are invisible.</summary>
 public sealed record DeviceRule(int MaxHoursBetweenDocks, string Cite);
 
-/// <summary>R16: an action started before approval must be approved within this many hours.</summary>
-public sealed record EmergencyRule(int ApprovalWithinHours, string Cite);
+/// <summary>R16: an action started before approval must be approved within this many hours, by a holder of <paramref name="Approver"/>.</summary>
+public sealed record EmergencyRule(int ApprovalWithinHours, string Cite, string Approver);
 
 /// <summary>R11: who reviews a work record explaining why an action was not recorded.</summary>
-public sealed record WorkRecordRule(string Reviewer, string Cite);
+public sealed record WorkRecordRule(string Reviewer, string Cite)
+{
+    /// <summary>Where the profile names no reviewer: the agency head of 000 §9 and 002 §8.</summary>
+    public const string DefaultReviewer = "agency-head";
+}

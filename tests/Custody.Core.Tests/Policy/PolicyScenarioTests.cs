@@ -178,8 +178,18 @@ public sealed class PolicyScenarioTests : IDisposable
         late.LateBy.Should().Be(Duration.FromHours(2));
         late.Article.Should().Be("003 §8");
 
+        // 003 §8: the responsible leader approves, and not the officer who started the action.
+        await Send(vault, new Export.GrantRole("123456", "responsible-leader", "admin", "test"));
+        await FluentActions.Awaiting(() => Send(vault, new ApproveAction("明应急〔2026〕9号", action, "同意", Beijing(11, 21, 20), "123456")))
+            .Should().ThrowAsync<VaultException>().WithMessage("*recorded an action started before approval*");
+        await FluentActions.Awaiting(() => Send(vault, new ApproveAction("明应急〔2026〕9号", action, "同意", Beijing(11, 21, 20), "head")))
+            .Should().ThrowAsync<VaultException>().WithMessage("*does not hold the role 'responsible-leader'*003 §8*");
+        Access.Inbox.For(vault.Vault, "leader").ToDecide.Should().BeEmpty();
+        await Send(vault, new Export.GrantRole("head", "responsible-leader", "admin", "test"));
+        Access.Inbox.For(vault.Vault, "head").ToDecide.Should().ContainSingle(i => i.Kind == "emergency-action" && i.Entry == action);
         await Send(vault, new ApproveAction("明应急〔2026〕9号", action, "同意", Beijing(11, 21, 20), "head"));
         Scan(vault, Beijing(11, 22, 0)).Should().NotContain(f => f.Rule == "R16");
+        vault.Vault.Ledger.EntriesOfType(EntryTypes.AccessRefused).Should().HaveCount(2, "both refused approvals are facts");
     }
 
     [Fact]
@@ -303,6 +313,11 @@ public sealed class PolicyScenarioTests : IDisposable
         var record = await Send(vault, new FileWorkRecord("123456", "explosive area, no explosion-proof camera", "002 §8", Beijing(11, 20, 10), "123456"));
 
         Scan(vault, Beijing(11, 21, 10)).Should().ContainSingle(f => f.Rule == "R11").Which.Subject.Should().Be($"work-record:{record}");
+        await FluentActions.Awaiting(() => Send(vault, new ReviewWorkRecord(record, "同意", "123456")))
+            .Should().ThrowAsync<VaultException>().WithMessage("*cannot also decide it*", "the officer who filed it does not review it");
+        await FluentActions.Awaiting(() => Send(vault, new ReviewWorkRecord(record, "同意", "head")))
+            .Should().ThrowAsync<VaultException>().WithMessage("*'agency-head'*002 §8*");
+        await Send(vault, new Export.GrantRole("head", "agency-head", "admin", "test"));
         await Send(vault, new ReviewWorkRecord(record, "同意", "head"));
         Scan(vault, Beijing(11, 21, 10)).Should().NotContain(f => f.Rule == "R11");
     }
