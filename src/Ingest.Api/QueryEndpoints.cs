@@ -56,9 +56,11 @@ internal static class QueryEndpoints
         reader.MapGet("/clips/{sha256}/trail", async (string sha256, Vault vault, HttpContext context) =>
         {
             var digest = DockEndpoints.Digest(sha256);
-            return vault.Clips.Holds(digest) && context.Access(vault).Refusal(digest, bytes: false) is { } why
-                ? await Scope.RefuseAsync(context, vault, "ClipTrail", Subjects.Clip(digest), why)
-                : Trail(vault, Subjects.Clip(digest));
+            var subject = Subjects.Clip(digest);
+            var entries = vault.Ledger.Entries(subject);
+            return entries.Count > 0 && context.Access(vault).Refusal(digest, bytes: false, trail: entries) is { } why
+                ? await Scope.RefuseAsync(context, vault, "ClipTrail", subject, why)
+                : Trail(vault, subject, entries);
         }).WithName("ClipTrail");
 
         reader.MapGet("/cases/{number}", async (string number, Vault vault, HttpContext context) =>
@@ -145,9 +147,9 @@ internal static class QueryEndpoints
     }
 
     /// <summary>Every entry about a subject, oldest first, with what a verifier needs to check it (custody proof gives the proof).</summary>
-    private static IResult Trail(Vault vault, string subject)
+    private static IResult Trail(Vault vault, string subject, IReadOnlyList<LedgerEntry>? entries = null)
     {
-        var entries = vault.Ledger.Entries(subject);
+        entries ??= vault.Ledger.Entries(subject);
         if (entries.Count == 0)
         {
             return Results.NotFound();

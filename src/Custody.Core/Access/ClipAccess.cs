@@ -34,7 +34,32 @@ public sealed class ClipAccess
     }
 
     /// <summary>The rules for <paramref name="who"/> as the ledger stands (load once per request).</summary>
-    public static ClipAccess For(Vault vault, Account who) => new(vault, who, UnitTree.Load(vault), LabelBook.Load(vault));
+    public static ClipAccess For(Vault vault, Account who)
+    {
+        var (units, labels) = Registers(vault);
+        return new(vault, who, units, labels);
+    }
+
+    private sealed record Snapshot(long Size, UnitTree Units, LabelBook Labels);
+
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Vault, Snapshot> Snapshots = [];
+
+    /// <summary>
+    /// The unit tree and the labels, replayed again only when the ledger has grown since they were last
+    /// read (size taken first: what was read is never older than the size it is filed under).
+    /// </summary>
+    private static (UnitTree Units, LabelBook Labels) Registers(Vault vault)
+    {
+        var size = vault.Ledger.Size;
+        if (Snapshots.TryGetValue(vault, out var known) && known.Size == size)
+        {
+            return (known.Units, known.Labels);
+        }
+
+        var fresh = new Snapshot(size, UnitTree.Load(vault), LabelBook.Load(vault));
+        Snapshots.AddOrUpdate(vault, fresh);
+        return (fresh.Units, fresh.Labels);
+    }
 
     /// <summary>The rules for a person named on the command line (--by), with the roles the ledger gives them.</summary>
     public static ClipAccess ForPerson(Vault vault, string user) => For(vault, new Account(user, AccountKinds.Person, AccountDirectory.RolesOf(vault, user)));
@@ -45,9 +70,10 @@ public sealed class ClipAccess
     public bool OwnOnly => _who.Roles.Contains(Roles.Officer) && !_who.Roles.Overlaps([Roles.Clerk, Roles.Supervisor, Roles.Auditor]);
 
     /// <summary>Why <paramref name="clip"/> (its metadata, or its bytes) is not for this person; null when it is.</summary>
-    public string? Refusal(Sha256Digest clip, bool bytes, bool ignoreLabels = false)
+    /// <param name="trail">The clip's entries when the caller has read them already.</param>
+    public string? Refusal(Sha256Digest clip, bool bytes, bool ignoreLabels = false, IReadOnlyList<LedgerEntry>? trail = null)
     {
-        var trail = _vault.Ledger.Entries(Subjects.Clip(clip));
+        trail ??= _vault.Ledger.Entries(Subjects.Clip(clip));
         var sources = trail.Where(e => e.Type == EntryTypes.ClipIngested).Select(e => SourceAt(e.Index)).OfType<Origin>().ToList();
         return Decide(clip, sources, CasesIn(clip, trail), bytes, ignoreLabels);
     }

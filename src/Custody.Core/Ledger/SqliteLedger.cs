@@ -697,10 +697,35 @@ public sealed class SqliteLedger : ILedgerStore
     }
 
     /// <summary>The stored tree as seen inside one transaction, for proofs and the append frontier.</summary>
+    /// <summary>
+    /// Committed perfect nodes of level 4 and up (each over 16 leaves or more: at most one per 16
+    /// entries), kept once read. Such a node never changes (merkle_node is append-only), and every
+    /// inclusion proof of a node's entries shares the upper ones, so proving an entry reads its few
+    /// lowest nodes only. Nodes read inside an append are not kept: that transaction may roll back.
+    /// </summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(int Level, long Index), Sha256Digest> _upperNodes = new();
+
+    private const int CachedFromLevel = 4;
+
     private sealed class TransactionNodes(SqliteLedger ledger, SqliteTransaction? transaction, long size) : IMerkleNodes
     {
         public long Size => size;
 
-        public Sha256Digest PerfectNode(int level, long index) => ledger.NodeIn(transaction, level, index);
+        public Sha256Digest PerfectNode(int level, long index)
+        {
+            if (transaction is not null || level < CachedFromLevel)
+            {
+                return ledger.NodeIn(transaction, level, index);
+            }
+
+            if (ledger._upperNodes.TryGetValue((level, index), out var known))
+            {
+                return known;
+            }
+
+            var node = ledger.NodeIn(null, level, index);
+            ledger._upperNodes[(level, index)] = node;
+            return node;
+        }
     }
 }
