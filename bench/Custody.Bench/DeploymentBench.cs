@@ -208,21 +208,7 @@ internal static class DeploymentBench
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromMinutes(5) };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", clerkKey);
         stopwatch.Restart();
-        while (true)
-        {
-            try
-            {
-                if ((await http.GetAsync("/health")).IsSuccessStatusCode)
-                {
-                    break;
-                }
-            }
-            catch (HttpRequestException)
-            {
-            }
-
-            await Task.Delay(100);
-        }
+        await HealthyAsync(http);
 
         Console.WriteLine($"API node up with its replica of {2 * clips:N0} entries after {stopwatch.Elapsed.TotalSeconds:F1} s");
         var random = new Random(7);
@@ -254,21 +240,7 @@ internal static class DeploymentBench
         using var stopB = new StopOnDispose(api);
         using var b = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromMinutes(5) };
         b.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
-        while (true)
-        {
-            try
-            {
-                if ((await b.GetAsync("/health")).IsSuccessStatusCode)
-                {
-                    break;
-                }
-            }
-            catch (HttpRequestException)
-            {
-            }
-
-            await Task.Delay(100);
-        }
+        await HealthyAsync(b);
 
         foreach (var node in new[] { a, b })
         {
@@ -280,6 +252,25 @@ internal static class DeploymentBench
         {
             var round = await LoadAsync(node, clients, requests, _ => $"/clips/{shas[random.Next(shas.Count)]}/trail");
             Console.WriteLine($"  {name}: p50 {round.P50,6:F1} ms  p99 {round.P99,6:F1} ms  {round.PerSecond,6:F0} req/s");
+        }
+    }
+
+    private static async Task HealthyAsync(HttpClient node)
+    {
+        while (true)
+        {
+            try
+            {
+                if ((await node.GetAsync("/health")).IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+
+            await Task.Delay(100);
         }
     }
 

@@ -18,7 +18,7 @@ internal static class ClipsCommand
             arguments.Value("from") is { } from ? DeadlinesCommand.Time(from) : null,
             arguments.Value("to") is { } to ? DeadlinesCommand.Time(to) : null,
             arguments.Value("case"), arguments.Value("party"), arguments.Value("cause"),
-            arguments.Long("after"), arguments.Long("limit") is { } limit ? (int)Math.Min(limit, int.MaxValue) : null);
+            arguments.Long("after"), arguments.Long("limit") is { } limit ? (int)Math.Min(limit, int.MaxValue) : null, arguments.Value("unit"));
         var clips = services.GetRequiredService<IMediator>().Send(new ListClips(Search: search)).GetAwaiter().GetResult();
         foreach (var clip in clips)
         {

@@ -13,7 +13,7 @@ internal static class InboxCommand
         var inbox = Inbox.For(vault, arguments.Required("user"));
         if (arguments.Has("json"))
         {
-            Console.WriteLine(JsonSerializer.Serialize(new { user = inbox.User, toDecide = inbox.ToDecide.Select(Json), waiting = inbox.Waiting.Select(Json) }, Output.Json));
+            Console.WriteLine(JsonSerializer.Serialize(Inbox.Json(inbox), Output.Json));
             return 0;
         }
 
@@ -30,17 +30,4 @@ internal static class InboxCommand
 
         return 0;
     }
-
-    private static object Json(InboxItem item) => new
-    {
-        kind = item.Kind,
-        ledgerEntry = item.Entry,
-        subject = item.Subject,
-        summary = item.Summary,
-        requestedBy = item.RequestedBy,
-        requestedAt = Output.Utc(item.RequestedAt),
-        role = item.Role,
-        article = item.Cite,
-        command = item.Command,
-    };
 }

@@ -50,7 +50,7 @@ static void Verbs(RootCommand root)
     CommandLine.Verb(root, "witness sync", "Offer the newest checkpoint to every witness now; exit 1 when one is still behind.", [Data, "?json"], a => WitnessCommand.RunAsync("sync", a));
     CommandLine.Verb(root, "log", "The custody trail, whole or about one subject (clip:SHA256, SHA256, device:SERIAL).", [Data, "subject", "?json"], Sync(LogCommand.Run));
     CommandLine.Verb(root, "proof", "Inclusion proof of entry --index against the newest (or --size) signed checkpoint.", [Data, "index#", "size#", "key", "?json"], Sync(ProofCommand.Run));
-    CommandLine.Verb(root, "clips", "The clips in custody with their probe result and flags; R7 filters (each given must hold) and paging (--limit, --after ENTRY: ledger order).", [Data, "device", "officer", "from", "to", "case", "party", "cause", "after#", "limit#", "?json"], Sync(ClipsCommand.Run));
+    CommandLine.Verb(root, "clips", "The clips in custody with their probe result and flags; R7 filters (each given must hold; --unit takes the units below it too) and paging (--limit, --after ENTRY: ledger order).", [Data, "device", "officer", "from", "to", "case", "party", "cause", "unit", "after#", "limit#", "?json"], Sync(ClipsCommand.Run));
     CommandLine.Verb(root, "interruptions", "R3/R4 gaps with their spoken or written explanation.", [Data, "?json"], Sync(InterruptionsCommand.Run));
     CommandLine.Verb(root, "case register", "Register a case.", [Data, "number!", "cause!", "party*", "reason", "by!"], a => CaseCommand.RunAsync("register", a));
     CommandLine.Verb(root, "case action", "Record an enforcement action of a case.", [Data, "number!", "type!", "officer*", "place", "start!", "end!", "reason", "?emergency", "by!"], a => CaseCommand.RunAsync("action", a));

@@ -14,12 +14,12 @@ internal static class QueryEndpoints
     public static void MapQueryEndpoints(this WebApplication app)
     {
         var reader = app.MapGroup(string.Empty).RequireAuthorization(Policies.Reader);
-        // R7 (001 §25): find recordings by officer, device, time of recording, case, party and cause; paged
+        // R7 (001 §25): find recordings by officer, device, time of recording, unit, case, party and cause; paged
         // with limit and after (a ledger entry), the next page named in a Link header (RFC 8288).
         reader.MapGet("/clips", async (IMediator mediator, HttpContext context, string? device, string? officer, string? from, string? to,
-            [Microsoft.AspNetCore.Mvc.FromQuery(Name = "case")] string? caseNumber, string? party, string? cause, long? after, int? limit, CancellationToken cancellationToken) =>
+            [Microsoft.AspNetCore.Mvc.FromQuery(Name = "case")] string? caseNumber, string? party, string? cause, string? unit, long? after, int? limit, CancellationToken cancellationToken) =>
         {
-            var search = new ClipSearch(device, officer, Time("from", from), Time("to", to), caseNumber, party, cause, after, limit);
+            var search = new ClipSearch(device, officer, Time("from", from), Time("to", to), caseNumber, party, cause, after, limit, unit);
             var clips = await mediator.Send(new ListClips(Search: search, Viewer: context.User.Account()), cancellationToken);
             if (limit is { } size && clips.Count == size)
             {
@@ -122,16 +122,8 @@ internal static class QueryEndpoints
 
     /// <summary>R16: the caller's own inbox, what awaits their decision and what they wait for (the same view as custody inbox).</summary>
     public static void MapInboxEndpoint(this WebApplication app) =>
-        app.MapGet("/inbox", (Vault vault, System.Security.Claims.ClaimsPrincipal user) =>
-        {
-            var inbox = Custody.Access.Inbox.For(vault, user.Id());
-            static object Item(Custody.Access.InboxItem i) => new
-            {
-                kind = i.Kind, ledgerEntry = i.Entry, subject = i.Subject, summary = i.Summary, requestedBy = i.RequestedBy,
-                requestedAt = InstantPattern.ExtendedIso.Format(i.RequestedAt), role = i.Role, article = i.Cite, command = i.Command,
-            };
-            return Results.Ok(new { user = inbox.User, toDecide = inbox.ToDecide.Select(Item), waiting = inbox.Waiting.Select(Item) });
-        }).RequireAuthorization(Policies.Person).WithName("Inbox");
+        app.MapGet("/inbox", (Vault vault, System.Security.Claims.ClaimsPrincipal user) => Results.Ok(Custody.Access.Inbox.Json(Custody.Access.Inbox.For(vault, user.Id()))))
+            .RequireAuthorization(Policies.Person).WithName("Inbox");
 
     /// <summary>An ISO 8601 instant from the query string, or a 400 naming the parameter.</summary>
     private static NodaTime.Instant? Time(string parameter, string? text)

@@ -25,6 +25,24 @@ public sealed record InboxView(string User, IReadOnlyList<InboxItem> ToDecide, I
 /// </summary>
 public static class Inbox
 {
+    /// <summary>The inbox as <c>custody inbox --json</c> and <c>GET /inbox</c> both give it (field names are a contract).</summary>
+    public static object Json(InboxView inbox)
+    {
+        static object Item(InboxItem i) => new
+        {
+            kind = i.Kind,
+            ledgerEntry = i.Entry,
+            subject = i.Subject,
+            summary = i.Summary,
+            requestedBy = i.RequestedBy,
+            requestedAt = NodaTime.Text.InstantPattern.ExtendedIso.Format(i.RequestedAt),
+            role = i.Role,
+            article = i.Cite,
+            command = i.Command,
+        };
+        return new { user = inbox.User, toDecide = inbox.ToDecide.Select(Item), waiting = inbox.Waiting.Select(Item) };
+    }
+
     public static InboxView For(Vault vault, string user)
     {
         var profile = vault.Policy.ActiveProfile();

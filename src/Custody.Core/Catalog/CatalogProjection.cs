@@ -291,9 +291,9 @@ internal static class CatalogProjection
         Run(upsert, clip.Sha256, clip.Size, entry.Index, (entry.Time - NodaTime.NodaConstants.UnixEpoch).ToInt64Nanoseconds());
 
         var insert = statements("""
-            INSERT INTO clip_custody(idx, sha256, file_name, device_serial, officer_id, station, flags, size_on_camera, recorded_start, important, ingested_ns, unit_id, recorded_start_ns)
-            VALUES ($idx, $sha, $name, $device, $officer, $station, $flags, $listed, $start, $important, $ns, $unit, $startNs)
-            """, ["$idx", "$sha", "$name", "$device", "$officer", "$station", "$flags", "$listed", "$start", "$important", "$ns", "$unit", "$startNs"]);
+            INSERT INTO clip_custody(idx, sha256, file_name, device_serial, officer_id, station, flags, size_on_camera, recorded_start, important, ingested_ns, unit_id, recorded_start_ns, custody_unit)
+            VALUES ($idx, $sha, $name, $device, $officer, $station, $flags, $listed, $start, $important, $ns, $unit, $startNs, $custodyUnit)
+            """, ["$idx", "$sha", "$name", "$device", "$officer", "$station", "$flags", "$listed", "$start", "$important", "$ns", "$unit", "$startNs", "$custodyUnit"]);
         var facts = clip.Clip;
         long? startNs = facts.RecordedStart is { } start && NodaTime.Text.InstantPattern.ExtendedIso.Parse(start) is { Success: true } parsed
             ? (parsed.Value - NodaTime.NodaConstants.UnixEpoch).ToInt64Nanoseconds() : null;
@@ -306,7 +306,7 @@ internal static class CatalogProjection
             """, ["$idx", "$sha", "$device", "$officer", "$unit", "$start", "$ingested"]),
             entry.Index, Sha256Digest.ParseHex(clip.Sha256).ToArray(), facts.DeviceSerial, facts.OfficerId, facts.UnitId, startNs, ingestedNs);
         Run(insert, entry.Index, clip.Sha256, facts.FileName, facts.DeviceSerial, facts.OfficerId, clip.Station, JsonSerializer.Serialize(facts.Flags),
-            facts.SizeOnCamera, facts.RecordedStart, facts.Important ? 1 : 0, ingestedNs, facts.UnitId, startNs);
+            facts.SizeOnCamera, facts.RecordedStart, facts.Important ? 1 : 0, ingestedNs, facts.UnitId, startNs, clip.Unit);
     }
 
     private static void Run(SqliteCommand command, params object?[] values)

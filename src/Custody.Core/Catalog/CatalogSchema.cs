@@ -175,10 +175,16 @@ internal static class CatalogSchema
         """
         CREATE INDEX IF NOT EXISTS ledger_entry_by_type ON ledger_entry(type, idx);
         """,
+        // 10: issue 21 (R7 by unit, R8): the custody unit the vault gave each clip at ingest (ClipIngested.unit,
+        // not the camera's unit_id); filled by the rebuild that follows.
+        """
+        ALTER TABLE clip_custody ADD COLUMN custody_unit TEXT;
+        CREATE INDEX clip_custody_by_unit ON clip_custody(custody_unit, idx);
+        """,
     ];
 
     /// <summary>Migrations after which the derived tables must be rebuilt from the ledger.</summary>
-    public static readonly int[] RebuildAfter = [2, 3, 4, 5];
+    public static readonly int[] RebuildAfter = [2, 3, 4, 5, 10];
 
     public static int CurrentVersion => Migrations.Length;
 

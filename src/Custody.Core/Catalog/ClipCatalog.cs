@@ -76,9 +76,11 @@ public sealed class ClipCatalog
         Filter("EXISTS (SELECT 1 FROM clip_link l WHERE l.sha256 = c.sha256 AND l.case_number = $case)", "$case", search.Case);
         Filter("EXISTS (SELECT 1 FROM clip_link l JOIN case_file f ON f.case_number = l.case_number, json_each(f.facts, '$.parties') p WHERE l.sha256 = c.sha256 AND p.value = $party)", "$party", search.Party);
         Filter("EXISTS (SELECT 1 FROM clip_link l JOIN case_file f ON f.case_number = l.case_number WHERE l.sha256 = c.sha256 AND instr(json_extract(f.facts, '$.cause'), $cause) > 0)", "$cause", search.Cause);
+        // R7 by unit: the unit and every unit below it (expanded by the caller from the unit tree), as a JSON array.
+        Filter("c.custody_unit IN (SELECT value FROM json_each($units))", "$units", search.UnitsWithin is { } units ? System.Text.Json.JsonSerializer.Serialize(units) : null);
         Filter("c.idx > $after", "$after", search.After);
         var paged = search.Limit is not null || search.After is not null;
-        var sql = "SELECT c.idx, c.sha256, k.size, c.file_name, c.device_serial, c.officer_id, c.station, c.recorded_start, c.important, c.flags, c.ingested_ns " +
+        var sql = "SELECT c.idx, c.sha256, k.size, c.file_name, c.device_serial, c.officer_id, c.station, c.recorded_start, c.important, c.flags, c.ingested_ns, c.custody_unit " +
             "FROM clip_custody c JOIN clip k ON k.sha256 = c.sha256" +
             (where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : string.Empty) +
             (paged ? " ORDER BY c.idx" : " ORDER BY c.device_serial, c.recorded_start, c.idx") +
@@ -110,7 +112,8 @@ public sealed class ClipCatalog
                 reader.IsDBNull(7) ? null : reader.GetString(7),
                 reader.GetInt64(8) != 0,
                 System.Text.Json.JsonSerializer.Deserialize<string[]>(reader.GetString(9)) ?? [],
-                NodaConstants.UnixEpoch + Duration.FromNanoseconds(reader.GetInt64(10))));
+                NodaConstants.UnixEpoch + Duration.FromNanoseconds(reader.GetInt64(10)),
+                reader.IsDBNull(11) ? null : reader.GetString(11)));
         }
 
         return rows;
@@ -234,7 +237,12 @@ public sealed record ClipSearch(
     string? Party = null,
     string? Cause = null,
     long? After = null,
-    int? Limit = null);
+    int? Limit = null,
+    string? Unit = null)
+{
+    /// <summary><see cref="Unit"/> and the units below it, filled in from the unit tree before the search runs.</summary>
+    public IReadOnlyList<string>? UnitsWithin { get; init; }
+}
 
 public sealed record ClipRow(
     long LedgerIndex,
@@ -247,7 +255,8 @@ public sealed record ClipRow(
     string? RecordedStart,
     bool Important,
     IReadOnlyList<string> Flags,
-    Instant IngestedAt);
+    Instant IngestedAt,
+    string? Unit = null);
 
 /// <summary>One custody fact on the clip timeline: who, when recorded (corrected start), how long (once probed), when docked.</summary>
 public sealed record TimelineRow(long LedgerIndex, Sha256Digest Sha256, string? Device, string? Officer, string? Unit, Instant? Start, Duration Length, bool Probed, Instant IngestedAt);

@@ -30,6 +30,7 @@ public sealed class ListClipsValidator : AbstractValidator<ListClips>
 /// <param name="LedgerIndex">The ClipIngested entry (<c>custody clips</c> has called it so from the start).</param>
 /// <param name="Flags">The dock's flags, then what probing found: probe-failed, timestamp-discontinuity, truncated.</param>
 /// <param name="Probe">Null until the worker has probed the original.</param>
+/// <param name="Unit">The custody unit the vault gave the clip at ingest (R8): its officer's unit then; absent: the agency's own.</param>
 public sealed record ClipView(
     long LedgerIndex,
     string Sha256,
@@ -43,7 +44,8 @@ public sealed record ClipView(
     IReadOnlyList<string> Flags,
     string IngestedAt,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ProbeView? Probe,
-    IReadOnlyList<string> Cases)
+    IReadOnlyList<string> Cases,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Unit = null)
 {
     /// <summary>The same entry under the name <c>GET /clips</c> has given it from the start.</summary>
     public long LedgerEntry => LedgerIndex;
@@ -70,6 +72,15 @@ internal sealed class ListClipsHandler(Vault vault) : IRequestHandler<ListClips,
     {
         var search = request.Search ?? new ClipSearch();
         search = request.DeviceSerial is null ? search : search with { Device = request.DeviceSerial };
+        if (search.Unit is { } unit)
+        {
+            // R7 by unit (001 §25): the unit and the units below it, from the tree's entries.
+            var tree = Access.UnitTree.Load(vault);
+            search = tree.Units.ContainsKey(unit)
+                ? search with { UnitsWithin = [.. tree.Units.Keys.Where(u => tree.Within(u, unit)).Order(StringComparer.Ordinal)] }
+                : throw new VaultException($"No unit {unit} (custody unit list).");
+        }
+
         IReadOnlyList<ClipView> views = [.. (request.Viewer is { } viewer ? Visible(search, Access.ClipAccess.For(vault, viewer), viewer) : vault.Clips.Search(search)).Select(View)];
         return Task.FromResult(views);
     }
@@ -135,6 +146,7 @@ internal sealed class ListClipsHandler(Vault vault) : IRequestHandler<ListClips,
             probe is null ? null : new ProbeView(
                 probe.Error is null ? "probed" : "failed", probe.DurationSeconds, probe.Container, probe.VideoCodec, probe.AudioCodec,
                 probe.Width, probe.Height, probe.FrameRate, probe.CreationTime, probe.Discontinuities, probe.Truncated, probe.Error),
-            vault.Clips.CasesOf(clip.Sha256));
+            vault.Clips.CasesOf(clip.Sha256),
+            clip.Unit);
     }
 }

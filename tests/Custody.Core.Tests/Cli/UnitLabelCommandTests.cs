@@ -43,6 +43,14 @@ public sealed class UnitLabelCommandTests : IDisposable
         ingested[before].TryGetProperty("unit", out _).Should().BeFalse("docked before the officer was in a unit: the agency's own");
         ingested[inEast].GetProperty("unit").GetString().Should().Be("east-1");
         ingested[inWest].GetProperty("unit").GetString().Should().Be("west", "the officer had moved; the earlier clip stays where it was docked");
+
+        // R7 by unit: a unit's clips and its subunits'.
+        Clips("--unit", "east").Select(c => (c.GetProperty("sha256").GetString(), c.GetProperty("unit").GetString())).Should().Equal([(inEast, "east-1")]);
+        Clips("--unit", "west", "--limit", "10").Select(c => c.GetProperty("sha256").GetString()).Should().Equal([inWest]);
+        Clips().Single(c => c.GetProperty("sha256").GetString() == before).TryGetProperty("unit", out _).Should().BeFalse();
+        var unknown = Tools.Dotnet("custody", ["clips", "--data", _data, "--unit", "south"]);
+        unknown.ExitCode.Should().NotBe(0);
+        unknown.Error.Should().Contain("No unit south");
     }
 
     [Fact]
@@ -114,6 +122,8 @@ public sealed class UnitLabelCommandTests : IDisposable
         Tools.Dotnet("deviceagent", ["ingest", _camera, "--data", _data], new Dictionary<string, string> { ["EVIDENCEVAULT_POLICY"] = "hebei-street-office" }).ExitCode.Should().Be(0);
         return Convert.ToHexStringLower(SHA256.HashData(bytes));
     }
+
+    private List<JsonElement> Clips(params string[] filters) => [.. Tools.Dotnet("custody", ["clips", "--data", _data, "--json", .. filters]).JsonLines()];
 
     private List<JsonElement> Log() => [.. Tools.Dotnet("custody", ["log", "--data", _data, "--json"]).JsonLines()];
 
