@@ -131,6 +131,10 @@ demo() {
   local request
   request=$($custody export request --data "$out/vault" --case "$case" --reason "提交某区人民法院，证明当事人占道经营" --by clerk01 | awk '{print $NF}')
   $custody export approve --data "$out/vault" --request "$request" --by clerk01 2>&1 | sed 's/^/   refused: /' || true
+  # 001 §13: the handler's opinion (the request), the reviewer's review, then the approver's approval, each dated.
+  $custody role grant --data "$out/vault" --user legal01 --role reviewer --reason "legal affairs of the office" --by admin >/dev/null
+  $custody inbox --data "$out/vault" --user legal01 | sed 's/^/   /'
+  $custody review --data "$out/vault" --request "$request" --opinion "证据齐全，建议提供" --by legal01 >/dev/null
   $custody export approve --data "$out/vault" --request "$request" --opinion "同意" --by head01 >/dev/null
   $custody export --data "$out/vault" --case "$case" --out "$out/export" --iso
   echo
@@ -143,13 +147,14 @@ demo() {
   $custody device fault --data "$out/vault" --serial A1B2C3D --fault "屏幕不亮，按键无反应" --by officer01
   $custody device list --data "$out/vault" --at "$next_morning"
   echo
-  echo "== a copy for a party (R8): asked by the clerk, approved by the head (not the clerk), made from verified originals"
+  echo "== a copy for a party (R8): asked by the clerk, reviewed, approved by the head (not the clerk), made from verified originals"
   local copy_request copy_clip
   copy_clip=$($custody clips --data "$out/vault" --json | grep -o '"sha256":"[0-9a-f]*"' | cut -d'"' -f4 | head -1)
   for clerk in clerk01 clerk02; do
     $custody role grant --data "$out/vault" --user "$clerk" --role clerk --reason "evidence clerk of the office" --by admin >/dev/null
   done
   copy_request=$($custody copy request --data "$out/vault" --clip "$copy_clip" --party "张三（当事人）" --reason "当事人申请复制本人被检查时的录像" --by clerk01 | awk '{print $NF}')
+  $custody review --data "$out/vault" --request "$copy_request" --opinion "系当事人本人录像，建议同意" --by legal01 >/dev/null
   $custody copy approve --data "$out/vault" --request "$copy_request" --opinion "同意" --by head01 >/dev/null
   rm -rf "$out/copy-for-party"
   $custody copy make --data "$out/vault" --request "$copy_request" --out "$out/copy-for-party" --by clerk02

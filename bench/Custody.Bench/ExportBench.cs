@@ -40,6 +40,8 @@ internal static class ExportBench
 
             await sender.Send(new GrantRole("head01", "agency-head", "head01", "bench"));
             var request = await sender.Send(new RequestExport(Case, [], "bench", "clerk01"));
+            await sender.Send(new GrantRole("legal01", "reviewer", "admin", "bench"));
+            await sender.Send(new Custody.Access.ReviewRequest(request, "bench", "legal01"));
             await sender.Send(new ApproveExport(request, null, "head01"));
             Console.WriteLine($"set-up: {clips} clips of {megabytesEach} MiB ingested and linked in {stopwatch.Elapsed.TotalSeconds:F1} s");
 

@@ -8,7 +8,7 @@ namespace EvidenceVault.Custody.Cli;
 
 /// <summary>
 /// <c>custody unit create|assign|list</c> (R8, 004 §28: access by level) and <c>custody label set|clear|list</c>
-/// (R10: confidentiality). Every change is a ledger entry; the lists replay them.
+/// (R10: confidentiality), and <c>custody review</c> (R16). Every change is a ledger entry; the lists replay them.
 /// </summary>
 internal static class UnitCommand
 {
@@ -32,6 +32,16 @@ internal static class UnitCommand
             _ => throw new UsageException($"{noun} needs a verb."),
         };
         Console.WriteLine($"ledger entry {index}: {noun} {sub}");
+        return 0;
+    }
+
+    /// <summary><c>custody review --request N --opinion TEXT --by USER</c> (R16).</summary>
+    public static async Task<int> ReviewAsync(Arguments arguments)
+    {
+        using var vault = Output.OpenVault(arguments);
+        using var services = new ServiceCollection().AddCustody(vault).BuildServiceProvider();
+        var index = await services.GetRequiredService<IMediator>().Send(new ReviewRequest(arguments.Long("request") ?? throw new UsageException("--request is required."), arguments.Required("opinion"), arguments.Required("by")));
+        Console.WriteLine($"ledger entry {index}: request reviewed");
         return 0;
     }
 

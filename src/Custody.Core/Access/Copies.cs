@@ -24,7 +24,8 @@ public sealed record CopyRequestedPayload(IReadOnlyList<string> Clips, string Pa
 public sealed record CopyApprovedPayload(long RequestIndex, string Role, string? Opinion);
 
 /// <summary>Payload of ClipCopied: who asked (the viewer), who copied, who approved, for whom, why, and exactly which bytes.</summary>
-public sealed record ClipCopiedPayload(long RequestIndex, long ApprovalIndex, string Party, string RequestedBy, string Copier, string ApprovedBy, string Reason, IReadOnlyList<CopiedClip> Clips);
+/// <param name="ReviewedBy">The reviewer, where the profile has a review step (R16); absent otherwise.</param>
+public sealed record ClipCopiedPayload(long RequestIndex, long ApprovalIndex, string Party, string RequestedBy, string Copier, string ApprovedBy, string Reason, IReadOnlyList<CopiedClip> Clips, string? ReviewedBy = null);
 
 public sealed record CopiedClip(string Sha256, long Size, string File);
 
@@ -120,7 +121,7 @@ internal sealed class CopyHandlers(Vault vault) : IRequestHandler<RequestCopy, l
             ? $"{request.By} requested copy {request.RequestIndex} and cannot approve it (R8: {role.Cite})."
             : !AccountDirectory.RolesOf(vault, request.By).Contains(role.Role)
             ? $"{request.By} does not hold the role '{role.Role}' that approves copies for a party under this profile (R8: {role.Cite})."
-            : CopyRefusal(request.By, [.. asked.Clips.Select(Sha256Digest.ParseHex)], Scope.LabelsOnly);
+            : Reviews.ApprovalRefusal(vault, entry, request.By) ?? CopyRefusal(request.By, [.. asked.Clips.Select(Sha256Digest.ParseHex)], Scope.LabelsOnly);
         if (refusal is not null)
         {
             await vault.Refusals.RecordAsync("user:" + request.By, "ApproveCopy", Subjects.Clip(Sha256Digest.ParseHex(asked.Clips[0])), refusal, cancellationToken).ConfigureAwait(false);
@@ -189,11 +190,13 @@ internal sealed class CopyHandlers(Vault vault) : IRequestHandler<RequestCopy, l
                 }
             }
 
-            var payload = new ClipCopiedPayload(request.RequestIndex, approval.Index, asked.Party, requested.Actor, "user:" + request.By, approval.Actor, asked.Reason, copied);
+            var review = Reviews.Of(vault, request.RequestIndex);
+            var payload = new ClipCopiedPayload(request.RequestIndex, approval.Index, asked.Party, requested.Actor, "user:" + request.By, approval.Actor, asked.Reason, copied, review?.Actor);
             var index = await vault.RecordActAsync(EntryTypes.ClipCopied, request.By, [.. asked.Clips.Select(c => "clip:" + c), Subjects.User(request.By)],
                 $"R8: copy for {asked.Party} (004 §32)", payload, cancellationToken).ConfigureAwait(false);
             await File.WriteAllTextAsync(Path.Combine(staging, "COPY.txt"),
                 $"Copy for {asked.Party}, ledger entry {index} of {vault.VerifierKey.Name}\nrequested by {requested.Actor} (entry {request.RequestIndex}): {asked.Reason}\n" +
+                (review is null ? string.Empty : $"reviewed by {review.Actor} (entry {review.Index}): {PayloadJson.Deserialize<RequestReviewedPayload>(review.Payload).Opinion}\n") +
                 $"approved by {approval.Actor} (entry {approval.Index}); copied by user:{request.By}\n" +
                 string.Join(string.Empty, copied.Select(c => $"{c.Sha256}  {c.File}  {c.Size} bytes\n")), cancellationToken).ConfigureAwait(false);
             Directory.Move(staging, target);

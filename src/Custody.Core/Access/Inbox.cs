@@ -58,20 +58,27 @@ public static class Inbox
     private static IEnumerable<InboxItem> Open(Vault vault, Policy.PolicyProfile profile)
     {
         var ledger = vault.Ledger;
+        // R16: where the profile has a review step, an unreviewed request waits on its reviewer first.
+        var reviewedRequests = ledger.EntriesOfType(Ledger.EntryTypes.RequestReviewed).Select(e => PayloadJson.Deserialize<RequestReviewedPayload>(e.Payload).RequestIndex).ToHashSet();
+        (string Role, string Cite, string Command)? Step(long request) => profile.Review is { } review && !reviewedRequests.Contains(request)
+            ? (review.Role, review.Cite, $"custody review --request {request} --opinion TEXT")
+            : null;
         var copied = ledger.EntriesOfType(Ledger.EntryTypes.CopyApproved).Select(e => PayloadJson.Deserialize<CopyApprovedPayload>(e.Payload).RequestIndex).ToHashSet();
         foreach (var request in ledger.EntriesOfType(Ledger.EntryTypes.CopyRequested).Where(e => !copied.Contains(e.Index)))
         {
             var asked = PayloadJson.Deserialize<CopyRequestedPayload>(request.Payload);
+            var (role, cite, command) = Step(request.Index) ?? (profile.CopyApprover.Role, profile.CopyApprover.Cite, $"custody copy approve --request {request.Index}");
             yield return new InboxItem("copy", request.Index, "clip:" + asked.Clips[0], $"copy of {asked.Clips.Count} clip(s) for {asked.Party}: {asked.Reason}",
-                request.Actor, request.Time, profile.CopyApprover.Role, profile.CopyApprover.Cite, $"custody copy approve --request {request.Index}");
+                request.Actor, request.Time, role, cite, command);
         }
 
         var exported = ledger.EntriesOfType(Ledger.EntryTypes.ExportApproved).Select(e => PayloadJson.Deserialize<ExportApprovedPayload>(e.Payload).RequestIndex).ToHashSet();
         foreach (var request in ledger.EntriesOfType(Ledger.EntryTypes.ExportRequested).Where(e => !exported.Contains(e.Index)))
         {
             var asked = PayloadJson.Deserialize<ExportRequestedPayload>(request.Payload);
+            var (role, cite, command) = Step(request.Index) ?? (profile.ExternalReleaseApprover.Role, profile.ExternalReleaseApprover.Cite, $"custody export approve --request {request.Index}");
             yield return new InboxItem("export", request.Index, Subjects.Case(asked.CaseNumber), $"release of case {asked.CaseNumber} ({asked.Clips.Count} clips): {asked.Reason}",
-                request.Actor, request.Time, profile.ExternalReleaseApprover.Role, profile.ExternalReleaseApprover.Cite, $"custody export approve --request {request.Index}");
+                request.Actor, request.Time, role, cite, command);
         }
 
         {

@@ -101,7 +101,7 @@ internal sealed class ExportCommandHandlers(Vault vault) :
             ? $"{request.By} requested export {request.RequestIndex} and cannot approve it (R8: {role.Cite})."
             : !ExportApprovals.HoldsRole(vault, request.By, role.Role)
             ? $"{request.By} does not hold the role '{role.Role}' that approves external release under this profile (R8: {role.Cite})."
-            : LabelRefusal(vault, request.By, asked.Clips.Select(Sha256Digest.ParseHex));
+            : Access.Reviews.ApprovalRefusal(vault, entry, request.By) ?? LabelRefusal(vault, request.By, asked.Clips.Select(Sha256Digest.ParseHex));
         if (refusal is not null)
         {
             await vault.Refusals.RecordAsync("user:" + request.By, "ApproveExport", Subjects.Case(asked.CaseNumber), refusal, cancellationToken).ConfigureAwait(false);

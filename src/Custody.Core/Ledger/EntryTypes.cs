@@ -89,6 +89,9 @@ public static class EntryTypes
 
     public const string CopyApproved = "CopyApproved";
 
+    /// <summary>R16 (001 §13, 003 §38): a reviewer's dated opinion on a copy or export request, before its approval.</summary>
+    public const string RequestReviewed = "RequestReviewed";
+
     public const string ClipCopied = "ClipCopied";
 
     /// <summary>R15 (台账): a camera put on the register, assigned, reported faulty, repaired, retired (Devices.DeviceRegister).</summary>

@@ -22,7 +22,8 @@ public sealed record PolicyProfile(
     RecordingRule RequiredRecordings,
     DeviceRule Devices,
     EmergencyRule? EmergencyStart,
-    WorkRecordRule? WorkRecordReview)
+    WorkRecordRule? WorkRecordReview,
+    ReviewRule? Review = null)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -81,6 +82,12 @@ public sealed record DeviceRule(int MaxHoursBetweenDocks, string Cite);
 
 /// <summary>R16: an action started before approval must be approved within this many hours, by a holder of <paramref name="Approver"/>.</summary>
 public sealed record EmergencyRule(int ApprovalWithinHours, string Cite, string Approver);
+
+/// <summary>
+/// R16 (001 §13, 003 §38): internal approvals record the handler's opinion, then the reviewer's, then the
+/// approver's, each dated: a copy or an export is approved only after a holder of <paramref name="Role"/> reviewed it.
+/// </summary>
+public sealed record ReviewRule(string Role, string Cite);
 
 /// <summary>R11: who reviews a work record explaining why an action was not recorded.</summary>
 public sealed record WorkRecordRule(string Reviewer, string Cite)

@@ -22,6 +22,17 @@ public sealed class CopyCommandTests : IDisposable
         Fails(data, "copy", "make", "--request", $"{request}", "--out", target, "--by", "clerk02").Should().Contain("not approved");
         Fails(data, "copy", "approve", "--request", $"{request}", "--by", "clerk01").Should().Contain("cannot approve");
         Fails(data, "copy", "approve", "--request", $"{request}", "--by", "officer02").Should().Contain("agency-head");
+        // 001 §13: handler, reviewer, approver, each with an opinion and a date: no approval before the review.
+        Fails(data, "copy", "approve", "--request", $"{request}", "--opinion", "同意", "--by", "head01").Should().Contain("has not been reviewed yet");
+        Fails(data, "review", "--request", $"{request}", "--opinion", "我审我自己", "--by", "clerk01").Should().Contain("cannot review it");
+        Fails(data, "review", "--request", $"{request}", "--opinion", "同意", "--by", "officer02").Should().Contain("'reviewer'");
+        Custody(data, "role", "grant", "--user", "legal01", "--role", "reviewer", "--reason", "legal affairs", "--by", "admin");
+        Custody(data, "role", "grant", "--user", "legal01", "--role", "agency-head", "--reason", "acting head", "--by", "admin");
+        InboxKinds(data, "legal01").Should().Equal(["custody review --request " + request + " --opinion TEXT"]);
+        Custody(data, "review", "--request", $"{request}", "--opinion", "材料齐全，建议同意", "--by", "legal01");
+        Fails(data, "review", "--request", $"{request}", "--opinion", "again", "--by", "legal01").Should().Contain("reviewed already");
+        Fails(data, "copy", "approve", "--request", $"{request}", "--by", "legal01").Should().Contain("cannot also approve");
+        InboxKinds(data, "head01").Should().Equal([$"custody copy approve --request {request}"]);
         Directory.Exists(target).Should().BeFalse();
         Custody(data, "copy", "approve", "--request", $"{request}", "--opinion", "同意", "--by", "head01");
         Custody(data, "copy", "make", "--request", $"{request}", "--out", target, "--by", "clerk02");
@@ -33,11 +44,14 @@ public sealed class CopyCommandTests : IDisposable
         copied.GetProperty("requestedBy").GetString().Should().Be("user:clerk01");
         copied.GetProperty("copier").GetString().Should().Be("user:clerk02");
         copied.GetProperty("approvedBy").GetString().Should().Be("user:head01");
+        copied.GetProperty("reviewedBy").GetString().Should().Be("user:legal01");
+        File.ReadAllText(Path.Combine(target, "COPY.txt")).Should().Contain("reviewed by user:legal01");
         copied.GetProperty("party").GetString().Should().Be("张三（当事人）");
         copied.GetProperty("reason").GetString().Should().Be("当事人申请复制执法录像");
         copied.GetProperty("clips").EnumerateArray().Single().GetProperty("sha256").GetString().Should().Be(sha);
         log.Where(e => e.GetProperty("type").GetString() == "AccessRefused").Select(e => e.GetProperty("payload").GetProperty("action").GetString())
-            .Should().Equal(["ApproveCopy", "ApproveCopy"], "the two refused approvals are facts");
+            .Should().Equal(["ApproveCopy", "ApproveCopy", "ApproveCopy", "ReviewRequest", "ReviewRequest", "ApproveCopy"], "each refused approval and review is a fact");
+        log.Single(e => e.GetProperty("type").GetString() == "RequestReviewed").GetProperty("payload").GetProperty("opinion").GetString().Should().Be("材料齐全，建议同意");
     }
 
     [Fact]
@@ -47,6 +61,8 @@ public sealed class CopyCommandTests : IDisposable
         var (sha, _) = originals[1];
         Custody(data, "role", "grant", "--user", "head01", "--role", "agency-head", "--reason", "head of the office", "--by", "admin");
         var request = long.Parse(Custody(data, "copy", "request", "--clip", sha, "--party", "李四", "--reason", "申请复制", "--by", "clerk01").Split(' ')[^1], System.Globalization.CultureInfo.InvariantCulture);
+        Custody(data, "role", "grant", "--user", "legal01", "--role", "reviewer", "--reason", "legal affairs", "--by", "admin");
+        Custody(data, "review", "--request", $"{request}", "--opinion", "同意", "--by", "legal01");
         Custody(data, "copy", "approve", "--request", $"{request}", "--by", "head01");
         var stored = Path.Combine(data, "objects", "sha256", sha[..2], sha[2..4], sha);
         File.SetAttributes(stored, FileAttributes.Normal);
@@ -81,9 +97,13 @@ public sealed class CopyCommandTests : IDisposable
         return (data, originals);
     }
 
+    private static List<string?> InboxKinds(string data, string user) =>
+        [.. JsonDocument.Parse(Custody(data, "inbox", "--user", user, "--json")).RootElement.GetProperty("toDecide").EnumerateArray().Select(i => i.GetProperty("command").GetString())];
+
     private static string Fails(string data, params string[] args)
     {
-        var result = Tools.Dotnet("custody", [.. args[..2], "--data", data, .. args[2..]]);
+        var head = args.Length > 1 && !args[1].StartsWith("--", StringComparison.Ordinal) ? 2 : 1;
+        var result = Tools.Dotnet("custody", [.. args[..head], "--data", data, .. args[head..]]);
         result.ExitCode.Should().NotBe(0, result.Output);
         return result.Error + result.Output;
     }

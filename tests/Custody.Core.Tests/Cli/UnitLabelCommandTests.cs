@@ -81,6 +81,8 @@ public sealed class UnitLabelCommandTests : IDisposable
         Fails("copy", "request", "--clip", sha, "--party", "张三", "--reason", "申请复制", "--by", "clerk02").Should().Contain("is recorded for 东城一所 (east-1)", "cleared, but not of the clip's unit");
         Custody("role", "grant", "--user", "clerk01", "--role", "clearance:personal-privacy", "--reason", "cleared", "--by", "admin");
         var request = Custody("copy", "request", "--clip", sha, "--party", "张三", "--reason", "申请复制", "--by", "clerk01").Split(' ')[^1];
+        Person("legal01", null, "reviewer");
+        Custody("review", "--request", request, "--opinion", "同意", "--by", "legal01");
         Fails("copy", "approve", "--request", request, "--by", "head01").Should().Contain("clearance:personal-privacy");
         Custody("role", "grant", "--user", "head01", "--role", "clearance:personal-privacy", "--reason", "cleared", "--by", "admin");
         Custody("copy", "approve", "--request", request, "--by", "head01");

@@ -32,6 +32,8 @@ public sealed class ExportedCase : IDisposable
         Must(_scenario.Custody("role", "grant", "--user", "boss", "--role", "agency-head", "--reason", "appointed head of the office", "--by", "admin"));
         Request = long.Parse(Must(_scenario.Custody("export", "request", "--case", CaseNumber, "--reason", "提交某区人民法院（2026）冀0102行初15号，证明当事人占道经营", "--by", "clerk01"))
             .Output.Split(' ')[^1], System.Globalization.CultureInfo.InvariantCulture);
+        Must(_scenario.Custody("role", "grant", "--user", "legal01", "--role", "reviewer", "--reason", "legal affairs of the office", "--by", "admin"));
+        Must(_scenario.Custody("review", "--request", Request.ToString(System.Globalization.CultureInfo.InvariantCulture), "--opinion", "证据齐全，建议提供", "--by", "legal01"));
         Must(_scenario.Custody("export", "approve", "--request", Request.ToString(System.Globalization.CultureInfo.InvariantCulture), "--by", "boss"));
         Package = Path.Combine(_scenario.Work, "export-1");
         Result = JsonDocument.Parse(Must(_scenario.Custody("export", "--case", CaseNumber, "--out", Package, "--iso", "--tsa", _tsa.Url,

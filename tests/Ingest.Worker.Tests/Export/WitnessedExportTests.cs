@@ -38,6 +38,8 @@ public sealed class WitnessedExportTests : IDisposable
         ExportedCase.Must(_scenario.Custody("case", "link", "--number", Case, "--clip", Scenario.Sha(clip), "--reason", "recorded the matter", "--by", "clerk01"));
         ExportedCase.Must(_scenario.Custody("role", "grant", "--user", "boss", "--role", "agency-head", "--reason", "head of the office", "--by", "admin"));
         var request = ExportedCase.Must(_scenario.Custody("export", "request", "--case", Case, "--reason", "移送人民法院", "--by", "clerk01")).Output.Trim().Split(' ')[^1];
+        ExportedCase.Must(_scenario.Custody("role", "grant", "--user", "legal01", "--role", "reviewer", "--reason", "legal affairs", "--by", "admin"));
+        ExportedCase.Must(_scenario.Custody("review", "--request", request, "--opinion", "同意", "--by", "legal01"));
         ExportedCase.Must(_scenario.Custody("export", "approve", "--request", request, "--by", "boss"));
         var copy = Path.Combine(_scenario.Work, "older-copy");
         CopyFolder(_scenario.Data, copy);
