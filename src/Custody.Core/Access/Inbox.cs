@@ -11,7 +11,11 @@ namespace EvidenceVault.Custody.Access;
 /// <param name="Kind">copy, export, work-record or emergency-action.</param>
 /// <param name="Entry">The request's ledger entry: the number the deciding command takes.</param>
 /// <param name="Command">The command that decides it.</param>
-public sealed record InboxItem(string Kind, long Entry, string Subject, string Summary, string RequestedBy, Instant RequestedAt, string Role, string Cite, string Command);
+public sealed record InboxItem(string Kind, long Entry, string Subject, string Summary, string RequestedBy, Instant RequestedAt, string Role, string Cite, string Command)
+{
+    /// <summary>Who reviewed the request (R16), when it was; they do not also approve it.</summary>
+    public string? ReviewedBy { get; init; }
+}
 
 /// <param name="ToDecide">Requests this person may decide now: they hold the deciding role and did not ask.</param>
 /// <param name="Waiting">Requests this person made that nobody has decided yet.</param>
@@ -51,7 +55,7 @@ public static class Inbox
         var me = "user:" + user;
         return new InboxView(
             user,
-            [.. open.Where(i => roles.Contains(i.Role) && i.RequestedBy != me).OrderBy(i => i.RequestedAt)],
+            [.. open.Where(i => roles.Contains(i.Role) && i.RequestedBy != me && i.ReviewedBy != me).OrderBy(i => i.RequestedAt)],
             [.. open.Where(i => i.RequestedBy == me).OrderBy(i => i.RequestedAt)]);
     }
 
@@ -59,8 +63,9 @@ public static class Inbox
     {
         var ledger = vault.Ledger;
         // R16: where the profile has a review step, an unreviewed request waits on its reviewer first.
-        var reviewedRequests = ledger.EntriesOfType(Ledger.EntryTypes.RequestReviewed).Select(e => PayloadJson.Deserialize<RequestReviewedPayload>(e.Payload).RequestIndex).ToHashSet();
-        (string Role, string Cite, string Command)? Step(long request) => profile.Review is { } review && !reviewedRequests.Contains(request)
+        var reviewedRequests = ledger.EntriesOfType(Ledger.EntryTypes.RequestReviewed)
+            .GroupBy(e => PayloadJson.Deserialize<RequestReviewedPayload>(e.Payload).RequestIndex).ToDictionary(g => g.Key, g => g.First().Actor);
+        (string Role, string Cite, string Command)? Step(long request) => profile.Review is { } review && !reviewedRequests.ContainsKey(request)
             ? (review.Role, review.Cite, $"custody review --request {request} --opinion TEXT")
             : null;
         var copied = ledger.EntriesOfType(Ledger.EntryTypes.CopyApproved).Select(e => PayloadJson.Deserialize<CopyApprovedPayload>(e.Payload).RequestIndex).ToHashSet();
@@ -69,7 +74,7 @@ public static class Inbox
             var asked = PayloadJson.Deserialize<CopyRequestedPayload>(request.Payload);
             var (role, cite, command) = Step(request.Index) ?? (profile.CopyApprover.Role, profile.CopyApprover.Cite, $"custody copy approve --request {request.Index}");
             yield return new InboxItem("copy", request.Index, "clip:" + asked.Clips[0], $"copy of {asked.Clips.Count} clip(s) for {asked.Party}: {asked.Reason}",
-                request.Actor, request.Time, role, cite, command);
+                request.Actor, request.Time, role, cite, command) { ReviewedBy = reviewedRequests.GetValueOrDefault(request.Index) };
         }
 
         var exported = ledger.EntriesOfType(Ledger.EntryTypes.ExportApproved).Select(e => PayloadJson.Deserialize<ExportApprovedPayload>(e.Payload).RequestIndex).ToHashSet();
@@ -78,7 +83,7 @@ public static class Inbox
             var asked = PayloadJson.Deserialize<ExportRequestedPayload>(request.Payload);
             var (role, cite, command) = Step(request.Index) ?? (profile.ExternalReleaseApprover.Role, profile.ExternalReleaseApprover.Cite, $"custody export approve --request {request.Index}");
             yield return new InboxItem("export", request.Index, Subjects.Case(asked.CaseNumber), $"release of case {asked.CaseNumber} ({asked.Clips.Count} clips): {asked.Reason}",
-                request.Actor, request.Time, role, cite, command);
+                request.Actor, request.Time, role, cite, command) { ReviewedBy = reviewedRequests.GetValueOrDefault(request.Index) };
         }
 
         {

@@ -32,6 +32,7 @@ public sealed class CopyCommandTests : IDisposable
         Custody(data, "review", "--request", $"{request}", "--opinion", "材料齐全，建议同意", "--by", "legal01");
         Fails(data, "review", "--request", $"{request}", "--opinion", "again", "--by", "legal01").Should().Contain("reviewed already");
         Fails(data, "copy", "approve", "--request", $"{request}", "--by", "legal01").Should().Contain("cannot also approve");
+        InboxKinds(data, "legal01").Should().BeEmpty("the reviewer, though acting head, does not approve what they reviewed");
         InboxKinds(data, "head01").Should().Equal([$"custody copy approve --request {request}"]);
         Directory.Exists(target).Should().BeFalse();
         Custody(data, "copy", "approve", "--request", $"{request}", "--opinion", "同意", "--by", "head01");
