@@ -69,6 +69,24 @@ public sealed class ClipAccess
     /// <summary>Only their own recordings, whatever else they ask for: a person whose only reading role is officer.</summary>
     public bool OwnOnly => _who.Roles.Contains(Roles.Officer) && !_who.Roles.Overlaps([Roles.Clerk, Roles.Supervisor, Roles.Auditor]);
 
+    /// <summary>
+    /// The custody units every clip this person may see belongs to, for a search to narrow by in SQL:
+    /// a clerk's unit, a supervisor's unit and those below it. Null when that cannot narrow it: an
+    /// officer (own clips of any unit), an auditor, or a person at agency level.
+    /// </summary>
+    public IReadOnlyList<string>? UnitsInScope()
+    {
+        var roles = _who.Roles;
+        if (_unit is null || roles.Contains(Roles.Officer) || roles.Contains(Roles.Auditor))
+        {
+            return null;
+        }
+
+        return roles.Contains(Roles.Supervisor)
+            ? [.. _units.Units.Keys.Where(u => _units.Within(u, _unit)).Order(StringComparer.Ordinal)]
+            : [_unit];
+    }
+
     /// <summary>Why <paramref name="clip"/> (its metadata, or its bytes) is not for this person; null when it is.</summary>
     /// <param name="trail">The clip's entries when the caller has read them already.</param>
     public string? Refusal(Sha256Digest clip, bool bytes, bool ignoreLabels = false, IReadOnlyList<LedgerEntry>? trail = null)

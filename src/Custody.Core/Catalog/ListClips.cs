@@ -102,6 +102,13 @@ internal sealed class ListClipsHandler(Vault vault) : IRequestHandler<ListClips,
             search = search with { Officer = viewer.Id };
         }
 
+        // A clerk's or supervisor's search reads only their units' rows (migration 10's index), so a page
+        // is not filled by reading past everybody else's clips; each row is still checked below.
+        if (access.UnitsInScope() is { } scope)
+        {
+            search = search with { UnitsWithin = search.UnitsWithin is { } asked ? [.. asked.Intersect(scope, StringComparer.Ordinal)] : scope };
+        }
+
         if (search.Limit is not { } limit)
         {
             return [.. vault.Clips.Search(search).Where(r => access.Refusal(r) is null)];
