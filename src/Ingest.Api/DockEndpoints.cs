@@ -90,7 +90,7 @@ internal static class DockEndpoints
             // A person explains only a recording they may see (R8); the station hands in what was scanned at the dock.
             var clip = Digest(resumed);
             if (user.FindFirst(ApiKeyAuthentication.KindClaim)?.Value == AccountKinds.Person && vault.Clips.Holds(clip)
-                && ClipAccess.For(vault, user.Account()).Refusal(clip, bytes: false) is { } why)
+                && request.HttpContext.Access(vault).Refusal(clip, bytes: false) is { } why)
             {
                 return await Scope.RefuseAsync(request.HttpContext, vault, "AttachWrittenExplanation", Subjects.Clip(clip), why);
             }

@@ -19,7 +19,7 @@ internal static class ViewEndpoints
         app.MapGet("/clips/{sha256}/content", async (string sha256, string? reason, ClaimsPrincipal user, IMediator sender, Vault vault, HttpResponse response, CancellationToken cancellationToken) =>
         {
             var digest = DockEndpoints.Digest(sha256);
-            if (vault.Clips.Holds(digest) && ClipAccess.For(vault, user.Account()).Refusal(digest, bytes: true) is { } why)
+            if (vault.Clips.Holds(digest) && response.HttpContext.Access(vault).Refusal(digest, bytes: true) is { } why)
             {
                 return await Scope.RefuseAsync(response.HttpContext, vault, "ViewClipContent", EvidenceVault.Custody.Ledger.Subjects.Clip(digest), why);
             }

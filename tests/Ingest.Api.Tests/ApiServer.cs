@@ -66,8 +66,7 @@ public sealed class ApiServer : IDisposable
     /// <summary>custody VERB [SUBVERB] --data VAULT ARGS..., which must succeed.</summary>
     internal Tools.Result Custody(params string[] args)
     {
-        var head = args.Length > 1 && !args[1].StartsWith("--", StringComparison.Ordinal) ? 2 : 1;
-        var result = Tools.Dotnet("custody", [.. args[..head], "--data", Data, .. args[head..]]);
+        var result = Tools.Custody(Data, args);
         result.ExitCode.Should().Be(0, result.Error);
         return result;
     }

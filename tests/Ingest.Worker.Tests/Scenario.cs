@@ -33,11 +33,7 @@ internal sealed class Scenario : IDisposable
         Tools.Dotnet("custody", ["log", "--data", Data, "--json"]).JsonLines().Where(e => e.GetProperty("type").GetString() == type).ToList();
 
     /// <summary>custody VERB [SUBVERB] --data DIR ARGS... (a second word that is not an option is the subverb).</summary>
-    public Tools.Result Custody(params string[] args)
-    {
-        var head = args.Length > 1 && !args[1].StartsWith("--", StringComparison.Ordinal) ? 2 : 1;
-        return Tools.Dotnet("custody", [.. args[..head], "--data", Data, .. args[head..]]);
-    }
+    public Tools.Result Custody(params string[] args) => Tools.Custody(Data, args);
 
     public static string Sha(JsonElement clip) => clip.GetProperty("sha256").GetString()!;
 }

@@ -18,6 +18,27 @@ internal static class Tools
     public static Result Dotnet(string tool, IEnumerable<string> args, IDictionary<string, string>? environment = null) =>
         Run("dotnet", [Path.Combine(AppContext.BaseDirectory, tool + ".dll"), .. args], environment);
 
+    /// <summary>custody VERB [SUBVERB] --data DATA ARGS... (a second word that is not an option is the subverb).</summary>
+    public static Result Custody(string data, params string[] args)
+    {
+        var head = args.Length > 1 && !args[1].StartsWith("--", StringComparison.Ordinal) ? 2 : 1;
+        return Dotnet("custody", [.. args[..head], "--data", data, .. args[head..]]);
+    }
+
+    /// <summary><see cref="Custody"/>, which must succeed: its output, trimmed.</summary>
+    public static string CustodyOk(string data, params string[] args)
+    {
+        var result = Custody(data, args);
+        return result.ExitCode == 0 ? result.Output.Trim() : throw new Xunit.Sdk.XunitException($"custody {string.Join(' ', args)} exited {result.ExitCode}: {result.Error}");
+    }
+
+    /// <summary><see cref="Custody"/>, which must fail: what it said (error and output).</summary>
+    public static string CustodyFails(string data, params string[] args)
+    {
+        var result = Custody(data, args);
+        return result.ExitCode != 0 ? result.Error + result.Output : throw new Xunit.Sdk.XunitException($"custody {string.Join(' ', args)} succeeded: {result.Output}");
+    }
+
     /// <summary>A program as a deployment installs it, from <c>out/</c> (<c>./build.sh publish</c>, which <c>./build.sh test</c> runs before the tests).</summary>
     public static Result Published(string folder, string tool, IEnumerable<string> args, IDictionary<string, string>? environment = null)
     {

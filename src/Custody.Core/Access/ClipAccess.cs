@@ -64,8 +64,6 @@ public sealed class ClipAccess
     /// <summary>The rules for a person named on the command line (--by), with the roles the ledger gives them.</summary>
     public static ClipAccess ForPerson(Vault vault, string user) => For(vault, new Account(user, AccountKinds.Person, AccountDirectory.RolesOf(vault, user)));
 
-    public UnitTree Units => _units;
-
     /// <summary>Only their own recordings, whatever else they ask for: a person whose only reading role is officer.</summary>
     public bool OwnOnly => _who.Roles.Contains(Roles.Officer) && !_who.Roles.Overlaps([Roles.Clerk, Roles.Supervisor, Roles.Auditor]);
 
@@ -99,19 +97,11 @@ public sealed class ClipAccess
     /// <summary>The labels on a clip now: its own and its cases' (from the clip's trail).</summary>
     public IReadOnlySet<string> LabelsOf(Sha256Digest clip) => LabelsOf(clip, CasesIn(clip, _vault.Ledger.Entries(Subjects.Clip(clip))));
 
-    /// <summary>The first label on any of <paramref name="clips"/> this person holds no clearance for, with its clip; null when cleared for all.</summary>
-    public (Sha256Digest Clip, string Label)? Uncleared(IEnumerable<Sha256Digest> clips)
-    {
-        foreach (var clip in clips)
-        {
-            if (Uncleared(LabelsOf(clip)) is { } label)
-            {
-                return (clip, label);
-            }
-        }
+    /// <summary>R10: why this person may not handle <paramref name="clips"/> (the first label on one of them they hold no clearance for); null when cleared for all.</summary>
+    public string? LabelRefusal(IEnumerable<Sha256Digest> clips) =>
+        clips.Select(clip => Uncleared(LabelsOf(clip)) is { } label ? LabelRefusal("clip " + clip, label) : null).FirstOrDefault(r => r is not null);
 
-        return null;
-    }
+    private string LabelRefusal(string what, string label) => $"{what} is labelled {label} (R10) and {_who.Id} holds no {Labels.Clearance(label)}";
 
     private static HashSet<string> CasesIn(Sha256Digest clip, IReadOnlyList<LedgerEntry> trail)
     {
@@ -138,7 +128,7 @@ public sealed class ClipAccess
     /// <summary>Why a case (its facts and trail) is not for this person: a label on it they hold no clearance for.</summary>
     public string? CaseRefusal(string caseNumber) =>
         _who.Kind != AccountKinds.Person ? $"{_who.Principal} is not a person"
-        : Uncleared(_labels.Of(Subjects.Case(caseNumber))) is { } label ? $"case {caseNumber} is labelled {label} (R10) and {_who.Id} holds no {Labels.Clearance(label)}"
+        : Uncleared(_labels.Of(Subjects.Case(caseNumber))) is { } label ? LabelRefusal("case " + caseNumber, label)
         : null;
 
     /// <summary>The labels on a clip: its own and those of the cases it is linked to.</summary>
@@ -202,7 +192,7 @@ public sealed class ClipAccess
 
         if (!ignoreLabels && Uncleared(LabelsOf(clip, cases)) is { } label)
         {
-            return $"clip {clip} is labelled {label} (R10) and {_who.Id} holds no {Labels.Clearance(label)}";
+            return LabelRefusal("clip " + clip, label);
         }
 
         var roles = _who.Roles;

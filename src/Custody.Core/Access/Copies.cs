@@ -108,9 +108,7 @@ internal sealed class CopyHandlers(Vault vault) : IRequestHandler<RequestCopy, l
             }
         }
 
-        return access.Uncleared(clips) is { } uncleared
-            ? $"clip {uncleared.Clip} is labelled {uncleared.Label} (R10) and {user} holds no {Labels.Clearance(uncleared.Label)}"
-            : null;
+        return access.LabelRefusal(clips);
     }
 
     public async Task<long> Handle(ApproveCopy request, CancellationToken cancellationToken)

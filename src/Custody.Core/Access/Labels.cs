@@ -93,8 +93,6 @@ public sealed class LabelBook
     /// <summary>Whether any case carries a label (only then do a clip's case links matter).</summary>
     public bool AnyCase => _labels.Keys.Any(s => s.StartsWith("case:", StringComparison.Ordinal));
 
-    public bool Any => _labels.Count > 0;
-
     public static LabelBook Load(Vault vault)
     {
         var labels = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);

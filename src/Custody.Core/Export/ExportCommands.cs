@@ -86,10 +86,7 @@ internal sealed class ExportCommandHandlers(Vault vault) :
             new ExportRequestedPayload(request.CaseNumber, [.. clips.Select(c => c.ToHex())], request.Reason), cancellationToken).ConfigureAwait(false);
     }
 
-    internal static string? LabelRefusal(Vault vault, string user, IEnumerable<Sha256Digest> clips) =>
-        Access.ClipAccess.ForPerson(vault, user).Uncleared(clips) is { } uncleared
-            ? $"clip {uncleared.Clip} is labelled {uncleared.Label} (R10) and {user} holds no {Access.Labels.Clearance(uncleared.Label)}"
-            : null;
+    private static string? LabelRefusal(Vault vault, string user, IEnumerable<Sha256Digest> clips) => Access.ClipAccess.ForPerson(vault, user).LabelRefusal(clips);
 
     public async Task<long> Handle(ApproveExport request, CancellationToken cancellationToken)
     {

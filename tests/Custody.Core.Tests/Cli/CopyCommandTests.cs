@@ -15,28 +15,28 @@ public sealed class CopyCommandTests : IDisposable
     {
         var (data, originals) = DockTwoClips();
         var (sha, bytes) = originals[0];
-        Custody(data, "role", "grant", "--user", "head01", "--role", "agency-head", "--reason", "head of the office", "--by", "admin");
-        var request = long.Parse(Custody(data, "copy", "request", "--clip", sha, "--party", "张三（当事人）", "--reason", "当事人申请复制执法录像", "--by", "clerk01").Split(' ')[^1], System.Globalization.CultureInfo.InvariantCulture);
+        Tools.CustodyOk(data, "role", "grant", "--user", "head01", "--role", "agency-head", "--reason", "head of the office", "--by", "admin");
+        var request = long.Parse(Tools.CustodyOk(data, "copy", "request", "--clip", sha, "--party", "张三（当事人）", "--reason", "当事人申请复制执法录像", "--by", "clerk01").Split(' ')[^1], System.Globalization.CultureInfo.InvariantCulture);
         var target = Path.Combine(_work, "copy-for-zhang");
 
-        Fails(data, "copy", "make", "--request", $"{request}", "--out", target, "--by", "clerk02").Should().Contain("not approved");
-        Fails(data, "copy", "approve", "--request", $"{request}", "--by", "clerk01").Should().Contain("cannot approve");
-        Fails(data, "copy", "approve", "--request", $"{request}", "--by", "officer02").Should().Contain("agency-head");
+        Tools.CustodyFails(data, "copy", "make", "--request", $"{request}", "--out", target, "--by", "clerk02").Should().Contain("not approved");
+        Tools.CustodyFails(data, "copy", "approve", "--request", $"{request}", "--by", "clerk01").Should().Contain("cannot approve");
+        Tools.CustodyFails(data, "copy", "approve", "--request", $"{request}", "--by", "officer02").Should().Contain("agency-head");
         // 001 §13: handler, reviewer, approver, each with an opinion and a date: no approval before the review.
-        Fails(data, "copy", "approve", "--request", $"{request}", "--opinion", "同意", "--by", "head01").Should().Contain("has not been reviewed yet");
-        Fails(data, "review", "--request", $"{request}", "--opinion", "我审我自己", "--by", "clerk01").Should().Contain("cannot review it");
-        Fails(data, "review", "--request", $"{request}", "--opinion", "同意", "--by", "officer02").Should().Contain("'reviewer'");
-        Custody(data, "role", "grant", "--user", "legal01", "--role", "reviewer", "--reason", "legal affairs", "--by", "admin");
-        Custody(data, "role", "grant", "--user", "legal01", "--role", "agency-head", "--reason", "acting head", "--by", "admin");
+        Tools.CustodyFails(data, "copy", "approve", "--request", $"{request}", "--opinion", "同意", "--by", "head01").Should().Contain("has not been reviewed yet");
+        Tools.CustodyFails(data, "review", "--request", $"{request}", "--opinion", "我审我自己", "--by", "clerk01").Should().Contain("cannot review it");
+        Tools.CustodyFails(data, "review", "--request", $"{request}", "--opinion", "同意", "--by", "officer02").Should().Contain("'reviewer'");
+        Tools.CustodyOk(data, "role", "grant", "--user", "legal01", "--role", "reviewer", "--reason", "legal affairs", "--by", "admin");
+        Tools.CustodyOk(data, "role", "grant", "--user", "legal01", "--role", "agency-head", "--reason", "acting head", "--by", "admin");
         InboxKinds(data, "legal01").Should().Equal(["custody review --request " + request + " --opinion TEXT"]);
-        Custody(data, "review", "--request", $"{request}", "--opinion", "材料齐全，建议同意", "--by", "legal01");
-        Fails(data, "review", "--request", $"{request}", "--opinion", "again", "--by", "legal01").Should().Contain("reviewed already");
-        Fails(data, "copy", "approve", "--request", $"{request}", "--by", "legal01").Should().Contain("cannot also approve");
+        Tools.CustodyOk(data, "review", "--request", $"{request}", "--opinion", "材料齐全，建议同意", "--by", "legal01");
+        Tools.CustodyFails(data, "review", "--request", $"{request}", "--opinion", "again", "--by", "legal01").Should().Contain("reviewed already");
+        Tools.CustodyFails(data, "copy", "approve", "--request", $"{request}", "--by", "legal01").Should().Contain("cannot also approve");
         InboxKinds(data, "legal01").Should().BeEmpty("the reviewer, though acting head, does not approve what they reviewed");
         InboxKinds(data, "head01").Should().Equal([$"custody copy approve --request {request}"]);
         Directory.Exists(target).Should().BeFalse();
-        Custody(data, "copy", "approve", "--request", $"{request}", "--opinion", "同意", "--by", "head01");
-        Custody(data, "copy", "make", "--request", $"{request}", "--out", target, "--by", "clerk02");
+        Tools.CustodyOk(data, "copy", "approve", "--request", $"{request}", "--opinion", "同意", "--by", "head01");
+        Tools.CustodyOk(data, "copy", "make", "--request", $"{request}", "--out", target, "--by", "clerk02");
 
         File.ReadAllBytes(Path.Combine(target, sha + ".mp4")).Should().Equal(bytes);
         File.ReadAllText(Path.Combine(target, "COPY.txt")).Should().Contain("张三（当事人）").And.Contain(sha);
@@ -60,16 +60,16 @@ public sealed class CopyCommandTests : IDisposable
     {
         var (data, originals) = DockTwoClips();
         var (sha, _) = originals[1];
-        Custody(data, "role", "grant", "--user", "head01", "--role", "agency-head", "--reason", "head of the office", "--by", "admin");
-        var request = long.Parse(Custody(data, "copy", "request", "--clip", sha, "--party", "李四", "--reason", "申请复制", "--by", "clerk01").Split(' ')[^1], System.Globalization.CultureInfo.InvariantCulture);
-        Custody(data, "role", "grant", "--user", "legal01", "--role", "reviewer", "--reason", "legal affairs", "--by", "admin");
-        Custody(data, "review", "--request", $"{request}", "--opinion", "同意", "--by", "legal01");
-        Custody(data, "copy", "approve", "--request", $"{request}", "--by", "head01");
+        Tools.CustodyOk(data, "role", "grant", "--user", "head01", "--role", "agency-head", "--reason", "head of the office", "--by", "admin");
+        var request = long.Parse(Tools.CustodyOk(data, "copy", "request", "--clip", sha, "--party", "李四", "--reason", "申请复制", "--by", "clerk01").Split(' ')[^1], System.Globalization.CultureInfo.InvariantCulture);
+        Tools.CustodyOk(data, "role", "grant", "--user", "legal01", "--role", "reviewer", "--reason", "legal affairs", "--by", "admin");
+        Tools.CustodyOk(data, "review", "--request", $"{request}", "--opinion", "同意", "--by", "legal01");
+        Tools.CustodyOk(data, "copy", "approve", "--request", $"{request}", "--by", "head01");
         var stored = Path.Combine(data, "objects", "sha256", sha[..2], sha[2..4], sha);
         File.SetAttributes(stored, FileAttributes.Normal);
         File.WriteAllBytes(stored, RandomNumberGenerator.GetBytes(500));
 
-        var failed = Fails(data, "copy", "make", "--request", $"{request}", "--out", Path.Combine(_work, "copy"), "--by", "clerk02");
+        var failed = Tools.CustodyFails(data, "copy", "make", "--request", $"{request}", "--out", Path.Combine(_work, "copy"), "--by", "clerk02");
 
         failed.Should().Contain(sha);
         Directory.EnumerateFileSystemEntries(_work, "copy*").Should().BeEmpty("no copy, not even a partial one, of a damaged original");
@@ -92,28 +92,12 @@ public sealed class CopyCommandTests : IDisposable
         Tools.Dotnet("deviceagent", ["ingest", Path.Combine(_work, "camera"), "--data", data], new Dictionary<string, string> { ["EVIDENCEVAULT_POLICY"] = "hebei-street-office" }).ExitCode.Should().Be(0);
         foreach (var clerk in new[] { "clerk01", "clerk02" })
         {
-            Custody(data, "role", "grant", "--user", clerk, "--role", "clerk", "--reason", "evidence clerk of the office", "--by", "admin");
+            Tools.CustodyOk(data, "role", "grant", "--user", clerk, "--role", "clerk", "--reason", "evidence clerk of the office", "--by", "admin");
         }
 
         return (data, originals);
     }
 
     private static List<string?> InboxKinds(string data, string user) =>
-        [.. JsonDocument.Parse(Custody(data, "inbox", "--user", user, "--json")).RootElement.GetProperty("toDecide").EnumerateArray().Select(i => i.GetProperty("command").GetString())];
-
-    private static string Fails(string data, params string[] args)
-    {
-        var head = args.Length > 1 && !args[1].StartsWith("--", StringComparison.Ordinal) ? 2 : 1;
-        var result = Tools.Dotnet("custody", [.. args[..head], "--data", data, .. args[head..]]);
-        result.ExitCode.Should().NotBe(0, result.Output);
-        return result.Error + result.Output;
-    }
-
-    private static string Custody(string data, params string[] args)
-    {
-        var head = args.Length > 1 && !args[1].StartsWith("--", StringComparison.Ordinal) ? 2 : 1;
-        var result = Tools.Dotnet("custody", [.. args[..head], "--data", data, .. args[head..]]);
-        result.ExitCode.Should().Be(0, result.Error);
-        return result.Output.Trim();
-    }
+        [.. JsonDocument.Parse(Tools.CustodyOk(data, "inbox", "--user", user, "--json")).RootElement.GetProperty("toDecide").EnumerateArray().Select(i => i.GetProperty("command").GetString())];
 }

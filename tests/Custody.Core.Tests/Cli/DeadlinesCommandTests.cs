@@ -46,7 +46,7 @@ public sealed class DeadlinesCommandTests : IDisposable
         var at = RunDates.Iso(RunDates.FirstEntryTime(data, "ClipIngested") + NodaTime.Duration.FromHours(1));
         CatalogSql.Run(data, "UPDATE clip_timeline SET start_ns = ingested_ns");
 
-        var report = System.Text.Json.JsonDocument.Parse(Custody(data, "deadlines", "--at", at, "--json")).RootElement;
+        var report = System.Text.Json.JsonDocument.Parse(Tools.CustodyOk(data, "deadlines", "--at", at, "--json")).RootElement;
 
         report.GetProperty("findings").EnumerateArray().Should().Contain(f => f.GetProperty("rule").GetString() == "R1" && f.GetProperty("lateBy").GetString()!.Length > 0);
     }
@@ -102,8 +102,8 @@ public sealed class DeadlinesCommandTests : IDisposable
         var now = RunDates.System.GetCurrentInstant().InZone(RunDates.China).Year;
         var year = Enumerable.Range(now + 1, 20).First(y => !WorkingCalendar.Default.Years.TryGetValue(y, out var notice) || notice is null);
         var ended = new NodaTime.LocalDateTime(year, 1, 10, 10, 0).InZoneStrictly(RunDates.China).ToInstant();
-        Custody(data, "case", "register", "--number", "焦应急罚〔1〕1号", "--cause", "未按规定开展安全培训", "--by", "clerk01");
-        Custody(data, "case", "end", "--number", "焦应急罚〔1〕1号", "--at", RunDates.Iso(ended), "--by", "clerk01");
+        Tools.CustodyOk(data, "case", "register", "--number", "焦应急罚〔1〕1号", "--cause", "未按规定开展安全培训", "--by", "clerk01");
+        Tools.CustodyOk(data, "case", "end", "--number", "焦应急罚〔1〕1号", "--at", RunDates.Iso(ended), "--by", "clerk01");
         var at = RunDates.Iso(ended + NodaTime.Duration.FromDays(120));
         R2(data, at).GetProperty("message").GetString().Should().Be($"cannot compute: calendar for {year} missing");
 
@@ -114,7 +114,7 @@ public sealed class DeadlinesCommandTests : IDisposable
         var noReason = Tools.Dotnet("custody", ["calendar", "import", "--data", data, "--file", notice, "--source", "https://example.org/notice", "--by", "admin"]);
         noReason.ExitCode.Should().Be(1);
         noReason.Error.Should().Contain("needs a reason");
-        var imported = Custody(data, "calendar", "import", "--file", notice, "--source", "https://example.org/notice", "--reason", "the notice is published", "--by", "admin");
+        var imported = Tools.CustodyOk(data, "calendar", "import", "--file", notice, "--source", "https://example.org/notice", "--reason", "the notice is published", "--by", "admin");
         imported.Should().Contain($"calendar {year} imported: 6 days off, 0 adjusted workdays; ledger entry");
 
         var finding = R2(data, at);
@@ -140,14 +140,6 @@ public sealed class DeadlinesCommandTests : IDisposable
         return data;
     }
 
-    private static string Custody(string data, params string[] args)
-    {
-        var head = args.Length > 1 && !args[1].StartsWith("--", StringComparison.Ordinal) ? 2 : 1;
-        var result = Tools.Dotnet("custody", [.. args[..head], "--data", data, .. args[head..]]);
-        result.ExitCode.Should().Be(0, result.Error);
-        return result.Output;
-    }
-
     private static System.Text.Json.JsonElement R2(string data, string at) =>
-        System.Text.Json.JsonDocument.Parse(Custody(data, "deadlines", "--at", at, "--json")).RootElement.GetProperty("findings").EnumerateArray().Single(f => f.GetProperty("rule").GetString() == "R2");
+        System.Text.Json.JsonDocument.Parse(Tools.CustodyOk(data, "deadlines", "--at", at, "--json")).RootElement.GetProperty("findings").EnumerateArray().Single(f => f.GetProperty("rule").GetString() == "R2");
 }

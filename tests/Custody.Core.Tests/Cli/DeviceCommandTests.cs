@@ -13,22 +13,22 @@ public sealed class DeviceCommandTests : IDisposable
     public void AFault_IsClosedOnlyByARepairRecord_AndTheRegisterShowsStatusDocksAndNotDocked()
     {
         var data = DockOneClip("A1B2C3D");
-        Custody(data, "device", "register", "--serial", "A1B2C3D", "--model", "DSJ-V9", "--unit", "城关街道办", "--administrator", "admin07", "--reason", "issued to the street office", "--by", "admin07");
-        Custody(data, "device", "register", "--serial", "Z9Y8X7W", "--model", "DSJ-V9", "--unit", "城关街道办", "--administrator", "admin07", "--reason", "spare", "--by", "admin07");
-        Custody(data, "device", "assign", "--serial", "A1B2C3D", "--officer", "123456", "--reason", "shift", "--by", "admin07");
+        Tools.CustodyOk(data, "device", "register", "--serial", "A1B2C3D", "--model", "DSJ-V9", "--unit", "城关街道办", "--administrator", "admin07", "--reason", "issued to the street office", "--by", "admin07");
+        Tools.CustodyOk(data, "device", "register", "--serial", "Z9Y8X7W", "--model", "DSJ-V9", "--unit", "城关街道办", "--administrator", "admin07", "--reason", "spare", "--by", "admin07");
+        Tools.CustodyOk(data, "device", "assign", "--serial", "A1B2C3D", "--officer", "123456", "--reason", "shift", "--by", "admin07");
 
-        Fails(data, "device", "repair", "--serial", "A1B2C3D", "--record", "looked fine", "--by", "admin07").Should().Contain("no open fault");
-        Fails(data, "device", "register", "--serial", "A1B2C3D", "--model", "x", "--unit", "x", "--administrator", "x", "--reason", "again", "--by", "admin07").Should().Contain("already on the register");
-        Custody(data, "device", "fault", "--serial", "A1B2C3D", "--fault", "屏幕不亮，按键无反应", "--by", "officer01");
+        Tools.CustodyFails(data, "device", "repair", "--serial", "A1B2C3D", "--record", "looked fine", "--by", "admin07").Should().Contain("no open fault");
+        Tools.CustodyFails(data, "device", "register", "--serial", "A1B2C3D", "--model", "x", "--unit", "x", "--administrator", "x", "--reason", "again", "--by", "admin07").Should().Contain("already on the register");
+        Tools.CustodyOk(data, "device", "fault", "--serial", "A1B2C3D", "--fault", "屏幕不亮，按键无反应", "--by", "officer01");
         Device(data, "A1B2C3D").GetProperty("status").GetString().Should().Be("faulty");
-        Custody(data, "device", "repair", "--serial", "A1B2C3D", "--record", "sent to the vendor", "--started", "--by", "admin07");
+        Tools.CustodyOk(data, "device", "repair", "--serial", "A1B2C3D", "--record", "sent to the vendor", "--started", "--by", "admin07");
         var underRepair = Device(data, "A1B2C3D");
         underRepair.GetProperty("status").GetString().Should().Be("under-repair");
         underRepair.GetProperty("openFaults").GetArrayLength().Should().Be(1, "sending a camera for repair does not close its fault");
-        Custody(data, "device", "repair", "--serial", "A1B2C3D", "--record", "vendor replaced the screen, ticket 4471", "--by", "admin07");
-        Custody(data, "device", "retire", "--serial", "Z9Y8X7W", "--reason", "scrapped", "--by", "admin07");
-        Fails(data, "device", "fault", "--serial", "Z9Y8X7W", "--fault", "x", "--by", "officer01").Should().Contain("retired");
-        Fails(data, "device", "fault", "--serial", "NOPE", "--fault", "x", "--by", "officer01").Should().Contain("not on the register");
+        Tools.CustodyOk(data, "device", "repair", "--serial", "A1B2C3D", "--record", "vendor replaced the screen, ticket 4471", "--by", "admin07");
+        Tools.CustodyOk(data, "device", "retire", "--serial", "Z9Y8X7W", "--reason", "scrapped", "--by", "admin07");
+        Tools.CustodyFails(data, "device", "fault", "--serial", "Z9Y8X7W", "--fault", "x", "--by", "officer01").Should().Contain("retired");
+        Tools.CustodyFails(data, "device", "fault", "--serial", "NOPE", "--fault", "x", "--by", "officer01").Should().Contain("not on the register");
 
         var camera = Device(data, "A1B2C3D");
         camera.GetProperty("status").GetString().Should().Be("in-service");
@@ -49,13 +49,13 @@ public sealed class DeviceCommandTests : IDisposable
     public void DeviceList_JoinsTheNotDockedFinding_AndACameraThatNeverDocked()
     {
         var data = DockOneClip("A1B2C3D");
-        Custody(data, "device", "register", "--serial", "A1B2C3D", "--model", "DSJ-V9", "--unit", "城关街道办", "--administrator", "admin07", "--reason", "on the register", "--by", "admin07");
-        Custody(data, "device", "register", "--serial", "Q1W2E3R", "--model", "DSJ-V9", "--unit", "城关街道办", "--administrator", "admin07", "--reason", "new", "--by", "admin07");
-        var interval = NodaTime.Duration.FromHours(JsonDocument.Parse(Custody(data, "policy", "show", "--json")).RootElement.GetProperty("devices").GetProperty("maxHoursBetweenDocks").GetInt32());
+        Tools.CustodyOk(data, "device", "register", "--serial", "A1B2C3D", "--model", "DSJ-V9", "--unit", "城关街道办", "--administrator", "admin07", "--reason", "on the register", "--by", "admin07");
+        Tools.CustodyOk(data, "device", "register", "--serial", "Q1W2E3R", "--model", "DSJ-V9", "--unit", "城关街道办", "--administrator", "admin07", "--reason", "new", "--by", "admin07");
+        var interval = NodaTime.Duration.FromHours(JsonDocument.Parse(Tools.CustodyOk(data, "policy", "show", "--json")).RootElement.GetProperty("devices").GetProperty("maxHoursBetweenDocks").GetInt32());
         var registered = RunDates.FirstEntryTime(data, "DeviceRegistered");
 
-        var soon = JsonDocument.Parse(Custody(data, "device", "list", "--at", RunDates.Iso(registered + NodaTime.Duration.FromHours(1)), "--json")).RootElement;
-        var later = JsonDocument.Parse(Custody(data, "device", "list", "--at", RunDates.Iso(registered + interval + NodaTime.Duration.FromHours(1)), "--json")).RootElement;
+        var soon = JsonDocument.Parse(Tools.CustodyOk(data, "device", "list", "--at", RunDates.Iso(registered + NodaTime.Duration.FromHours(1)), "--json")).RootElement;
+        var later = JsonDocument.Parse(Tools.CustodyOk(data, "device", "list", "--at", RunDates.Iso(registered + interval + NodaTime.Duration.FromHours(1)), "--json")).RootElement;
 
         soon.GetProperty("devices").EnumerateArray().Where(d => d.TryGetProperty("notDocked", out _)).Should().BeEmpty("neither camera is due yet");
         var devices = later.GetProperty("devices").EnumerateArray().ToDictionary(d => d.GetProperty("serial").GetString()!);
@@ -64,7 +64,7 @@ public sealed class DeviceCommandTests : IDisposable
     }
 
     private JsonElement Device(string data, string serial) =>
-        JsonDocument.Parse(Custody(data, "device", "list", "--json")).RootElement.GetProperty("devices").EnumerateArray().Single(d => d.GetProperty("serial").GetString() == serial).Clone();
+        JsonDocument.Parse(Tools.CustodyOk(data, "device", "list", "--json")).RootElement.GetProperty("devices").EnumerateArray().Single(d => d.GetProperty("serial").GetString() == serial).Clone();
 
     private string DockOneClip(string serial)
     {
@@ -74,20 +74,5 @@ public sealed class DeviceCommandTests : IDisposable
         var data = Path.Combine(_work, "data");
         Tools.Dotnet("deviceagent", ["ingest", Path.Combine(_work, "camera"), "--data", data], new Dictionary<string, string> { ["EVIDENCEVAULT_POLICY"] = "hebei-street-office" }).ExitCode.Should().Be(0);
         return data;
-    }
-
-    private static string Fails(string data, params string[] args)
-    {
-        var result = Tools.Dotnet("custody", [.. args[..2], "--data", data, .. args[2..]]);
-        result.ExitCode.Should().NotBe(0, result.Output);
-        return result.Error + result.Output;
-    }
-
-    private static string Custody(string data, params string[] args)
-    {
-        var head = args.Length > 1 && !args[1].StartsWith("--", StringComparison.Ordinal) ? 2 : 1;
-        var result = Tools.Dotnet("custody", [.. args[..head], "--data", data, .. args[head..]]);
-        result.ExitCode.Should().Be(0, result.Error);
-        return result.Output;
     }
 }

@@ -23,14 +23,14 @@ public sealed class InboxCommandTests : IDisposable
         var sha = Convert.ToHexStringLower(SHA256.HashData(bytes));
         foreach (var (user, role) in new[] { ("clerk01", "clerk"), ("leader01", "responsible-leader"), ("boss01", "bureau-leadership"), ("head01", "agency-head"), ("clerk01", "responsible-leader") })
         {
-            Custody(data, "role", "grant", "--user", user, "--role", role, "--reason", "set-up", "--by", "admin");
+            Tools.CustodyOk(data, "role", "grant", "--user", user, "--role", role, "--reason", "set-up", "--by", "admin");
         }
 
-        var copy = Custody(data, "copy", "request", "--clip", sha, "--party", "张三", "--reason", "当事人申请", "--by", "clerk01").Split(' ')[^1];
-        Custody(data, "case", "register", "--number", "焦应急罚〔2026〕4号", "--cause", "安全生产", "--by", "clerk01");
-        Custody(data, "case", "link", "--number", "焦应急罚〔2026〕4号", "--clip", sha, "--reason", "现场检查录像", "--by", "clerk01");
-        var export = Custody(data, "export", "request", "--case", "焦应急罚〔2026〕4号", "--reason", "移送法院", "--by", "clerk01").Split(' ')[^1];
-        var workRecord = Custody(data, "workrecord", "file", "--officer", "123456", "--reason", "设备故障未能录像", "--basis", "002 §8", "--by", "clerk01").Split(' ')[^1];
+        var copy = Tools.CustodyOk(data, "copy", "request", "--clip", sha, "--party", "张三", "--reason", "当事人申请", "--by", "clerk01").Split(' ')[^1];
+        Tools.CustodyOk(data, "case", "register", "--number", "焦应急罚〔2026〕4号", "--cause", "安全生产", "--by", "clerk01");
+        Tools.CustodyOk(data, "case", "link", "--number", "焦应急罚〔2026〕4号", "--clip", sha, "--reason", "现场检查录像", "--by", "clerk01");
+        var export = Tools.CustodyOk(data, "export", "request", "--case", "焦应急罚〔2026〕4号", "--reason", "移送法院", "--by", "clerk01").Split(' ')[^1];
+        var workRecord = Tools.CustodyOk(data, "workrecord", "file", "--officer", "123456", "--reason", "设备故障未能录像", "--basis", "002 §8", "--by", "clerk01").Split(' ')[^1];
 
         ToDecide(data, "leader01").Should().Equal([("copy", long.Parse(copy, System.Globalization.CultureInfo.InvariantCulture))]);
         ToDecide(data, "boss01").Should().Equal([("export", long.Parse(export, System.Globalization.CultureInfo.InvariantCulture))]);
@@ -40,22 +40,14 @@ public sealed class InboxCommandTests : IDisposable
         mine.Should().Equal(["copy", "export", "work-record"]);
         Inbox(data, "leader01").GetProperty("toDecide")[0].GetProperty("command").GetString().Should().Be($"custody copy approve --request {copy}");
 
-        Custody(data, "copy", "approve", "--request", copy, "--opinion", "同意", "--by", "leader01");
+        Tools.CustodyOk(data, "copy", "approve", "--request", copy, "--opinion", "同意", "--by", "leader01");
         ToDecide(data, "leader01").Should().BeEmpty("a decided request leaves the inbox");
         Inbox(data, "clerk01").GetProperty("waiting").GetArrayLength().Should().Be(2);
-        Custody(data, "inbox", "--user", "boss01").Should().Contain("1 to decide").And.Contain($"custody export approve --request {export} --by boss01");
+        Tools.CustodyOk(data, "inbox", "--user", "boss01").Should().Contain("1 to decide").And.Contain($"custody export approve --request {export} --by boss01");
     }
 
-    private static JsonElement Inbox(string data, string user) => JsonDocument.Parse(Custody(data, "inbox", "--user", user, "--json")).RootElement;
+    private static JsonElement Inbox(string data, string user) => JsonDocument.Parse(Tools.CustodyOk(data, "inbox", "--user", user, "--json")).RootElement;
 
     private static List<(string?, long)> ToDecide(string data, string user) =>
         [.. Inbox(data, user).GetProperty("toDecide").EnumerateArray().Select(i => (i.GetProperty("kind").GetString(), i.GetProperty("ledgerEntry").GetInt64()))];
-
-    private static string Custody(string data, params string[] args)
-    {
-        var head = args.Length > 1 && !args[1].StartsWith("--", StringComparison.Ordinal) ? 2 : 1;
-        var result = Tools.Dotnet("custody", [.. args[..head], "--data", data, .. args[head..]]);
-        result.ExitCode.Should().Be(0, result.Error);
-        return result.Output.Trim();
-    }
 }

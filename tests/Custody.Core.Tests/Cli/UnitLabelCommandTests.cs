@@ -23,22 +23,22 @@ public sealed class UnitLabelCommandTests : IDisposable
     public void Units_FormATree_AndAClipBelongsToTheUnitItsOfficerWasInWhenDocked()
     {
         var before = Dock();
-        Custody("unit", "create", "--id", "east", "--name", "东城分局", "--reason", "organisation", "--by", "admin");
-        Custody("unit", "create", "--id", "east-1", "--name", "东城一所", "--parent", "east", "--reason", "organisation", "--by", "admin");
-        Custody("unit", "create", "--id", "west", "--name", "西城分局", "--reason", "organisation", "--by", "admin");
-        Fails("unit", "create", "--id", "east", "--name", "again", "--reason", "x", "--by", "admin").Should().Contain("exists");
-        Fails("unit", "create", "--id", "north-1", "--name", "北城一所", "--parent", "north", "--reason", "x", "--by", "admin").Should().Contain("No unit north");
-        Fails("unit", "assign", "--user", "123456", "--unit", "south", "--reason", "x", "--by", "admin").Should().Contain("No unit south");
-        Custody("unit", "assign", "--user", "123456", "--unit", "east-1", "--reason", "posted to 东城一所", "--by", "admin");
+        Tools.CustodyOk(_data, "unit", "create", "--id", "east", "--name", "东城分局", "--reason", "organisation", "--by", "admin");
+        Tools.CustodyOk(_data, "unit", "create", "--id", "east-1", "--name", "东城一所", "--parent", "east", "--reason", "organisation", "--by", "admin");
+        Tools.CustodyOk(_data, "unit", "create", "--id", "west", "--name", "西城分局", "--reason", "organisation", "--by", "admin");
+        Tools.CustodyFails(_data, "unit", "create", "--id", "east", "--name", "again", "--reason", "x", "--by", "admin").Should().Contain("exists");
+        Tools.CustodyFails(_data, "unit", "create", "--id", "north-1", "--name", "北城一所", "--parent", "north", "--reason", "x", "--by", "admin").Should().Contain("No unit north");
+        Tools.CustodyFails(_data, "unit", "assign", "--user", "123456", "--unit", "south", "--reason", "x", "--by", "admin").Should().Contain("No unit south");
+        Tools.CustodyOk(_data, "unit", "assign", "--user", "123456", "--unit", "east-1", "--reason", "posted to 东城一所", "--by", "admin");
         var inEast = Dock();
-        Custody("unit", "assign", "--user", "123456", "--unit", "west", "--reason", "transferred", "--by", "admin");
+        Tools.CustodyOk(_data, "unit", "assign", "--user", "123456", "--unit", "west", "--reason", "transferred", "--by", "admin");
         var inWest = Dock();
 
-        var units = JsonDocument.Parse(Custody("unit", "list", "--json")).RootElement.GetProperty("units").EnumerateArray().ToList();
+        var units = JsonDocument.Parse(Tools.CustodyOk(_data, "unit", "list", "--json")).RootElement.GetProperty("units").EnumerateArray().ToList();
         units.Select(u => (u.GetProperty("id").GetString(), u.TryGetProperty("parent", out var p) ? p.GetString() : null))
             .Should().Equal([("east", null), ("east-1", "east"), ("west", null)]);
         units.Single(u => u.GetProperty("id").GetString() == "west").GetProperty("members").EnumerateArray().Select(m => m.GetString()).Should().Equal(["123456"]);
-        Custody("unit", "list").Should().Contain("东城一所");
+        Tools.CustodyOk(_data, "unit", "list").Should().Contain("东城一所");
         var ingested = Log().Where(e => e.GetProperty("type").GetString() == "ClipIngested").ToDictionary(e => e.GetProperty("payload").GetProperty("sha256").GetString()!, e => e.GetProperty("payload"));
         ingested[before].TryGetProperty("unit", out _).Should().BeFalse("docked before the officer was in a unit: the agency's own");
         ingested[inEast].GetProperty("unit").GetString().Should().Be("east-1");
@@ -57,10 +57,10 @@ public sealed class UnitLabelCommandTests : IDisposable
     public void ALabel_IsSetByASupervisorOverTheClip_AndNarrowsWhoMayCopyOrExportIt()
     {
         Dock();
-        Custody("unit", "create", "--id", "east", "--name", "东城分局", "--reason", "organisation", "--by", "admin");
-        Custody("unit", "create", "--id", "east-1", "--name", "东城一所", "--parent", "east", "--reason", "organisation", "--by", "admin");
-        Custody("unit", "create", "--id", "west", "--name", "西城分局", "--reason", "organisation", "--by", "admin");
-        Custody("unit", "assign", "--user", "123456", "--unit", "east-1", "--reason", "posted", "--by", "admin");
+        Tools.CustodyOk(_data, "unit", "create", "--id", "east", "--name", "东城分局", "--reason", "organisation", "--by", "admin");
+        Tools.CustodyOk(_data, "unit", "create", "--id", "east-1", "--name", "东城一所", "--parent", "east", "--reason", "organisation", "--by", "admin");
+        Tools.CustodyOk(_data, "unit", "create", "--id", "west", "--name", "西城分局", "--reason", "organisation", "--by", "admin");
+        Tools.CustodyOk(_data, "unit", "assign", "--user", "123456", "--unit", "east-1", "--reason", "posted", "--by", "admin");
         var sha = Dock();
         Person("clerk01", "east-1", "clerk");
         Person("clerk02", "west", "clerk");
@@ -68,35 +68,35 @@ public sealed class UnitLabelCommandTests : IDisposable
         Person("s-w", "west", "supervisor");
         Person("head01", null, "agency-head");
 
-        Fails("label", "set", "--clip", sha, "--label", "personal-privacy", "--reason", "未成年人", "--by", "clerk01").Should().Contain("supervisor");
-        Fails("label", "set", "--clip", sha, "--label", "personal-privacy", "--reason", "未成年人", "--by", "s-w").Should().Contain("东城一所 (east-1)");
-        Fails("label", "set", "--clip", sha, "--label", "secret", "--reason", "x", "--by", "s-e").Should().Contain("state-secret, trade-secret, personal-privacy");
-        Custody("label", "set", "--clip", sha, "--label", "personal-privacy", "--reason", "未成年人", "--by", "s-e");
-        JsonDocument.Parse(Custody("label", "list", "--json")).RootElement.GetProperty("labelled").EnumerateArray().Single().GetProperty("labels").EnumerateArray().Select(l => l.GetString())
+        Tools.CustodyFails(_data, "label", "set", "--clip", sha, "--label", "personal-privacy", "--reason", "未成年人", "--by", "clerk01").Should().Contain("supervisor");
+        Tools.CustodyFails(_data, "label", "set", "--clip", sha, "--label", "personal-privacy", "--reason", "未成年人", "--by", "s-w").Should().Contain("东城一所 (east-1)");
+        Tools.CustodyFails(_data, "label", "set", "--clip", sha, "--label", "secret", "--reason", "x", "--by", "s-e").Should().Contain("state-secret, trade-secret, personal-privacy");
+        Tools.CustodyOk(_data, "label", "set", "--clip", sha, "--label", "personal-privacy", "--reason", "未成年人", "--by", "s-e");
+        JsonDocument.Parse(Tools.CustodyOk(_data, "label", "list", "--json")).RootElement.GetProperty("labelled").EnumerateArray().Single().GetProperty("labels").EnumerateArray().Select(l => l.GetString())
             .Should().Equal(["personal-privacy"]);
 
         // A copy for a party: the requester must see the clip and be cleared; the copier see its bytes, cleared.
-        Fails("copy", "request", "--clip", sha, "--party", "张三", "--reason", "申请复制", "--by", "clerk01").Should().Contain("clearance:personal-privacy");
-        Custody("role", "grant", "--user", "clerk02", "--role", "clearance:personal-privacy", "--reason", "cleared", "--by", "admin");
-        Fails("copy", "request", "--clip", sha, "--party", "张三", "--reason", "申请复制", "--by", "clerk02").Should().Contain("is recorded for 东城一所 (east-1)", "cleared, but not of the clip's unit");
-        Custody("role", "grant", "--user", "clerk01", "--role", "clearance:personal-privacy", "--reason", "cleared", "--by", "admin");
-        var request = Custody("copy", "request", "--clip", sha, "--party", "张三", "--reason", "申请复制", "--by", "clerk01").Split(' ')[^1];
+        Tools.CustodyFails(_data, "copy", "request", "--clip", sha, "--party", "张三", "--reason", "申请复制", "--by", "clerk01").Should().Contain("clearance:personal-privacy");
+        Tools.CustodyOk(_data, "role", "grant", "--user", "clerk02", "--role", "clearance:personal-privacy", "--reason", "cleared", "--by", "admin");
+        Tools.CustodyFails(_data, "copy", "request", "--clip", sha, "--party", "张三", "--reason", "申请复制", "--by", "clerk02").Should().Contain("is recorded for 东城一所 (east-1)", "cleared, but not of the clip's unit");
+        Tools.CustodyOk(_data, "role", "grant", "--user", "clerk01", "--role", "clearance:personal-privacy", "--reason", "cleared", "--by", "admin");
+        var request = Tools.CustodyOk(_data, "copy", "request", "--clip", sha, "--party", "张三", "--reason", "申请复制", "--by", "clerk01").Split(' ')[^1];
         Person("legal01", null, "reviewer");
-        Custody("review", "--request", request, "--opinion", "同意", "--by", "legal01");
-        Fails("copy", "approve", "--request", request, "--by", "head01").Should().Contain("clearance:personal-privacy");
-        Custody("role", "grant", "--user", "head01", "--role", "clearance:personal-privacy", "--reason", "cleared", "--by", "admin");
-        Custody("copy", "approve", "--request", request, "--by", "head01");
-        Fails("copy", "make", "--request", request, "--out", Path.Combine(_work, "copy-w"), "--by", "clerk02").Should().Contain("bytes are for a clerk of its unit");
-        Custody("copy", "make", "--request", request, "--out", Path.Combine(_work, "copy"), "--by", "clerk01");
+        Tools.CustodyOk(_data, "review", "--request", request, "--opinion", "同意", "--by", "legal01");
+        Tools.CustodyFails(_data, "copy", "approve", "--request", request, "--by", "head01").Should().Contain("clearance:personal-privacy");
+        Tools.CustodyOk(_data, "role", "grant", "--user", "head01", "--role", "clearance:personal-privacy", "--reason", "cleared", "--by", "admin");
+        Tools.CustodyOk(_data, "copy", "approve", "--request", request, "--by", "head01");
+        Tools.CustodyFails(_data, "copy", "make", "--request", request, "--out", Path.Combine(_work, "copy-w"), "--by", "clerk02").Should().Contain("bytes are for a clerk of its unit");
+        Tools.CustodyOk(_data, "copy", "make", "--request", request, "--out", Path.Combine(_work, "copy"), "--by", "clerk01");
         File.Exists(Path.Combine(_work, "copy", sha + ".mp4")).Should().BeTrue();
 
         // A secret on the case covers the clip: never copied for a party, exported only by the cleared.
-        Custody("case", "register", "--number", "东执罚〔2026〕9号", "--cause", "噪声扰民", "--by", "admin");
-        Custody("case", "link", "--number", "东执罚〔2026〕9号", "--clip", sha, "--reason", "录像", "--by", "admin");
-        Custody("label", "set", "--case", "东执罚〔2026〕9号", "--label", "trade-secret", "--reason", "涉及商业秘密", "--by", "s-e");
-        Fails("copy", "request", "--clip", sha, "--party", "张三", "--reason", "再次申请", "--by", "clerk01").Should().Contain("excepts secrets");
-        Fails("export", "request", "--case", "东执罚〔2026〕9号", "--reason", "法院调取", "--by", "clerk01").Should().Contain("clearance:trade-secret");
-        Fails("label", "clear", "--case", "东执罚〔2026〕9号", "--label", "trade-secret", "--reason", "解密", "--by", "s-e").Should().Contain("cannot clear");
+        Tools.CustodyOk(_data, "case", "register", "--number", "东执罚〔2026〕9号", "--cause", "噪声扰民", "--by", "admin");
+        Tools.CustodyOk(_data, "case", "link", "--number", "东执罚〔2026〕9号", "--clip", sha, "--reason", "录像", "--by", "admin");
+        Tools.CustodyOk(_data, "label", "set", "--case", "东执罚〔2026〕9号", "--label", "trade-secret", "--reason", "涉及商业秘密", "--by", "s-e");
+        Tools.CustodyFails(_data, "copy", "request", "--clip", sha, "--party", "张三", "--reason", "再次申请", "--by", "clerk01").Should().Contain("excepts secrets");
+        Tools.CustodyFails(_data, "export", "request", "--case", "东执罚〔2026〕9号", "--reason", "法院调取", "--by", "clerk01").Should().Contain("clearance:trade-secret");
+        Tools.CustodyFails(_data, "label", "clear", "--case", "东执罚〔2026〕9号", "--label", "trade-secret", "--reason", "解密", "--by", "s-e").Should().Contain("cannot clear");
 
         var log = Log();
         log.Where(e => e.GetProperty("type").GetString() == "AccessRefused").Select(e => e.GetProperty("payload").GetProperty("action").GetString())
@@ -107,10 +107,10 @@ public sealed class UnitLabelCommandTests : IDisposable
 
     private void Person(string id, string? unit, string role)
     {
-        Custody("role", "grant", "--user", id, "--role", role, "--reason", "set-up", "--by", "admin");
+        Tools.CustodyOk(_data, "role", "grant", "--user", id, "--role", role, "--reason", "set-up", "--by", "admin");
         if (unit is not null)
         {
-            Custody("unit", "assign", "--user", id, "--unit", unit, "--reason", "set-up", "--by", "admin");
+            Tools.CustodyOk(_data, "unit", "assign", "--user", id, "--unit", unit, "--reason", "set-up", "--by", "admin");
         }
     }
 
@@ -128,19 +128,4 @@ public sealed class UnitLabelCommandTests : IDisposable
     private List<JsonElement> Clips(params string[] filters) => [.. Tools.Dotnet("custody", ["clips", "--data", _data, "--json", .. filters]).JsonLines()];
 
     private List<JsonElement> Log() => [.. Tools.Dotnet("custody", ["log", "--data", _data, "--json"]).JsonLines()];
-
-    private string Fails(params string[] args)
-    {
-        var result = Tools.Dotnet("custody", [.. args[..2], "--data", _data, .. args[2..]]);
-        result.ExitCode.Should().NotBe(0, result.Output);
-        return result.Error + result.Output;
-    }
-
-    private string Custody(params string[] args)
-    {
-        var head = args.Length > 1 && !args[1].StartsWith("--", StringComparison.Ordinal) ? 2 : 1;
-        var result = Tools.Dotnet("custody", [.. args[..head], "--data", _data, .. args[head..]]);
-        result.ExitCode.Should().Be(0, result.Error);
-        return result.Output.Trim();
-    }
 }
